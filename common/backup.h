@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Backup (recovery) codes: 10 characters of Crockford's base32 alphabet
+ * (0-9 a-z without i l o u), 50 bits each, always containing at least one
+ * letter so that none can be mistaken for a TOTP code; shown as
+ * "xxxxx-xxxxx".  Stored only as PBKDF2-HMAC-SHA256 hashes under a
+ * per-record random salt.  Input is normalised: case, spaces and dashes
+ * ignored; 'o' read as '0', 'i' and 'l' as '1'.
+ */
+#ifndef ODIN_BACKUP_H
+#define ODIN_BACKUP_H
+
+#include <stddef.h>
+
+#include "record.h"
+
+#define ODIN_BACKUP_CODE_LEN 10		/* characters, without the dash */
+#define ODIN_BACKUP_SHOWN_LEN 11	/* "xxxxx-xxxxx" */
+#define ODIN_BACKUP_DEFAULT_COUNT 10
+#define ODIN_BACKUP_ITER 20000		/* PBKDF2 iterations for new sets */
+
+/* One displayable code, "xxxxx-xxxxx" + NUL. */
+struct odin_backup_code { char s[ODIN_BACKUP_SHOWN_LEN + 1]; };
+
+/*
+ * Generates n (1..ODIN_BACKUP_MAX) fresh codes into codes[] and replaces
+ * every backup hash in r with theirs (new salt, old codes die).  The caller
+ * shows codes[] once and then wipes them.  Returns ODIN_OK, ODIN_EINVAL,
+ * ODIN_ECRYPTO.  On failure r is unchanged.
+ */
+int odin_backup_generate(struct odin_record *r, unsigned n, struct odin_backup_code *codes);
+
+/*
+ * Hashes existing plain codes (e.g. imported google-authenticator scratch
+ * codes, any 6..16 alphanumerics) into r, replacing the set.  Same returns.
+ */
+int odin_backup_set_plain(struct odin_record *r, const char *const *codes, unsigned n);
+
+/*
+ * Normalises typed input into out (outsz >= ODIN_BACKUP_CODE_LEN + 1).
+ * Returns ODIN_OK if it is a well-formed generated code, else ODIN_EINVAL.
+ */
+int odin_backup_normalise(const char *in, char *out, size_t outsz);
+
+/*
+ * Checks a normalised code against r's hashes: one KDF, then a
+ * constant-time comparison with every stored hash.  On a match the hash is
+ * removed from r (the caller then saves r under the same lock: that is the
+ * atomic consume).  Returns ODIN_OK (consumed), ODIN_ENOMATCH, ODIN_EINVAL,
+ * ODIN_ECRYPTO.
+ */
+int odin_backup_consume(struct odin_record *r, const char *normalised);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * /etc/odin-mfa.conf (path fixed at configure time: ODIN_CONFIG_PATH) and
+ * the PAM module arguments share one table of keys.  File syntax: one
+ * "key = value" per line ('=' optional for flags), '#' comments, blank
+ * lines.  Numbers are bounded; unknown keys and bad values are reported
+ * through odin_log() with file and line.  The file is trusted only if it
+ * is a regular file owned by root and not group/other-writable.
+ *
+ * Keys (module option spelled the same, flags take no value):
+ *   store_dir=DIR        (module: store=DIR)   default ODIN_STORE_DIR
+ *   window=0..10         steps either side      default 1
+ *   max_failures=1..1000                        default 5
+ *   lockout_seconds=1..86400                    default 300
+ *   lockout_max_seconds=1..604800 (cap of the doubling) default 86400
+ *   enforce_group=GROUP                         default none
+ *   admin_group=GROUP    (CLI only)             default none
+ *   issuer=TEXT          (otpauth issuer)       default "O.D.I.N."
+ *   backup_codes=1..20   (codes per set)        default 10
+ *   skew_steps=0..240    (diagnostic search)    default 10
+ *   echo_code, no_enroll, debug, forward_pass   (booleans; in the file: yes/no/true/false/1/0)
+ */
+#ifndef ODIN_CONFIG_H
+#define ODIN_CONFIG_H
+
+#include <stddef.h>
+
+#define ODIN_GROUP_MAX 64
+#define ODIN_ISSUER_MAX 64
+#define ODIN_PATH_MAX 256
+
+struct odin_config {
+	char store_dir[ODIN_PATH_MAX];
+	unsigned window;
+	unsigned max_failures;
+	unsigned lockout_seconds;
+	unsigned lockout_max_seconds;
+	char enforce_group[ODIN_GROUP_MAX];	/* "" = none */
+	char admin_group[ODIN_GROUP_MAX];	/* "" = none */
+	char issuer[ODIN_ISSUER_MAX];
+	unsigned backup_codes;
+	unsigned skew_steps;
+	int echo_code;
+	int no_enroll;
+	int debug;
+	int forward_pass;
+};
+
+/* Compiled-in defaults. */
+void odin_config_defaults(struct odin_config *c);
+
+/*
+ * Sets one key.  value is NULL for a bare flag.  Returns ODIN_OK,
+ * ODIN_EINVAL (bad value; c unchanged) or ODIN_ENOENT (unknown key).
+ * Does not log: callers report with their own context.
+ */
+int odin_config_set(struct odin_config *c, const char *key, const char *value);
+
+/*
+ * Parses a whole file's text (len bytes, NUL bytes are an error).
+ * Every bad line is logged as "origin:LINE: reason" and makes the result
+ * ODIN_ECORRUPT, but good lines still apply so that the caller can decide.
+ */
+int odin_config_parse(const char *buf, size_t len, const char *origin, struct odin_config *c);
+
+/*
+ * Loads path into c (on top of what c holds).  A missing file is ODIN_ENOENT
+ * (c unchanged, not an error for the default path).  An unsafe file (not
+ * regular, symlink, not root-owned, group/other-writable) is ODIN_EUNSAFE
+ * and is not read.  Larger than 64 KiB: ODIN_ETOOBIG.
+ */
+int odin_config_load(const char *path, struct odin_config *c);
+
+#endif

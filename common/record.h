@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The per-user record and its text form.  Parse and serialise only: no
+ * I/O.  The format (documented in doc/odin-mfa.conf.5, "RECORD FORMAT"):
+ *
+ *   odin-mfa-record 1
+ *   state enabled|pending
+ *   secret BASE32 | -            ("-" only while pending)
+ *   algorithm SHA1|SHA256|SHA512
+ *   digits 6..8
+ *   period 1..3600
+ *   last_step N                  (0 = no code accepted yet)
+ *   failures N
+ *   lockout_until UNIXTIME       (0 = not locked)
+ *   lockout_count N
+ *   backup_kdf pbkdf2-sha256 ITERATIONS SALT_HEX | none
+ *   backup HASH_HEX              (0..ODIN_BACKUP_MAX lines, unused codes only)
+ *   created UNIXTIME
+ *   updated UNIXTIME
+ *   end
+ *
+ * One "key value" per line, single spaces, '\n' line ends, ASCII only.
+ * Every key except "backup" must appear exactly once; the first line must
+ * be the header and the last "end".  Anything else -- unknown or duplicated
+ * key, missing key, bad number, trailing data, NUL byte, over-long line --
+ * is ODIN_ECORRUPT, never a default.
+ */
+#ifndef ODIN_RECORD_H
+#define ODIN_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otp.h"
+
+#define ODIN_RECORD_VERSION 1
+#define ODIN_RECORD_MAX 8192	/* bytes; a larger file is refused unread */
+#define ODIN_BACKUP_MAX 20
+#define ODIN_BACKUP_HASH_LEN 32
+#define ODIN_BACKUP_SALT_LEN 16
+
+enum odin_state { ODIN_STATE_PENDING = 1, ODIN_STATE_ENABLED = 2 };
+
+struct odin_record {
+	enum odin_state state;
+	uint8_t secret[ODIN_SECRET_MAX];
+	size_t secret_len;		/* 0 only when pending */
+	enum odin_alg alg;
+	unsigned digits;
+	unsigned period;
+	int64_t last_step;
+	unsigned failures;
+	int64_t lockout_until;
+	unsigned lockout_count;
+	unsigned backup_iter;		/* 0: no backup codes ("backup_kdf none") */
+	uint8_t backup_salt[ODIN_BACKUP_SALT_LEN];
+	unsigned nbackup;
+	uint8_t backup[ODIN_BACKUP_MAX][ODIN_BACKUP_HASH_LEN];
+	int64_t created;
+	int64_t updated;
+};
+
+/* A pending record with defaults (SHA1, 6 digits, 30 s, no secret), created = updated = now. */
+void odin_record_init(struct odin_record *r, int64_t now);
+
+/*
+ * Parses len bytes of buf (need not be NUL-terminated) into r.  Returns
+ * ODIN_OK or ODIN_ECORRUPT (r wiped).  Never logs the content.
+ */
+int odin_record_parse(const char *buf, size_t len, struct odin_record *r);
+
+/*
+ * Serialises r.  *out is malloc'd text of *outlen bytes (also NUL-terminated);
+ * the caller must odin_free_wipe(*out, *outlen).  Returns ODIN_OK,
+ * ODIN_EINVAL (r not consistent, e.g. enabled without secret) or ODIN_ENOMEM.
+ */
+int odin_record_format(const struct odin_record *r, char **out, size_t *outlen);
+
+/* Wipes every byte of r. */
+void odin_record_wipe(struct odin_record *r);
+
+/* "pending" / "enabled". */
+const char *odin_state_name(enum odin_state s);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The only callers of the low-level secret-handling primitives.
+ */
+#ifndef ODIN_SECURE_H
+#define ODIN_SECURE_H
+
+#include <stddef.h>
+
+/* Overwrites n bytes at p in a way the compiler cannot elide. p may be NULL if n is 0. */
+void odin_wipe(void *p, size_t n);
+
+/* Wipes then frees a NUL-terminated string; NULL is fine. */
+void odin_free_str(char *s);
+
+/* Wipes n bytes then frees p; NULL is fine. */
+void odin_free_wipe(void *p, size_t n);
+
+/* Fills buf with n bytes from the OpenSSL CSPRNG (seeded by the kernel).  Returns ODIN_OK or ODIN_ECRYPTO. */
+int odin_random(void *buf, size_t n);
+
+/* Returns 1 if the n bytes at a and b are equal, else 0; time depends only on n. */
+int odin_ct_equal(const void *a, const void *b, size_t n);
+
+#endif

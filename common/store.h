@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The store: the only code that touches stored records.  A small backend
+ * interface (struct odin_store_ops) sits behind these calls; the files
+ * backend (store_files.c) is the default.  Contract of every backend:
+ *
+ *  - odin_store_lock() takes an exclusive per-user lock that is held until
+ *    odin_store_unlock(); read, decide, write all happen under it, so N
+ *    concurrent logins with one code see each other's last_step.
+ *  - odin_store_save() is atomic and durable: after it returns ODIN_OK the
+ *    new record survives a crash; if it fails, the old record is intact.
+ *  - odin_store_delete() removes the record and leaves no secret byte.
+ *  - nothing ever follows a symlink, trusts a record not owned by root, or
+ *    accepts a group/world-accessible store; such a store is ODIN_EUNSAFE.
+ *  - cost per login does not depend on the number of users.
+ */
+#ifndef ODIN_STORE_H
+#define ODIN_STORE_H
+
+#include "record.h"
+
+struct odin_store;
+struct odin_txn;
+
+/* Returns 1 if name is usable as a user key: 1..32 chars of [A-Za-z0-9._-], not starting with '.' or '-'. */
+int odin_user_valid(const char *name);
+
+/*
+ * Opens the store rooted at dir, creating it (mode 0700) if it does not
+ * exist and its parent does.  Checks it: a real directory, owned by root,
+ * no group/other permission bits.  Returns ODIN_OK, ODIN_EUNSAFE, ODIN_EIO,
+ * ODIN_ENOMEM.
+ */
+int odin_store_open(const char *dir, struct odin_store **st);
+void odin_store_close(struct odin_store *st);
+
+#define ODIN_LOCK_IF_EXISTS 0x1	/* ODIN_ENOENT without creating anything if there is no record */
+
+/*
+ * Locks user's record and loads it into *rec.  Returns:
+ *   ODIN_OK      locked, record loaded, *txn set
+ *   ODIN_ENOENT  no record; locked and *txn set (so the caller may create
+ *                one with odin_store_save), unless ODIN_LOCK_IF_EXISTS,
+ *                in which case nothing is locked and *txn is NULL
+ *   other        error, nothing locked, *txn NULL, *rec wiped
+ */
+int odin_store_lock(struct odin_store *st, const char *user, int flags,
+    struct odin_txn **txn, struct odin_record *rec);
+
+/* Atomically replaces (or creates) the locked record. */
+int odin_store_save(struct odin_txn *txn, const struct odin_record *rec);
+
+/* Removes the locked record (overwritten first); ODIN_ENOENT if there is none. */
+int odin_store_delete(struct odin_txn *txn);
+
+/* Releases the lock and frees txn; NULL is fine. */
+void odin_store_unlock(struct odin_txn *txn);
+
+/*
+ * Calls cb(user, ctx) for every user with a record, in no particular
+ * order; stops early and returns cb's value if non-zero.  Returns ODIN_OK
+ * or an error.
+ */
+int odin_store_list(struct odin_store *st, int (*cb)(const char *user, void *ctx), void *ctx);
+
+/* The backend interface. */
+struct odin_store_ops {
+	const char *name;
+	int (*open)(const char *where, struct odin_store **st);
+	void (*close)(struct odin_store *st);
+	int (*lock)(struct odin_store *st, const char *user, int flags,
+	    struct odin_txn **txn, struct odin_record *rec);
+	int (*save)(struct odin_txn *txn, const struct odin_record *rec);
+	int (*del)(struct odin_txn *txn);
+	void (*unlock)(struct odin_txn *txn);
+	int (*list)(struct odin_store *st, int (*cb)(const char *, void *), void *ctx);
+};
+
+/* Every backend's store/txn starts with this, so the generic calls can dispatch. */
+struct odin_store_base { const struct odin_store_ops *ops; };
+
+extern const struct odin_store_ops odin_store_files_ops;
+
+#endif

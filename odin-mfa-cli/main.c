@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: ISC */
+#include "autoconfig.h"
+int main(void) { return 1; }
