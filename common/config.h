@@ -1,24 +1,41 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * /etc/odin-mfa.conf (path fixed at configure time: ODIN_CONFIG_PATH) and
- * the PAM module arguments share one table of keys.  File syntax: one
- * "key = value" per line ('=' optional for flags), '#' comments, blank
- * lines.  Numbers are bounded; unknown keys and bad values are reported
- * through odin_log() with file and line.  The file is trusted only if it
- * is a regular file owned by root and not group/other-writable.
+ * the PAM module arguments share one table of keys.  The file is trusted
+ * only if it is a regular file (not a symlink) owned by root and not
+ * group/other-writable, and at most 64 KiB.
+ *
+ * File syntax, line by line:
+ *   - leading and trailing blanks (space, tab, CR) are trimmed;
+ *   - an empty line, or one whose first non-blank character is '#', is a
+ *     comment.  '#' anywhere else is an ordinary character: there are no
+ *     trailing comments, because issuer and store_dir may contain '#'
+ *     ("window = 3 # note" is therefore a bad value, and is reported);
+ *   - "key = value" or "key=value" (blanks around '=' optional; the value
+ *     runs to the end of the line, inner blanks kept, no quoting);
+ *   - a boolean may be a bare "key", meaning yes;
+ *   - a line may be at most 1024 bytes; a NUL byte anywhere rejects the file.
+ * Unknown keys and bad values are reported through odin_log() as
+ * "origin:LINE: reason"; a later line for the same key overrides.
  *
  * Keys (module option spelled the same, flags take no value):
  *   store_dir=DIR        (module: store=DIR)   default ODIN_STORE_DIR
+ *                        absolute path, printable ASCII
  *   window=0..10         steps either side      default 1
  *   max_failures=1..1000                        default 5
  *   lockout_seconds=1..86400                    default 300
  *   lockout_max_seconds=1..604800 (cap of the doubling) default 86400
  *   enforce_group=GROUP                         default none
  *   admin_group=GROUP    (CLI only)             default none
+ *                        group names follow the user-name rule of
+ *                        odin_user_valid() (store.h)
  *   issuer=TEXT          (otpauth issuer)       default "O.D.I.N."
+ *                        1..63 printable ASCII characters, no ':'
  *   backup_codes=1..20   (codes per set)        default 10
  *   skew_steps=0..240    (diagnostic search)    default 10
- *   echo_code, no_enroll, debug, forward_pass   (booleans; in the file: yes/no/true/false/1/0)
+ *   echo_code, no_enroll, debug, forward_pass   (booleans: bare key, or
+ *                        yes/no/true/false/on/off/1/0)
+ * Numbers are plain decimal: no sign, blanks, base prefix or trailing junk.
  */
 #ifndef ODIN_CONFIG_H
 #define ODIN_CONFIG_H
@@ -28,6 +45,7 @@
 #define ODIN_GROUP_MAX 64
 #define ODIN_ISSUER_MAX 64
 #define ODIN_PATH_MAX 256
+#define ODIN_DEFAULT_ISSUER "O.D.I.N."
 
 struct odin_config {
 	char store_dir[ODIN_PATH_MAX];
