@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Internals shared by the files of pam_odin.so.  Nothing declared here is
+ * exported: the version script (pam_odin.map) keeps only pam_sm_*.
+ */
+#ifndef POD_H
+#define POD_H
+
+#include <stddef.h>
+
+#include <security/pam_modules.h>
+
+#include "config.h"
+#include "record.h"
+#include "store.h"
+
+/* Longest answer accepted at the code prompt; anything longer is refused unread. */
+#define POD_INPUT_MAX 256
+/* Longest "password+code" answer accepted with forward_pass. */
+#define POD_FWD_MAX 1024
+
+struct pod {
+	pam_handle_t *pamh;
+	struct odin_config cfg;
+	const char *user;		/* from pam_get_user(), validated */
+	struct odin_store *st;
+};
+
+/* pam_odin.c */
+/* Logs one decision line: user, result, method, reason (never a code). */
+void pod_decision(const struct pod *p, int prio, const char *result,
+    const char *method, const char *reason);
+/* Maps an ODIN_E* store error to the PAM code that denies. */
+int pod_store_err(int e);
+
+/* conv.c */
+/*
+ * Shows n lines, each one message of style (PAM_TEXT_INFO or
+ * PAM_ERROR_MSG), in as few conversation calls as PAM_MAX_NUM_MSG allows.
+ * Returns PAM_SUCCESS or the conversation's error (PAM_CONV_ERR if none).
+ */
+int pod_conv_show(pam_handle_t *pamh, int style, const char *const *lines, size_t n);
+/* One formatted message; the result is ignored by callers that only inform. */
+int pod_say(pam_handle_t *pamh, int style, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * Asks one question (PAM_PROMPT_ECHO_OFF or _ON).  The answer goes to out
+ * (NUL-terminated); the application's copy is wiped and freed.  An answer
+ * of outsz bytes or more is not copied: out is "" and *toolong is 1.
+ * A missing answer is "".  Returns PAM_SUCCESS or the conversation's error.
+ */
+int pod_conv_ask(pam_handle_t *pamh, int style, const char *prompt,
+    char *out, size_t outsz, int *toolong);
+
+/* enroll.c */
+/*
+ * In-login enrollment for a pending user.  pending is the stored pending
+ * record, or NULL for an enforced user without one.  Writes the enabled
+ * record only after the code is confirmed and the backup codes shown, and
+ * only if the stored record did not change meanwhile.  Returns a PAM code.
+ */
+int pod_enroll(struct pod *p, const struct odin_record *pending);
+
+#endif
