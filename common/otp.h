@@ -33,6 +33,13 @@ int odin_alg_parse(const char *name, enum odin_alg *alg);
 int odin_hotp(enum odin_alg alg, const uint8_t *key, size_t keylen,
     uint64_t counter, unsigned digits, uint32_t *code);
 
+/*
+ * RFC 4226 5.3 dynamic truncation of an HMAC value (maclen >= 20): the
+ * 31-bit number before the modulo.  UINT32_MAX on bad arguments.  Used by
+ * odin_hotp(); exposed so tests can check it against RFC 4226 Appendix D.
+ */
+uint32_t odin_hotp_truncate(const uint8_t *mac, size_t maclen);
+
 /* The TOTP time step of now (T0 = 0): floor(now / period); now < 0 -> ODIN_EINVAL. */
 int odin_totp_step(int64_t now, unsigned period, int64_t *step);
 
@@ -76,10 +83,19 @@ enum odin_input_kind { ODIN_INPUT_INVALID = 0, ODIN_INPUT_TOTP = 1, ODIN_INPUT_B
 /*
  * Normalises what a user typed at the prompt: ASCII spaces, tabs and '-'
  * are dropped, letters lower-cased.  The result goes to out (NUL-terminated;
- * outsz >= 32 recommended).  Returns ODIN_INPUT_TOTP if it is exactly
- * `digits` digits, ODIN_INPUT_BACKUP if it has the shape of a backup code
- * (see backup.h), else ODIN_INPUT_INVALID (too long, other characters,
- * wrong length).  in may be any bytes up to its NUL; never reads past it.
+ * outsz >= 32 recommended).  Returns
+ *   ODIN_INPUT_TOTP    exactly `digits` digits (out: those digits);
+ *   ODIN_INPUT_BACKUP  a generated backup code per odin_backup_normalise()
+ *                      (out: its normal form), or -- when `digits` is not
+ *                      8 -- exactly 8 digits, the length of an imported
+ *                      google-authenticator scratch code (out: the digits).
+ *                      With 8-digit TOTP, 8 digits are always TOTP, so
+ *                      scratch codes cannot be typed: regenerate codes;
+ *   ODIN_INPUT_INVALID anything else (other characters, wrong length, or
+ *                      more than 16 characters after normalising: it stops
+ *                      reading there); out is then "".
+ * out is ready for odin_totp_verify() or odin_backup_consume().  in may be
+ * any bytes up to its NUL; never reads past it.  Implemented in backup.c.
  */
 enum odin_input_kind odin_input_classify(const char *in, unsigned digits,
     char *out, size_t outsz);
