@@ -19,11 +19,18 @@
  *   updated UNIXTIME
  *   end
  *
- * One "key value" per line, single spaces, '\n' line ends, ASCII only.
- * Every key except "backup" must appear exactly once; the first line must
- * be the header and the last "end".  Anything else -- unknown or duplicated
- * key, missing key, bad number, trailing data, NUL byte, over-long line --
- * is ODIN_ECORRUPT, never a default.
+ * One "key value" per line, single spaces, '\n' line ends, printable ASCII
+ * only, at most ODIN_RECORD_LINE_MAX bytes a line, ODIN_RECORD_MAX in all.
+ * Every key except "backup" must appear exactly once (in any order between
+ * header and "end"; the formatter writes the order above); the first line
+ * must be the header and the last "end", followed by nothing.  Numbers are
+ * canonical decimals (no sign, no leading zero), non-negative and in range;
+ * the secret is upper-case RFC 4648 base32 without padding, 10..64 bytes;
+ * SALT_HEX and HASH_HEX are lower-case hex of exactly 16 and 32 bytes;
+ * ITERATIONS is ODIN_BACKUP_ITER_MIN..ODIN_BACKUP_ITER_MAX.  "enabled"
+ * needs a secret; "backup_kdf none" allows no "backup" line.  Anything
+ * else -- unknown or duplicated key, missing key, bad number, trailing
+ * data, NUL byte, CR, over-long line -- is ODIN_ECORRUPT, never a default.
  */
 #ifndef ODIN_RECORD_H
 #define ODIN_RECORD_H
@@ -38,6 +45,9 @@
 #define ODIN_BACKUP_MAX 20
 #define ODIN_BACKUP_HASH_LEN 32
 #define ODIN_BACKUP_SALT_LEN 16
+#define ODIN_RECORD_LINE_MAX 256	/* bytes per line, without the '\n' */
+#define ODIN_BACKUP_ITER_MIN 1000	/* bounds accepted for backup_kdf's ITERATIONS */
+#define ODIN_BACKUP_ITER_MAX 10000000
 
 enum odin_state { ODIN_STATE_PENDING = 1, ODIN_STATE_ENABLED = 2 };
 
