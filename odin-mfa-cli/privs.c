@@ -1,2 +1,228 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * Setuid handling for odin-mfa-cli.  See privs.h for the model.  Nothing
+ * the caller passes in (environment, fds, signal mask, arguments) is
+ * trusted; the caller is identified by the real uid alone, never by
+ * $USER or $LOGNAME.
+ */
 #include "autoconfig.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "privs.h"
+
+#define PRIV_SAFE_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+
+static uid_t priv_ruid;
+
+static void
+priv_msg(const char *what)
+{
+	/* stderr may be /dev/null by now; that is fine. */
+	fprintf(stderr, "odin-mfa-cli: %s\n", what);
+}
+
+static int
+priv_fix_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* A closed 0-2 would let a later open() land on it. */
+		if (open("/dev/null", O_RDWR) != fd)
+			return -1;
+	}
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	if (close_range(3, ~0U, 0) == 0)
+		return 0;
+#endif
+	{
+		long max = sysconf(_SC_OPEN_MAX);
+
+		if (max < 0 || max > 65536)
+			max = 65536;
+		for (fd = 3; fd < max; fd++)
+			(void)close(fd);
+	}
+	return 0;
+}
+
+static int
+priv_fix_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGTSTP, SIGCHLD };
+	sigset_t none;
+	size_t i;
+
+	/* Dispositions and the mask are inherited across exec: reset them. */
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (signal(sigs[i], SIG_DFL) == SIG_ERR)
+			return -1;
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int
+priv_startup(struct priv_caller *c)
+{
+	struct rlimit rl = { 0, 0 };
+	struct passwd *pw;
+	uid_t ruid = getuid(), euid = geteuid();
+	gid_t rgid = getgid(), egid = getegid();
+
+	memset(c, 0, sizeof(*c));
+	if (priv_fix_fds() != 0)
+		_exit(3);	/* cannot even report it safely */
+	umask(077);
+	if (clearenv() != 0 || setenv("PATH", PRIV_SAFE_PATH, 1) != 0) {
+		priv_msg("cannot reset the environment");
+		return -1;
+	}
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		priv_msg("cannot disable core dumps");
+		return -1;
+	}
+	if (priv_fix_signals() != 0) {
+		priv_msg("cannot reset signal handling");
+		return -1;
+	}
+	c->uid = ruid;
+	c->gid = rgid;
+	c->elevated = (ruid != euid || rgid != egid);
+	priv_ruid = ruid;
+
+	/* Group privileges are never needed: give them up for good. */
+	if (egid != rgid && setresgid(rgid, rgid, rgid) != 0) {
+		priv_msg("cannot drop group privileges");
+		return -1;
+	}
+	/* Run as the caller; the saved set-user-ID keeps root for priv_raise(). */
+	if (euid != ruid && seteuid(ruid) != 0) {
+		priv_msg("cannot drop privileges");
+		return -1;
+	}
+	/* seteuid() may reset the dumpable flag; set it again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		priv_msg("cannot disable core dumps");
+		return -1;
+	}
+
+	errno = 0;
+	pw = getpwuid(ruid);
+	if (pw == NULL || pw->pw_name == NULL || pw->pw_name[0] == '\0') {
+		priv_msg("who are you? (the real uid has no passwd entry)");
+		return -1;
+	}
+	if (strlen(pw->pw_name) >= sizeof(c->name)) {
+		priv_msg("user name too long");
+		return -1;
+	}
+	memcpy(c->name, pw->pw_name, strlen(pw->pw_name) + 1);
+	return 0;
+}
+
+int
+priv_raise(void)
+{
+	uid_t r, e, s;
+
+	if (geteuid() == 0)
+		return 0;
+	if (getresuid(&r, &e, &s) != 0 || s != 0)
+		return -1;
+	if (seteuid(0) != 0)
+		return -1;
+	return 0;
+}
+
+void
+priv_lower(void)
+{
+	if (geteuid() == priv_ruid)
+		return;
+	if (seteuid(priv_ruid) != 0 || geteuid() != priv_ruid) {
+		priv_msg("cannot drop privileges");
+		abort();
+	}
+}
+
+void
+priv_drop_forever(void)
+{
+	uid_t r, e, s;
+
+	/* Going back to root for a moment is what allows setresuid to change the saved uid. */
+	if (getresuid(&r, &e, &s) == 0 && r == e && e == s)
+		return;
+	if ((e != 0 && s == 0 && seteuid(0) != 0) ||
+	    setresuid(priv_ruid, priv_ruid, priv_ruid) != 0 ||
+	    getresuid(&r, &e, &s) != 0 || r != priv_ruid || e != priv_ruid || s != priv_ruid) {
+		priv_msg("cannot drop privileges");
+		abort();
+	}
+}
+
+int
+priv_is_admin(const struct priv_caller *c, const struct odin_config *cfg)
+{
+	struct group *gr;
+	struct passwd *pw;
+	gid_t *groups = NULL;
+	int ngroups = 64, i, ok = 0;
+
+	if (c->uid == 0)
+		return 1;
+	if (cfg->admin_group[0] == '\0')
+		return 0;
+	gr = getgrnam(cfg->admin_group);
+	if (gr == NULL)
+		return 0;
+	gid_t admin_gid = gr->gr_gid;
+	pw = getpwuid(c->uid);
+	if (pw == NULL)
+		return 0;
+	/*
+	 * Membership comes from the group database (primary group or member
+	 * list), not from the process's supplementary groups: removing a
+	 * user from the group takes effect at once.
+	 */
+	if (pw->pw_gid == admin_gid)
+		return 1;
+	for (i = 0; i < 4; i++) {
+		gid_t *n = realloc(groups, (size_t)ngroups * sizeof(*groups));
+		int got = ngroups;
+
+		if (n == NULL)
+			break;
+		groups = n;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &got) >= 0) {
+			int j;
+
+			for (j = 0; j < got; j++)
+				if (groups[j] == admin_gid)
+					ok = 1;
+			break;
+		}
+		if (got <= ngroups || got > 65536)
+			break;
+		ngroups = got;
+	}
+	free(groups);
+	return ok;
+}
