@@ -21,7 +21,7 @@ enum odin_alg { ODIN_ALG_SHA1 = 0, ODIN_ALG_SHA256 = 1, ODIN_ALG_SHA512 = 2 };
 #define ODIN_SECRET_MAX 64
 #define ODIN_SECRET_DEFAULT 20	/* 160 bits */
 
-/* "SHA1", "SHA256", "SHA512". */
+/* "SHA1", "SHA256", "SHA512"; NULL for any other value. */
 const char *odin_alg_name(enum odin_alg alg);
 /* Case-insensitive name -> alg. Returns ODIN_OK or ODIN_EINVAL. */
 int odin_alg_parse(const char *name, enum odin_alg *alg);
@@ -72,6 +72,8 @@ int odin_totp_verify(const struct odin_totp_params *p, const uint8_t *key,
  * Diagnostics only, never for acceptance: searches steps further away
  * than the window, up to max_steps either side (bounded by 240), for a match.  On
  * ODIN_OK *offset_steps is the signed offset (matched step - current step).
+ * A code that matches inside the window (even as a replay) is not skew:
+ * ODIN_ENOMATCH.  The nearest match wins; ahead before behind on a tie.
  * Returns ODIN_OK, ODIN_ENOMATCH or ODIN_EINVAL.
  */
 int odin_totp_find_skew(const struct odin_totp_params *p, const uint8_t *key,
