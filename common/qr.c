@@ -1,2 +1,701 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * otpauth:// URIs (Google's Key Uri Format) and their QR codes.
+ *
+ * Every buffer here holds the secret in some form (the URI, the QR
+ * modules, the rendered lines, PNG rows, SVG text), so each one is wiped
+ * before it is freed.  libqrencode's own scratch memory is out of reach.
+ *
+ * Terminal renderings:
+ *  - ODIN_QR_UTF8 uses no escape sequences.  Light modules (and the 4-module
+ *    quiet zone) are drawn with glyphs ('\u2588', '\u2580', '\u2584'), dark
+ *    modules are spaces, two module rows per text line.  On the usual dark
+ *    terminal (light text on black) this shows dark modules on a light
+ *    field, which is what a phone expects.  On a light terminal it shows
+ *    the negative image, which many (not all) scanners read too; ANSI is
+ *    the style that scans everywhere.
+ *  - ODIN_QR_ANSI paints every module explicitly with a background colour
+ *    (ESC[47m light, ESC[40m dark), two spaces per module, one module row
+ *    per line, reset (ESC[0m) at the end of each line: it does not depend
+ *    on the terminal's own colours.
+ */
 #include "autoconfig.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <png.h>
+#include <qrencode.h>
+
+#include "base32.h"
+#include "err.h"
+#include "qr.h"
+#include "secure.h"
+
+#define QR_QUIET 4
+#define QR_PNG_SCALE 8
+#define QR_URI_MAX 2048
+
+/* ---- percent-encoding ------------------------------------------------- */
+
+static int
+qr_unreserved(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
+}
+
+/* Appends s percent-encoded to out (capacity outsz, *pos advanced). */
+static int
+qr_pct_encode(const char *s, char *out, size_t outsz, size_t *pos)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (qr_unreserved(*p)) {
+			if (*pos + 1 >= outsz)
+				return ODIN_ETOOBIG;
+			out[(*pos)++] = (char)*p;
+		} else {
+			if (*pos + 3 >= outsz)
+				return ODIN_ETOOBIG;
+			out[(*pos)++] = '%';
+			out[(*pos)++] = hex[*p >> 4];
+			out[(*pos)++] = hex[*p & 0xf];
+		}
+	}
+	out[*pos] = '\0';
+	return ODIN_OK;
+}
+
+static int
+qr_append(const char *s, char *out, size_t outsz, size_t *pos)
+{
+	size_t n = strlen(s);
+
+	if (*pos + n >= outsz)
+		return ODIN_ETOOBIG;
+	memcpy(out + *pos, s, n + 1);
+	*pos += n;
+	return ODIN_OK;
+}
+
+/* A label part: no control characters, no ':' (the Key Uri Format forbids it). */
+static int
+qr_label_ok(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == ':')
+			return 0;
+	return n < max;
+}
+
+int
+odin_otpauth_uri(const char *issuer, const char *account,
+    const uint8_t *secret, size_t secret_len, enum odin_alg alg,
+    unsigned digits, unsigned period, char **uri)
+{
+	char b32[ODIN_SECRET_MAX * 8 / 5 + 2], num[16];
+	const char *algname;
+	char *out = NULL;
+	size_t pos = 0;
+	int rc;
+
+	if (uri == NULL)
+		return ODIN_EINVAL;
+	*uri = NULL;
+	if (issuer == NULL)
+		issuer = "";
+	if (account == NULL || *account == '\0' ||
+	    !qr_label_ok(issuer, sizeof(((struct odin_otpauth *)0)->issuer)) ||
+	    !qr_label_ok(account, sizeof(((struct odin_otpauth *)0)->account)) ||
+	    secret == NULL || secret_len < ODIN_SECRET_MIN || secret_len > ODIN_SECRET_MAX ||
+	    digits < ODIN_DIGITS_MIN || digits > ODIN_DIGITS_MAX ||
+	    period < ODIN_PERIOD_MIN || period > ODIN_PERIOD_MAX ||
+	    (alg != ODIN_ALG_SHA1 && alg != ODIN_ALG_SHA256 && alg != ODIN_ALG_SHA512))
+		return ODIN_EINVAL;
+	algname = odin_alg_name(alg);
+	if ((out = malloc(QR_URI_MAX)) == NULL)
+		return ODIN_ENOMEM;
+	if ((rc = odin_base32_encode(secret, secret_len, b32, sizeof(b32))) != ODIN_OK)
+		goto fail;
+	if ((rc = qr_append("otpauth://totp/", out, QR_URI_MAX, &pos)) != ODIN_OK)
+		goto fail;
+	if (*issuer != '\0') {
+		if ((rc = qr_pct_encode(issuer, out, QR_URI_MAX, &pos)) != ODIN_OK ||
+		    (rc = qr_append(":", out, QR_URI_MAX, &pos)) != ODIN_OK)
+			goto fail;
+	}
+	if ((rc = qr_pct_encode(account, out, QR_URI_MAX, &pos)) != ODIN_OK ||
+	    (rc = qr_append("?secret=", out, QR_URI_MAX, &pos)) != ODIN_OK ||
+	    (rc = qr_append(b32, out, QR_URI_MAX, &pos)) != ODIN_OK)
+		goto fail;
+	if (*issuer != '\0') {
+		if ((rc = qr_append("&issuer=", out, QR_URI_MAX, &pos)) != ODIN_OK ||
+		    (rc = qr_pct_encode(issuer, out, QR_URI_MAX, &pos)) != ODIN_OK)
+			goto fail;
+	}
+	if (alg != ODIN_ALG_SHA1) {
+		if ((rc = qr_append("&algorithm=", out, QR_URI_MAX, &pos)) != ODIN_OK ||
+		    (rc = qr_append(algname, out, QR_URI_MAX, &pos)) != ODIN_OK)
+			goto fail;
+	}
+	if (digits != 6) {
+		(void)snprintf(num, sizeof(num), "%u", digits);	/* 1 digit: fits */
+		if ((rc = qr_append("&digits=", out, QR_URI_MAX, &pos)) != ODIN_OK ||
+		    (rc = qr_append(num, out, QR_URI_MAX, &pos)) != ODIN_OK)
+			goto fail;
+	}
+	if (period != 30) {
+		(void)snprintf(num, sizeof(num), "%u", period);	/* <= 4 digits: fits */
+		if ((rc = qr_append("&period=", out, QR_URI_MAX, &pos)) != ODIN_OK ||
+		    (rc = qr_append(num, out, QR_URI_MAX, &pos)) != ODIN_OK)
+			goto fail;
+	}
+	odin_wipe(b32, sizeof(b32));
+	*uri = out;
+	return ODIN_OK;
+fail:
+	odin_wipe(b32, sizeof(b32));
+	odin_free_wipe(out, QR_URI_MAX);
+	return rc == ODIN_ETOOBIG ? ODIN_EINVAL : rc;
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+static int
+qr_hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decodes n bytes of s into out (size outsz, NUL-terminated).  Every '%'
+ * must start a valid escape; the result may not hold control characters
+ * (which covers an encoded NUL).
+ */
+static int
+qr_pct_decode(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+	int hi, lo;
+	unsigned char ch;
+
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '%') {
+			if (i + 2 >= n)
+				return ODIN_EINVAL;
+			if ((hi = qr_hexval(s[i + 1])) < 0 || (lo = qr_hexval(s[i + 2])) < 0)
+				return ODIN_EINVAL;
+			ch = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (ch < 0x20 || ch == 0x7f)
+			return ODIN_EINVAL;
+		if (o + 1 >= outsz)
+			return ODIN_EINVAL;
+		out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+	return ODIN_OK;
+}
+
+/* Plain decimal within [min, max]; no sign, no junk. */
+static int
+qr_number(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long n = 0;
+
+	if (*s == '\0')
+		return ODIN_EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return ODIN_EINVAL;
+		n = n * 10 + (unsigned long)(*s - '0');
+		if (n > max)
+			return ODIN_EINVAL;
+	}
+	if (n < min)
+		return ODIN_EINVAL;
+	*out = (unsigned)n;
+	return ODIN_OK;
+}
+
+enum { P_SECRET, P_ISSUER, P_ALGORITHM, P_DIGITS, P_PERIOD, P_COUNT };
+
+static int
+qr_parse_params(const char *q, struct odin_otpauth *p, char *label_issuer, int have_label_issuer)
+{
+	static const char *const names[P_COUNT] = {
+		"secret", "issuer", "algorithm", "digits", "period",
+	};
+	char val[QR_URI_MAX];
+	int seen[P_COUNT] = { 0 };
+	const char *amp, *eq;
+	size_t nlen, vlen;
+	int i, rc = ODIN_EINVAL;
+	size_t slen;
+
+	for (;;) {
+		amp = strchr(q, '&');
+		eq = strchr(q, '=');
+		if (eq == NULL || (amp != NULL && eq > amp))
+			goto out;		/* every parameter is name=value */
+		nlen = (size_t)(eq - q);
+		vlen = amp != NULL ? (size_t)(amp - eq - 1) : strlen(eq + 1);
+		if (nlen == 0 || qr_pct_decode(eq + 1, vlen, val, sizeof(val)) != ODIN_OK)
+			goto out;
+		for (i = 0; i < P_COUNT; i++)
+			if (strlen(names[i]) == nlen && memcmp(q, names[i], nlen) == 0)
+				break;
+		if (i == P_COUNT) {
+			/* "counter" only means something for HOTP: refuse the mix-up. */
+			if (nlen == 7 && memcmp(q, "counter", 7) == 0)
+				goto out;
+		} else {
+			if (seen[i]++)
+				goto out;	/* duplicated parameter */
+			switch (i) {
+			case P_SECRET:
+				if (odin_base32_decode(val, p->secret, sizeof(p->secret), &slen) != ODIN_OK ||
+				    slen < ODIN_SECRET_MIN)
+					goto out;
+				p->secret_len = slen;
+				break;
+			case P_ISSUER:
+				if (val[0] == '\0' || strchr(val, ':') != NULL ||
+				    strlen(val) >= sizeof(p->issuer))
+					goto out;
+				memcpy(p->issuer, val, strlen(val) + 1);
+				break;
+			case P_ALGORITHM:
+				if (odin_alg_parse(val, &p->alg) != ODIN_OK)
+					goto out;
+				break;
+			case P_DIGITS:
+				if (qr_number(val, ODIN_DIGITS_MIN, ODIN_DIGITS_MAX, &p->digits) != ODIN_OK)
+					goto out;
+				break;
+			case P_PERIOD:
+				if (qr_number(val, ODIN_PERIOD_MIN, ODIN_PERIOD_MAX, &p->period) != ODIN_OK)
+					goto out;
+				break;
+			}
+		}
+		if (amp == NULL)
+			break;
+		q = amp + 1;
+	}
+	if (!seen[P_SECRET])
+		goto out;
+	if (have_label_issuer) {
+		/* Label and parameter must agree when both are given. */
+		if (seen[P_ISSUER] && strcmp(p->issuer, label_issuer) != 0)
+			goto out;
+		memcpy(p->issuer, label_issuer, strlen(label_issuer) + 1);
+	}
+	rc = ODIN_OK;
+out:
+	odin_wipe(val, sizeof(val));
+	return rc;
+}
+
+int
+odin_otpauth_parse(const char *uri, struct odin_otpauth *p)
+{
+	static const char prefix[] = "otpauth://totp/";
+	char label[256], lissuer[sizeof(p->issuer)];
+	const char *q, *s, *acct;
+	char *colon;
+	size_t n, i;
+	int rc = ODIN_EINVAL;
+
+	if (p == NULL)
+		return ODIN_EINVAL;
+	memset(p, 0, sizeof(*p));
+	p->alg = ODIN_ALG_SHA1;
+	p->digits = 6;
+	p->period = 30;
+	if (uri == NULL)
+		return ODIN_EINVAL;
+	n = strnlen(uri, QR_URI_MAX);
+	if (n >= QR_URI_MAX)
+		return ODIN_EINVAL;
+	/* Raw bytes: printable ASCII only; no blanks, no fragment. */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)uri[i] <= 0x20 || (unsigned char)uri[i] >= 0x7f || uri[i] == '#')
+			return ODIN_EINVAL;
+	/* Scheme and type are case-insensitive; "hotp" (counters) is refused. */
+	if (n < sizeof(prefix) - 1 || strncasecmp(uri, prefix, sizeof(prefix) - 1) != 0)
+		return ODIN_EINVAL;
+	s = uri + sizeof(prefix) - 1;
+	if ((q = strchr(s, '?')) == NULL || strchr(q + 1, '?') != NULL)
+		goto out;
+	if (qr_pct_decode(s, (size_t)(q - s), label, sizeof(label)) != ODIN_OK)
+		goto out;
+	lissuer[0] = '\0';
+	acct = label;
+	if ((colon = strchr(label, ':')) != NULL) {
+		if (strchr(colon + 1, ':') != NULL || colon == label)
+			goto out;
+		*colon = '\0';
+		if (strlen(label) >= sizeof(lissuer))
+			goto out;
+		memcpy(lissuer, label, strlen(label) + 1);
+		acct = colon + 1;
+		while (*acct == ' ')	/* "Issuer: account" is allowed */
+			acct++;
+	}
+	if (*acct == '\0' || strlen(acct) >= sizeof(p->account))
+		goto out;
+	memcpy(p->account, acct, strlen(acct) + 1);
+	rc = qr_parse_params(q + 1, p, lissuer, colon != NULL);
+out:
+	odin_wipe(label, sizeof(label));
+	if (rc != ODIN_OK)
+		odin_wipe(p, sizeof(*p));
+	return rc;
+}
+
+/* ---- QR matrix -------------------------------------------------------- */
+
+struct qr_matrix {
+	QRcode *qr;
+	int size;	/* modules per side including the quiet zone */
+};
+
+static int
+qr_make(const char *uri, struct qr_matrix *m)
+{
+	if (uri == NULL || *uri == '\0' || strlen(uri) >= QR_URI_MAX)
+		return ODIN_EINVAL;
+	errno = 0;
+	/* 8-bit mode, case-sensitive: the URI goes in byte for byte. */
+	m->qr = QRcode_encodeString(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (m->qr == NULL)
+		return errno == ENOMEM ? ODIN_ENOMEM : ODIN_EINVAL;
+	m->size = m->qr->width + 2 * QR_QUIET;
+	return ODIN_OK;
+}
+
+/* 1 if the module at (x, y), quiet-zone coordinates, is dark; outside the code: light. */
+static int
+qr_dark(const struct qr_matrix *m, int x, int y)
+{
+	int w = m->qr->width;
+
+	x -= QR_QUIET;
+	y -= QR_QUIET;
+	if (x < 0 || y < 0 || x >= w || y >= w)
+		return 0;
+	return m->qr->data[y * w + x] & 1;
+}
+
+static void
+qr_free(struct qr_matrix *m)
+{
+	if (m->qr != NULL) {
+		odin_wipe(m->qr->data, (size_t)m->qr->width * (size_t)m->qr->width);
+		QRcode_free(m->qr);
+		m->qr = NULL;
+	}
+}
+
+/* ---- terminal --------------------------------------------------------- */
+
+void
+odin_qr_lines_free(char **lines, size_t nlines)
+{
+	size_t i;
+
+	if (lines == NULL)
+		return;
+	for (i = 0; i < nlines; i++)
+		odin_free_str(lines[i]);
+	free(lines);
+}
+
+static char *
+qr_line_utf8(const struct qr_matrix *m, int y)
+{
+	static const char full[] = "\xe2\x96\x88", upper[] = "\xe2\x96\x80", lower[] = "\xe2\x96\x84";
+	char *s, *o;
+	int x, top, bottom;
+
+	if ((s = malloc((size_t)m->size * 3 + 1)) == NULL)
+		return NULL;
+	o = s;
+	for (x = 0; x < m->size; x++) {
+		/* Glyph = light.  The half row below the last one is the terminal's dark. */
+		top = !qr_dark(m, x, y);
+		bottom = y + 1 < m->size ? !qr_dark(m, x, y + 1) : 0;
+		if (top && bottom)
+			memcpy(o, full, 3), o += 3;
+		else if (top)
+			memcpy(o, upper, 3), o += 3;
+		else if (bottom)
+			memcpy(o, lower, 3), o += 3;
+		else
+			*o++ = ' ';
+	}
+	*o = '\0';
+	return s;
+}
+
+#define ANSI_LIGHT "\x1b[47m"
+#define ANSI_DARK "\x1b[40m"
+#define ANSI_RESET "\x1b[0m"
+
+static char *
+qr_line_ansi(const struct qr_matrix *m, int y)
+{
+	char *s, *o;
+	int x, d, cur = -1;
+
+	/* Worst case: a colour change before every module. */
+	if ((s = malloc((size_t)m->size * (sizeof(ANSI_LIGHT) - 1 + 2) + sizeof(ANSI_RESET))) == NULL)
+		return NULL;
+	o = s;
+	for (x = 0; x < m->size; x++) {
+		d = qr_dark(m, x, y);
+		if (d != cur) {
+			memcpy(o, d ? ANSI_DARK : ANSI_LIGHT, sizeof(ANSI_DARK) - 1);
+			o += sizeof(ANSI_DARK) - 1;
+			cur = d;
+		}
+		*o++ = ' ';
+		*o++ = ' ';
+	}
+	memcpy(o, ANSI_RESET, sizeof(ANSI_RESET));
+	return s;
+}
+
+int
+odin_qr_text(const char *uri, enum odin_qr_style style, char ***lines, size_t *nlines)
+{
+	struct qr_matrix m = { NULL, 0 };
+	char **out = NULL;
+	size_t n = 0, cap;
+	int y, rc;
+
+	if (lines == NULL || nlines == NULL)
+		return ODIN_EINVAL;
+	*lines = NULL;
+	*nlines = 0;
+	if (style != ODIN_QR_UTF8 && style != ODIN_QR_ANSI)
+		return ODIN_EINVAL;
+	if ((rc = qr_make(uri, &m)) != ODIN_OK)
+		return rc;
+	cap = style == ODIN_QR_UTF8 ? (size_t)(m.size + 1) / 2 : (size_t)m.size;
+	if ((out = calloc(cap, sizeof(*out))) == NULL) {
+		rc = ODIN_ENOMEM;
+		goto out;
+	}
+	for (y = 0; y < m.size; y += style == ODIN_QR_UTF8 ? 2 : 1) {
+		out[n] = style == ODIN_QR_UTF8 ? qr_line_utf8(&m, y) : qr_line_ansi(&m, y);
+		if (out[n] == NULL) {
+			odin_qr_lines_free(out, n);
+			rc = ODIN_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	*lines = out;
+	*nlines = n;
+	rc = ODIN_OK;
+out:
+	qr_free(&m);
+	return rc;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static int
+qr_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	ssize_t r;
+
+	while (n > 0) {
+		r = write(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return odin_err_from_errno(r < 0 ? errno : EIO);
+		p += r;
+		n -= (size_t)r;
+	}
+	return ODIN_OK;
+}
+
+struct qr_png_ctx {
+	int fd;
+	int rc;
+};
+
+static void
+qr_png_write(png_structp png, png_bytep data, size_t len)
+{
+	struct qr_png_ctx *ctx = png_get_io_ptr(png);
+
+	if (ctx->rc == ODIN_OK)
+		ctx->rc = qr_write_all(ctx->fd, data, len);
+	if (ctx->rc != ODIN_OK)
+		png_error(png, "write failed");
+}
+
+static void
+qr_png_flush(png_structp png)
+{
+	(void)png;
+}
+
+/* libpng's diagnostics would go to stderr: keep quiet, the return code tells. */
+static void
+qr_png_error(png_structp png, png_const_charp msg)
+{
+	(void)msg;
+	png_longjmp(png, 1);
+}
+
+static void
+qr_png_warning(png_structp png, png_const_charp msg)
+{
+	(void)png;
+	(void)msg;
+}
+
+/*
+ * 1-bit greyscale at 8 pixels per module: one module is exactly one byte
+ * of a row (0x00 dark, 0xff light).
+ */
+static int
+qr_png_emit(const struct qr_matrix *m, struct qr_png_ctx *ctx, png_bytep row)
+{
+	png_structp png;
+	png_infop info = NULL;
+	int x, y, k;
+
+	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, qr_png_error, qr_png_warning);
+	if (png == NULL)
+		return ODIN_ENOMEM;
+	if ((info = png_create_info_struct(png)) == NULL) {
+		png_destroy_write_struct(&png, NULL);
+		return ODIN_ENOMEM;
+	}
+	if (setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		return ctx->rc != ODIN_OK ? ctx->rc : ODIN_EIO;
+	}
+	png_set_write_fn(png, ctx, qr_png_write, qr_png_flush);
+	png_set_IHDR(png, info, (png_uint_32)(m->size * QR_PNG_SCALE),
+	    (png_uint_32)(m->size * QR_PNG_SCALE), 1, PNG_COLOR_TYPE_GRAY,
+	    PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (y = 0; y < m->size; y++) {
+		for (x = 0; x < m->size; x++)
+			row[x] = qr_dark(m, x, y) ? 0x00 : 0xff;
+		for (k = 0; k < QR_PNG_SCALE; k++)
+			png_write_row(png, row);
+	}
+	png_write_end(png, info);
+	png_destroy_write_struct(&png, &info);
+	return ODIN_OK;
+}
+
+int
+odin_qr_png(const char *uri, int fd)
+{
+	struct qr_matrix m = { NULL, 0 };
+	struct qr_png_ctx ctx;
+	png_bytep row;
+	int rc;
+
+	if (fd < 0)
+		return ODIN_EINVAL;
+	if ((rc = qr_make(uri, &m)) != ODIN_OK)
+		return rc;
+	if ((row = malloc((size_t)m.size)) == NULL) {
+		qr_free(&m);
+		return ODIN_ENOMEM;
+	}
+	ctx.fd = fd;
+	ctx.rc = ODIN_OK;
+	rc = qr_png_emit(&m, &ctx, row);
+	odin_free_wipe(row, (size_t)m.size);
+	qr_free(&m);
+	return rc;
+}
+
+int
+odin_qr_svg(const char *uri, int fd)
+{
+	struct qr_matrix m = { NULL, 0 };
+	char *buf = NULL;
+	size_t cap, pos = 0;
+	int x, y, run, n, rc;
+
+	if (fd < 0)
+		return ODIN_EINVAL;
+	if ((rc = qr_make(uri, &m)) != ODIN_OK)
+		return rc;
+	/* Header and footer, plus at most one "M..h..v1h-..z" per module. */
+	cap = 512 + (size_t)m.size * (size_t)m.size * 32;
+	if ((buf = malloc(cap)) == NULL) {
+		rc = ODIN_ENOMEM;
+		goto out;
+	}
+	n = snprintf(buf, cap,
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
+	    "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">\n"
+	    "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\" stroke=\"none\"/>\n"
+	    "<path fill=\"#000000\" stroke=\"none\" d=\"",
+	    m.size * QR_PNG_SCALE, m.size * QR_PNG_SCALE, m.size, m.size, m.size, m.size);
+	if (n < 0 || (size_t)n >= cap) {
+		rc = ODIN_EINVAL;
+		goto out;
+	}
+	pos = (size_t)n;
+	/* One sub-path per horizontal run of dark modules. */
+	for (y = 0; y < m.size; y++) {
+		for (x = 0; x < m.size; x += run > 0 ? run : 1) {
+			for (run = 0; x + run < m.size && qr_dark(&m, x + run, y); run++)
+				;
+			if (run == 0)
+				continue;
+			n = snprintf(buf + pos, cap - pos, "M%d %dh%dv1h-%dz", x, y, run, run);
+			if (n < 0 || (size_t)n >= cap - pos) {
+				rc = ODIN_EINVAL;
+				goto out;
+			}
+			pos += (size_t)n;
+		}
+	}
+	n = snprintf(buf + pos, cap - pos, "\"/>\n</svg>\n");
+	if (n < 0 || (size_t)n >= cap - pos) {
+		rc = ODIN_EINVAL;
+		goto out;
+	}
+	pos += (size_t)n;
+	rc = qr_write_all(fd, buf, pos);
+out:
+	odin_free_wipe(buf, buf != NULL ? cap : 0);
+	qr_free(&m);
+	return rc;
+}
