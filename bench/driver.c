@@ -1,0 +1,1378 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * bench/driver.c -- the side-by-side benchmark of pam_odin against
+ * pam_permit (the libpam floor), pam_google_authenticator and pam_oath
+ * (issue 6).  Run it through bench/run, which builds it, gives it a
+ * private /dev/log and turns its key/value output into bench/RESULTS.md.
+ *
+ * Every login is a real pam_start_confdir -> pam_authenticate -> pam_end
+ * cycle against a service directory written here, answering the prompt
+ * with a TOTP code computed here from the real clock.  The OTP arithmetic
+ * (HMAC-SHA1 via OpenSSL, RFC 4226 truncation) is deliberately our own and
+ * shares nothing with common/, so a bug there cannot hide itself here.
+ *
+ * Each user has a distinct secret and logs in at most once per run, so
+ * the replay protection of every module stays on and never refuses a
+ * legitimate login.  Users of a store are split into five classes by
+ * index % 5: class 0 for the sequential success runs, 1 for the
+ * one-process throughput baseline, 2 and 3 for the two parallel
+ * processes, 4 for the race rounds and the RSS child.
+ *
+ * Subcommands (all write "key value" lines to --out):
+ *   run      the whole benchmark (or --smoke)
+ *   hostlog  a small run per module with the host's syslog as it is
+ *   rss      internal: a fresh process measuring its own peak RSS
+ *   report   key/value files -> markdown table on stdout
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <security/pam_appl.h>
+
+extern char **environ;
+
+enum mod { M_PERMIT, M_ODIN, M_GA, M_OATH, M_COUNT };
+static const char *const mod_key[M_COUNT] = { "permit", "odin", "ga", "oath" };
+static const char *const mod_title[M_COUNT] = {
+	"pam_permit", "pam_odin", "google-authenticator", "pam_oath"
+};
+
+#define NCLASS 5
+#define RACE_PROCS 32
+#define RACE_ROUNDS 10
+#define SECRET_LEN 20
+
+/* ---- output -------------------------------------------------------- */
+
+static FILE *out;
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("bench-driver: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void
+emit(const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(out, "%s ", key);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	fflush(out);
+}
+
+static void
+note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- our own TOTP ---------------------------------------------------- */
+
+static void
+secret_of(unsigned user, uint8_t key[SECRET_LEN])
+{
+	static const char seed[] = "odin-mfa bench secret";
+	uint8_t msg[4] = { (uint8_t)(user >> 24), (uint8_t)(user >> 16),
+	    (uint8_t)(user >> 8), (uint8_t)user };
+	unsigned len = SECRET_LEN;
+
+	if (HMAC(EVP_sha1(), seed, sizeof(seed) - 1, msg, sizeof(msg),
+	    key, &len) == NULL || len != SECRET_LEN)
+		die("HMAC failed");
+}
+
+static int64_t
+step_now(void)
+{
+	return (int64_t)time(NULL) / 30;
+}
+
+/* RFC 4226 section 5.3 with HMAC-SHA1; 6 digits. */
+static unsigned
+totp(const uint8_t key[SECRET_LEN], int64_t step)
+{
+	uint8_t c[8], mac[EVP_MAX_MD_SIZE];
+	unsigned len = 0, off;
+	uint32_t bin;
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		c[i] = (uint8_t)(step & 0xff);
+		step >>= 8;
+	}
+	if (HMAC(EVP_sha1(), key, SECRET_LEN, c, sizeof(c), mac, &len) == NULL ||
+	    len != 20)
+		die("HMAC failed");
+	off = mac[19] & 0x0f;
+	bin = ((uint32_t)(mac[off] & 0x7f) << 24) | ((uint32_t)mac[off + 1] << 16) |
+	    ((uint32_t)mac[off + 2] << 8) | mac[off + 3];
+	return bin % 1000000;
+}
+
+static void
+base32(const uint8_t *in, size_t n, char *outbuf)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			*outbuf++ = a[(acc >> (bits - 5)) & 31];
+			bits -= 5;
+		}
+	}
+	if (bits > 0)
+		*outbuf++ = a[(acc << (5 - bits)) & 31];
+	*outbuf = '\0';
+}
+
+static void
+hex(const uint8_t *in, size_t n, char *outbuf)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sprintf(outbuf + 2 * i, "%02x", in[i]);
+}
+
+/* ---- files --------------------------------------------------------- */
+
+static void
+xmkdir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
+		die("mkdir %s: %s", path, strerror(errno));
+	if (chmod(path, mode) != 0)
+		die("chmod %s: %s", path, strerror(errno));
+}
+
+static void
+write_at(int dirfd, const char *name, const char *buf, size_t len, mode_t mode)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, mode);
+
+	if (fd < 0)
+		die("create %s: %s", name, strerror(errno));
+	if (write(fd, buf, len) != (ssize_t)len)
+		die("write %s: %s", name, strerror(errno));
+	if (fchmod(fd, mode) != 0 || close(fd) != 0)
+		die("close %s: %s", name, strerror(errno));
+}
+
+static void
+write_file(const char *path, const char *buf, size_t len, mode_t mode)
+{
+	write_at(AT_FDCWD, path, buf, len, mode);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	if (remove(path) != 0)
+		die("remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static void
+rm_rf(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		nftw(path, rm_one, 64, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		die("out of memory");
+	return s;
+}
+
+/* ---- module instances ------------------------------------------------ */
+
+/*
+ * An instance: S stores of N users each for one module, with one service
+ * file per store in INST/conf.  N = 1 uses many one-user stores so that
+ * every login still meets a fresh user in a store of size one.
+ */
+struct inst {
+	enum mod m;
+	char *dir;		/* ROOT/MOD-nN */
+	char *conf;		/* DIR/conf */
+	unsigned n, s;
+};
+
+static const char *odin_so;	/* absolute path of pam_odin.so */
+
+static void
+user_name(unsigned u, char *buf, size_t len)
+{
+	snprintf(buf, len, "bu%u", u);
+}
+
+static void
+service_name(unsigned s, char *buf, size_t len)
+{
+	snprintf(buf, len, "b%u", s);
+}
+
+static void
+setup_service(const struct inst *in, unsigned s)
+{
+	char svc[32], *line, *path;
+
+	service_name(s, svc, sizeof(svc));
+	switch (in->m) {
+	case M_PERMIT:
+		line = xasprintf("auth required pam_permit.so\n");
+		break;
+	case M_ODIN:
+		line = xasprintf("auth required %s store=%s/store-%u "
+		    "config=%s/odin.conf window=1\n", odin_so, in->dir, s, in->dir);
+		break;
+	case M_GA:
+		line = xasprintf("auth required pam_google_authenticator.so "
+		    "secret=%s/store-%u/${USER} user=root\n", in->dir, s);
+		break;
+	default:
+		line = xasprintf("auth required pam_oath.so "
+		    "usersfile=%s/oath-%u.users window=1\n", in->dir, s);
+		break;
+	}
+	path = xasprintf("%s/%s", in->conf, svc);
+	write_file(path, line, strlen(line), 0644);
+	free(path);
+	free(line);
+}
+
+/* Writes store s: N users numbered 0..N-1.  Fast: no fsync, one dir fd. */
+static void
+setup_store(const struct inst *in, unsigned s)
+{
+	char name[32], b32[64], hx[64], buf[1024];
+	uint8_t key[SECRET_LEN];
+	long now = (long)time(NULL);
+	char *path, *sub;
+	unsigned u;
+	int dfd, len;
+	FILE *f;
+
+	if (in->m == M_PERMIT)
+		return;
+	if (in->m == M_OATH) {
+		path = xasprintf("%s/oath-%u.users", in->dir, s);
+		f = fopen(path, "w");
+		if (f == NULL)
+			die("%s: %s", path, strerror(errno));
+		for (u = 0; u < in->n; u++) {
+			secret_of(u, key);
+			hex(key, SECRET_LEN, hx);
+			fprintf(f, "HOTP/T30 bu%u - %s\n", u, hx);
+		}
+		if (fchmod(fileno(f), 0600) != 0 || fclose(f) != 0)
+			die("%s: %s", path, strerror(errno));
+		free(path);
+		return;
+	}
+	path = xasprintf("%s/store-%u", in->dir, s);
+	xmkdir(path, 0700);
+	if (in->m == M_ODIN) {
+		sub = xasprintf("%s/locks", path);
+		xmkdir(sub, 0700);
+		free(sub);
+		sub = xasprintf("%s/users", path);
+		xmkdir(sub, 0700);
+		free(path);
+		path = sub;
+	}
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		die("%s: %s", path, strerror(errno));
+	for (u = 0; u < in->n; u++) {
+		secret_of(u, key);
+		base32(key, SECRET_LEN, b32);
+		user_name(u, name, sizeof(name));
+		if (in->m == M_ODIN)
+			len = snprintf(buf, sizeof(buf),
+			    "odin-mfa-record 1\nstate enabled\nsecret %s\n"
+			    "algorithm SHA1\ndigits 6\nperiod 30\nlast_step 0\n"
+			    "failures 0\nlockout_until 0\nlockout_count 0\n"
+			    "backup_kdf none\ncreated %ld\nupdated %ld\nend\n",
+			    b32, now, now);
+		else
+			len = snprintf(buf, sizeof(buf),
+			    "%s\n\" TOTP_AUTH\n\" DISALLOW_REUSE\n", b32);
+		if (len < 0 || (size_t)len >= sizeof(buf))
+			die("record too long");
+		write_at(dfd, name, buf, (size_t)len, 0600);
+	}
+	close(dfd);
+	free(path);
+}
+
+static struct inst *
+inst_setup(const char *root, enum mod m, unsigned n, unsigned s)
+{
+	struct inst *in = calloc(1, sizeof(*in));
+	double t0 = now_s();
+	char key[64];
+	unsigned i;
+
+	if (in == NULL)
+		die("out of memory");
+	in->m = m;
+	in->n = n;
+	in->s = s;
+	in->dir = xasprintf("%s/%s-n%u", root, mod_key[m], n);
+	in->conf = xasprintf("%s/conf", in->dir);
+	rm_rf(in->dir);
+	xmkdir(in->dir, 0700);
+	xmkdir(in->conf, 0755);
+	if (m == M_ODIN) {
+		char *p = xasprintf("%s/odin.conf", in->dir);
+
+		write_file(p, "", 0, 0600);
+		free(p);
+	}
+	for (i = 0; i < s; i++) {
+		setup_service(in, i);
+		setup_store(in, i);
+	}
+	snprintf(key, sizeof(key), "%s.n%u.setup_s", mod_key[m], n);
+	emit(key, "%.2f", now_s() - t0);
+	return in;
+}
+
+static void
+inst_free(struct inst *in, int remove_files)
+{
+	if (remove_files)
+		rm_rf(in->dir);
+	free(in->dir);
+	free(in->conf);
+	free(in);
+}
+
+/* ---- one login -------------------------------------------------------- */
+
+struct convdata {
+	const char *answer;
+	int prompts;
+};
+
+static int
+conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *appdata)
+{
+	struct convdata *cd = appdata;
+	struct pam_response *r;
+	int i;
+
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	r = calloc((size_t)n, sizeof(*r));
+	if (r == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
+		    msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
+			r[i].resp = strdup(cd->answer);
+			if (r[i].resp == NULL) {
+				while (i-- > 0)
+					free(r[i].resp);
+				free(r);
+				return PAM_BUF_ERR;
+			}
+			cd->prompts++;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+/* Applications such as sshd replace libpam's failure sleep the same way. */
+static void
+no_fail_delay(int retval, unsigned usec, void *appdata)
+{
+	(void)retval; (void)usec; (void)appdata;
+}
+
+struct login {
+	unsigned user;
+	unsigned code;
+	int64_t step;
+	int ok;
+	double us;
+};
+
+static int
+pam_cycle(const struct inst *in, unsigned store, unsigned user, unsigned code,
+    double *us)
+{
+	char svc[32], name[32], answer[16];
+	struct convdata cd = { answer, 0 };
+	struct pam_conv conv = { conv_fn, &cd };
+	pam_handle_t *ph = NULL;
+	double t0;
+	int rc;
+
+	service_name(store, svc, sizeof(svc));
+	user_name(user, name, sizeof(name));
+	snprintf(answer, sizeof(answer), "%06u", code);
+	t0 = now_s();
+	rc = pam_start_confdir(svc, name, &conv, in->conf, &ph);
+	if (rc == PAM_SUCCESS) {
+		pam_set_item(ph, PAM_FAIL_DELAY, (const void *)no_fail_delay);
+		rc = pam_authenticate(ph, 0);
+		pam_end(ph, rc);
+	}
+	if (us != NULL)
+		*us = (now_s() - t0) * 1e6;
+	return rc == PAM_SUCCESS;
+}
+
+/* A code that is not the user's code for any step within +-3 of now. */
+static unsigned
+wrong_code(const uint8_t key[SECRET_LEN], int64_t step)
+{
+	unsigned c = (totp(key, step) + 500000) % 1000000;
+	int64_t d;
+
+again:
+	for (d = -3; d <= 3; d++)
+		if (totp(key, step + d) == c) {
+			c = (c + 1) % 1000000;
+			goto again;
+		}
+	return c;
+}
+
+static struct login
+login_user(const struct inst *in, unsigned store, unsigned user, int wrong)
+{
+	uint8_t key[SECRET_LEN];
+	struct login l;
+
+	secret_of(user, key);
+	l.user = user;
+	l.step = step_now();
+	l.code = wrong ? wrong_code(key, l.step) : totp(key, l.step);
+	l.ok = pam_cycle(in, store, user, l.code, &l.us);
+	return l;
+}
+
+/* ---- statistics ------------------------------------------------------ */
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of v[0..n-1] (sorted here). */
+static double
+pct(double *v, size_t n, double p)
+{
+	size_t k;
+
+	if (n == 0)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	k = (size_t)ceil(p / 100.0 * (double)n);
+	return v[k == 0 ? 0 : k - 1];
+}
+
+/* ---- runs -------------------------------------------------------------- */
+
+struct plan {
+	int smoke;
+	unsigned nsizes;
+	unsigned sizes[4];
+	unsigned k1;		/* logins (= one-user stores) at N = 1 */
+	unsigned kmax;		/* logins at N > 1 (each user at most once) */
+	double cap_s;		/* stop a success run after this long ... */
+	unsigned min_k;		/* ... once it has this many samples */
+	unsigned wrong_n, wrong_k;
+	unsigned par_n, par_m;
+	unsigned rss_k;
+};
+
+/*
+ * Sequential logins: k users of class cls (or store j at N = 1), spread
+ * evenly over the store.  Emits p50/p99 under PREFIX.
+ */
+static void
+run_seq(const struct plan *pl, const struct inst *in, const char *prefix,
+    int cls, unsigned k, int wrong, unsigned *failed)
+{
+	double *lat = calloc(k ? k : 1, sizeof(double));
+	unsigned i, ok = 0, done = 0, pool, stride;
+	double t0 = now_s(), wall;
+	char key[96];
+
+	if (lat == NULL)
+		die("out of memory");
+	if (in->n == 1)
+		pool = in->s;
+	else if (cls < 0)
+		pool = in->n;
+	else
+		pool = (in->n - (unsigned)cls + NCLASS - 1) / NCLASS;
+	if (k > pool)
+		k = pool;
+	stride = k ? pool / k : 1;
+	for (i = 0; i < k; i++) {
+		struct login l;
+
+		if (in->n == 1)
+			l = login_user(in, i, 0, wrong);
+		else if (cls < 0)
+			l = login_user(in, 0, i * stride, wrong);
+		else
+			l = login_user(in, 0, i * stride * NCLASS + (unsigned)cls,
+			    wrong);
+		lat[done++] = l.us;
+		ok += (unsigned)l.ok;
+		if (done >= pl->min_k && now_s() - t0 > pl->cap_s)
+			break;
+	}
+	wall = now_s() - t0;
+	snprintf(key, sizeof(key), "%s.k", prefix);
+	emit(key, "%u", done);
+	snprintf(key, sizeof(key), "%s.ok", prefix);
+	emit(key, "%u", ok);
+	snprintf(key, sizeof(key), "%s.tput", prefix);
+	emit(key, "%.1f", wall > 0 ? ok / wall : 0.0);
+	snprintf(key, sizeof(key), "%s.p50", prefix);
+	emit(key, "%.0f", pct(lat, done, 50));
+	snprintf(key, sizeof(key), "%s.p99", prefix);
+	emit(key, "%.0f", pct(lat, done, 99));
+	if (failed != NULL && ok != done && !wrong) {
+		note("%s: %u of %u legitimate logins refused", prefix, done - ok, done);
+		(*failed)++;
+	}
+	if (wrong && ok != 0) {
+		note("%s: %u wrong codes accepted", prefix, ok);
+		if (failed != NULL)
+			(*failed)++;
+	}
+	free(lat);
+}
+
+/* Releases every child blocked in barrier_wait() at the same instant. */
+struct barrier {
+	int ready[2], go[2];
+};
+
+static void
+barrier_init(struct barrier *b)
+{
+	if (pipe(b->ready) != 0 || pipe(b->go) != 0)
+		die("pipe: %s", strerror(errno));
+}
+
+static void
+barrier_wait(struct barrier *b)
+{
+	char c = 'r';
+
+	close(b->go[1]);
+	close(b->ready[0]);
+	if (write(b->ready[1], &c, 1) != 1)
+		_exit(3);
+	close(b->ready[1]);
+	while (read(b->go[0], &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static void
+barrier_release(struct barrier *b, unsigned nchild)
+{
+	unsigned got = 0;
+	char c;
+
+	close(b->ready[1]);
+	close(b->go[0]);
+	while (got < nchild) {
+		ssize_t r = read(b->ready[0], &c, 1);
+
+		if (r == 1)
+			got++;
+		else if (r == 0 || errno != EINTR)
+			break;
+	}
+	close(b->ready[0]);
+	close(b->go[1]);	/* EOF wakes them all */
+}
+
+/*
+ * One process over class 1, then two processes at once over classes 2 and
+ * 3, then every login accepted by the two is presented again: an accepted
+ * replay is a lost update (the used step was not recorded).
+ */
+static void
+run_parallel(const struct plan *pl, const struct inst *in, unsigned *failed)
+{
+	const char *mk = mod_key[in->m];
+	unsigned m = pl->par_m, pool = in->n / NCLASS, stride, i, p;
+	unsigned ok = 0, lost = 0, unverified = 0, replayed = 0;
+	struct login *res;
+	struct barrier b;
+	double t0, wall;
+	char key[64];
+	pid_t pid[2];
+
+	if (m > pool)
+		m = pool;
+	stride = pool / m;
+	res = mmap(NULL, 2 * m * sizeof(*res), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (res == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+
+	t0 = now_s();
+	for (i = 0; i < m; i++)
+		ok += (unsigned)login_user(in, 0, i * stride * NCLASS + 1, 0).ok;
+	wall = now_s() - t0;
+	snprintf(key, sizeof(key), "%s.par1.tput", mk);
+	emit(key, "%.1f", ok / wall);
+	snprintf(key, sizeof(key), "%s.par1.ok", mk);
+	emit(key, "%u/%u", ok, m);
+
+	fflush(NULL);
+	barrier_init(&b);
+	for (p = 0; p < 2; p++) {
+		pid[p] = fork();
+		if (pid[p] < 0)
+			die("fork: %s", strerror(errno));
+		if (pid[p] == 0) {
+			barrier_wait(&b);
+			for (i = 0; i < m; i++)
+				res[p * m + i] = login_user(in, 0,
+				    i * stride * NCLASS + 2 + p, 0);
+			_exit(0);
+		}
+	}
+	barrier_release(&b, 2);
+	t0 = now_s();
+	for (p = 0; p < 2; p++)
+		waitpid(pid[p], NULL, 0);
+	wall = now_s() - t0;
+
+	ok = 0;
+	for (i = 0; i < 2 * m; i++)
+		ok += (unsigned)res[i].ok;
+	snprintf(key, sizeof(key), "%s.par2.tput", mk);
+	emit(key, "%.1f", ok / wall);
+	snprintf(key, sizeof(key), "%s.par2.ok", mk);
+	emit(key, "%u/%u", ok, 2 * m);
+
+	/* Replay, oldest first, while the codes are still inside window=1. */
+	for (i = 0; i < m; i++)
+		for (p = 0; p < 2; p++) {
+			struct login *l = &res[p * m + i];
+
+			if (!l->ok)
+				continue;
+			if (step_now() > l->step + 1) {
+				unverified++;
+				continue;
+			}
+			replayed++;
+			lost += (unsigned)pam_cycle(in, 0, l->user, l->code, NULL);
+		}
+	snprintf(key, sizeof(key), "%s.par2.lost", mk);
+	emit(key, "%u", lost);
+	snprintf(key, sizeof(key), "%s.par2.replayed", mk);
+	emit(key, "%u", replayed);
+	snprintf(key, sizeof(key), "%s.par2.unverified", mk);
+	emit(key, "%u", unverified);
+	if (in->m != M_PERMIT && in->m != M_OATH && ok != 2 * m) {
+		note("%s: parallel logins refused: %u of %u", mk, 2 * m - ok, 2 * m);
+		(*failed)++;
+	}
+	munmap(res, 2 * m * sizeof(*res));
+}
+
+/* 32 processes, one valid code, one user, released together. */
+static void
+run_race(const struct inst *in, unsigned *race_bad)
+{
+	const char *mk = mod_key[in->m];
+	unsigned r, i, wins, lo = RACE_PROCS, hi = 0, pool = in->n / NCLASS;
+	char key[64], list[RACE_ROUNDS * 4 + 1] = "";
+	pid_t pid[RACE_PROCS];
+
+	for (r = 0; r < RACE_ROUNDS && r < pool; r++) {
+		unsigned user = r * NCLASS + 4;
+		uint8_t k[SECRET_LEN];
+		struct barrier b;
+		unsigned code;
+
+		secret_of(user, k);
+		code = totp(k, step_now());
+		fflush(NULL);
+		barrier_init(&b);
+		for (i = 0; i < RACE_PROCS; i++) {
+			pid[i] = fork();
+			if (pid[i] < 0)
+				die("fork: %s", strerror(errno));
+			if (pid[i] == 0) {
+				char svc[32], name[32], answer[16];
+				struct convdata cd = { answer, 0 };
+				struct pam_conv conv = { conv_fn, &cd };
+				pam_handle_t *ph = NULL;
+				int rc;
+
+				service_name(0, svc, sizeof(svc));
+				user_name(user, name, sizeof(name));
+				snprintf(answer, sizeof(answer), "%06u", code);
+				rc = pam_start_confdir(svc, name, &conv, in->conf, &ph);
+				pam_set_item(ph, PAM_FAIL_DELAY,
+				    (const void *)no_fail_delay);
+				barrier_wait(&b);
+				if (rc == PAM_SUCCESS) {
+					rc = pam_authenticate(ph, 0);
+					pam_end(ph, rc);
+				}
+				_exit(rc == PAM_SUCCESS ? 0 : 1);
+			}
+		}
+		barrier_release(&b, RACE_PROCS);
+		wins = 0;
+		for (i = 0; i < RACE_PROCS; i++) {
+			int st;
+
+			if (waitpid(pid[i], &st, 0) == pid[i] && WIFEXITED(st) &&
+			    WEXITSTATUS(st) == 0)
+				wins++;
+		}
+		if (wins < lo)
+			lo = wins;
+		if (wins > hi)
+			hi = wins;
+		if (in->m == M_ODIN && wins != 1)
+			(*race_bad)++;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u",
+		    r ? "," : "", wins);
+	}
+	snprintf(key, sizeof(key), "%s.race.rounds", mk);
+	emit(key, "%s", list);
+	snprintf(key, sizeof(key), "%s.race.min", mk);
+	emit(key, "%u", lo);
+	snprintf(key, sizeof(key), "%s.race.max", mk);
+	emit(key, "%u", hi);
+}
+
+/* Peak RSS in a fresh process image: VmHWM is per address space, whereas
+ * ru_maxrss would carry over the parent's peak across fork and exec. */
+static void
+run_rss_child(const char *self, const char *outpath, const struct inst *in,
+    unsigned first, unsigned count)
+{
+	char n[16], f[16], c[16], m[4];
+	char *argv[] = { (char *)"bench-driver", (char *)"rss", (char *)"--out",
+	    (char *)outpath, m, in->dir, n, f, c, NULL };
+	pid_t pid;
+	int st;
+
+	snprintf(m, sizeof(m), "%d", (int)in->m);
+	snprintf(n, sizeof(n), "%u", in->n);
+	snprintf(f, sizeof(f), "%u", first);
+	snprintf(c, sizeof(c), "%u", count);
+	fflush(NULL);
+	if (posix_spawn(&pid, self, NULL, NULL, argv, environ) != 0)
+		die("spawn %s failed", self);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die("rss child failed");
+}
+
+static long
+vm_hwm_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int
+cmd_rss(int argc, char **argv)
+{
+	struct inst in;
+	unsigned first, count, i, ok = 0;
+	struct rusage ru;
+	char key[64];
+
+	if (argc != 5)
+		die("usage: rss MOD DIR N FIRST COUNT");
+	memset(&in, 0, sizeof(in));
+	in.m = (enum mod)atoi(argv[0]);
+	if ((unsigned)in.m >= M_COUNT)
+		die("bad module");
+	in.dir = argv[1];
+	in.conf = xasprintf("%s/conf", in.dir);
+	in.n = (unsigned)strtoul(argv[2], NULL, 10);
+	in.s = 1;
+	first = (unsigned)strtoul(argv[3], NULL, 10);
+	count = (unsigned)strtoul(argv[4], NULL, 10);
+	for (i = 0; i < count; i++)
+		ok += (unsigned)login_user(&in, 0, (first + i) * NCLASS + 4, 0).ok;
+	getrusage(RUSAGE_SELF, &ru);
+	snprintf(key, sizeof(key), "%s.rss.hwm_kb", mod_key[in.m]);
+	emit(key, "%ld", vm_hwm_kb());
+	snprintf(key, sizeof(key), "%s.rss.maxrss_kb", mod_key[in.m]);
+	emit(key, "%ld", ru.ru_maxrss);
+	snprintf(key, sizeof(key), "%s.rss.ok", mod_key[in.m]);
+	emit(key, "%u/%u", ok, count);
+	free(in.conf);
+	return 0;
+}
+
+/* The floor under any durable update: 512 bytes, fsync, rename, fsync dir. */
+static void
+run_floor(const char *root, unsigned count)
+{
+	char *dir = xasprintf("%s/floor", root), buf[512];
+	double *lat = calloc(count, sizeof(double));
+	unsigned i;
+	int dfd;
+
+	if (lat == NULL)
+		die("out of memory");
+	memset(buf, 'x', sizeof(buf));
+	xmkdir(dir, 0700);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		die("%s: %s", dir, strerror(errno));
+	for (i = 0; i < count; i++) {
+		double t0 = now_s();
+		int fd = openat(dfd, ".rec.tmp", O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+		    fsync(fd) != 0 || close(fd) != 0 ||
+		    renameat(dfd, ".rec.tmp", dfd, "rec") != 0 || fsync(dfd) != 0)
+			die("floor: %s", strerror(errno));
+		lat[i] = (now_s() - t0) * 1e6;
+	}
+	close(dfd);
+	rm_rf(dir);
+	emit("floor.k", "%u", count);
+	emit("floor.p50", "%.0f", pct(lat, count, 50));
+	emit("floor.p99", "%.0f", pct(lat, count, 99));
+	free(lat);
+	free(dir);
+}
+
+/* Binds a datagram socket at path and discards what arrives. */
+static pid_t
+start_logsink(const char *path)
+{
+	struct sockaddr_un sa;
+	pid_t pid;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die("sink path too long");
+	strcpy(sa.sun_path, path);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+		die("bind %s: %s", path, strerror(errno));
+	chmod(path, 0666);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		char buf[8192];
+		unsigned long lines = 0;
+
+		for (;;)
+			if (recv(fd, buf, sizeof(buf), 0) >= 0)
+				lines++;
+	}
+	close(fd);
+	return pid;
+}
+
+static enum mod
+mod_parse(const char *s)
+{
+	int m;
+
+	for (m = 0; m < M_COUNT; m++)
+		if (strcmp(s, mod_key[m]) == 0)
+			return (enum mod)m;
+	die("unknown module %s", s);
+	return M_PERMIT;
+}
+
+static int
+cmd_run(int argc, char **argv, int hostlog)
+{
+	struct plan pl;
+	const char *root = NULL, *sink = NULL, *mods = "permit,odin,ga,oath";
+	unsigned failed = 0, race_bad = 0, i;
+	char self[PATH_MAX], *list, *tok, *save = NULL;
+	pid_t sinkpid = -1;
+	ssize_t sl;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.nsizes = 4;
+	pl.sizes[0] = 1; pl.sizes[1] = 1000; pl.sizes[2] = 10000; pl.sizes[3] = 100000;
+	pl.k1 = 1000;
+	pl.kmax = 2000;
+	pl.cap_s = 40;
+	pl.min_k = 200;
+	pl.wrong_n = 1000;
+	pl.wrong_k = 300;
+	pl.par_n = 10000;
+	pl.par_m = 500;
+	pl.rss_k = 200;
+	for (i = 0; i < (unsigned)argc; i++) {
+		if (strcmp(argv[i], "--smoke") == 0) {
+			pl.smoke = 1;
+			pl.nsizes = 2;
+			pl.sizes[1] = 100;
+			pl.k1 = pl.kmax = 20;
+			pl.min_k = 10;
+			pl.wrong_n = pl.par_n = 100;
+			pl.wrong_k = pl.par_m = pl.rss_k = 10;
+		} else if (strcmp(argv[i], "--root") == 0 && i + 1 < (unsigned)argc)
+			root = argv[++i];
+		else if (strcmp(argv[i], "--odin") == 0 && i + 1 < (unsigned)argc)
+			odin_so = argv[++i];
+		else if (strcmp(argv[i], "--sink") == 0 && i + 1 < (unsigned)argc)
+			sink = argv[++i];
+		else if (strcmp(argv[i], "--modules") == 0 && i + 1 < (unsigned)argc)
+			mods = argv[++i];
+		else
+			die("unknown argument %s", argv[i]);
+	}
+	if (root == NULL)
+		die("--root DIR is required");
+	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (sl <= 0)
+		die("readlink /proc/self/exe: %s", strerror(errno));
+	self[sl] = '\0';
+	xmkdir(root, 0700);
+	if (sink != NULL)
+		sinkpid = start_logsink(sink);
+
+	list = strdup(mods);
+	if (list == NULL)
+		die("out of memory");
+	if (hostlog) {
+		unsigned n = pl.smoke ? 5 : 20;
+
+		for (tok = strtok_r(list, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			enum mod m = mod_parse(tok);
+			struct inst *in;
+			char prefix[64];
+
+			if (m == M_ODIN && odin_so == NULL)
+				die("--odin PATH is required for odin");
+			in = inst_setup(root, m, n, 1);
+			snprintf(prefix, sizeof(prefix), "%s.hostlog", mod_key[m]);
+			run_seq(&pl, in, prefix, -1, n, 0, &failed);
+			emit("hostlog.n", "%u", n);
+			inst_free(in, 1);
+		}
+		free(list);
+		return failed ? 1 : 0;
+	}
+
+	emit("cfg.smoke", "%d", pl.smoke);
+	{
+		char sz[64] = "";
+
+		for (i = 0; i < pl.nsizes; i++)
+			snprintf(sz + strlen(sz), sizeof(sz) - strlen(sz), "%s%u",
+			    i ? "," : "", pl.sizes[i]);
+		emit("cfg.sizes", "%s", sz);
+	}
+	emit("cfg.wrong_n", "%u", pl.wrong_n);
+	emit("cfg.par_n", "%u", pl.par_n);
+	emit("cfg.par_m", "%u", pl.par_m);
+	emit("cfg.syslog", "%s", sink ? "discarding socket" : "host");
+	note("durable-write floor ...");
+	run_floor(root, pl.smoke ? 20 : 300);
+
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		enum mod m = mod_parse(tok);
+		unsigned si;
+
+		if (m == M_ODIN && odin_so == NULL)
+			die("--odin PATH is required for odin");
+		emit("cfg.module", "%s", mod_key[m]);
+		for (si = 0; si < pl.nsizes; si++) {
+			unsigned n = pl.sizes[si];
+			/* Classes only where the parallel and race runs need them. */
+			int cls = n == pl.par_n ? 0 : -1;
+			struct inst *in;
+			char prefix[64];
+			double t0 = now_s();
+
+			in = inst_setup(root, m, n, n == 1 ? pl.k1 : 1);
+			note("%s N=%u: setup %.1f s", mod_key[m], n, now_s() - t0);
+			t0 = now_s();
+			if (n == pl.wrong_n && m != M_PERMIT) {
+				/* Class 0 users: they then log in correctly below. */
+				snprintf(prefix, sizeof(prefix), "%s.wrong", mod_key[m]);
+				run_seq(&pl, in, prefix, cls, pl.wrong_k, 1, &failed);
+			}
+			snprintf(prefix, sizeof(prefix), "%s.n%u", mod_key[m], n);
+			run_seq(&pl, in, prefix, cls, n == 1 ? pl.k1 : pl.kmax, 0,
+			    &failed);
+			if (n == pl.par_n) {
+				if (m != M_PERMIT) {
+					run_parallel(&pl, in, &failed);
+					run_race(in, &race_bad);
+				}
+				run_rss_child(self, getenv("BENCH_OUT"), in,
+				    RACE_ROUNDS, pl.rss_k);
+			}
+			note("%s N=%u: runs %.1f s", mod_key[m], n, now_s() - t0);
+			inst_free(in, 1);
+		}
+	}
+	free(list);
+	if (sinkpid > 0) {
+		kill(sinkpid, SIGTERM);
+		waitpid(sinkpid, NULL, 0);
+	}
+	emit("result.failed_setups", "%u", failed);
+	emit("result.odin_race_bad_rounds", "%u", race_bad);
+	if (failed)
+		note("FAIL: %u module runs refused legitimate logins", failed);
+	if (race_bad)
+		note("FAIL: pam_odin let other than exactly 1 of 32 through in %u "
+		    "rounds", race_bad);
+	return failed || race_bad ? 1 : 0;
+}
+
+/* ---- report ----------------------------------------------------------- */
+
+#define MAXKV 2048
+static char *kv_k[MAXKV], *kv_v[MAXKV];
+static unsigned nkv;
+
+static void
+kv_load(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL && nkv < MAXKV) {
+		char *sp = strchr(line, ' ');
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sp == NULL)
+			continue;
+		*sp = '\0';
+		kv_k[nkv] = strdup(line);
+		kv_v[nkv] = strdup(sp + 1);
+		if (kv_k[nkv] == NULL || kv_v[nkv] == NULL)
+			die("out of memory");
+		nkv++;
+	}
+	fclose(f);
+}
+
+/* The last value for key, or NULL. */
+static const char *
+kv(const char *fmt, ...)
+{
+	char key[128];
+	va_list ap;
+	unsigned i;
+
+	va_start(ap, fmt);
+	vsnprintf(key, sizeof(key), fmt, ap);
+	va_end(ap);
+	for (i = nkv; i-- > 0;)
+		if (strcmp(kv_k[i], key) == 0)
+			return kv_v[i];
+	return NULL;
+}
+
+static double
+kvd(const char *v)
+{
+	return v == NULL ? NAN : strtod(v, NULL);
+}
+
+/* One row: a value per module and its ratio to pam_odin's. */
+static void
+row_num(const char *label, const char *fmt, int ratio, int skip_permit)
+{
+	double ref = kvd(kv(fmt, "odin"));
+	int m;
+
+	printf("| %s |", label);
+	for (m = 0; m < M_COUNT; m++) {
+		double v = kvd(kv(fmt, mod_key[m]));
+
+		if ((m == M_PERMIT && skip_permit) || isnan(v))
+			printf(" — |");
+		else if (ratio && m != M_ODIN && ref > 0)
+			printf(" %.0f (%.2f×) |", v, v / ref);
+		else
+			printf(" %.0f |", v);
+	}
+	printf("\n");
+}
+
+static void
+row_str(const char *label, const char *fmt, int skip_permit)
+{
+	int m;
+
+	printf("| %s |", label);
+	for (m = 0; m < M_COUNT; m++) {
+		const char *v = kv(fmt, mod_key[m]);
+
+		printf(" %s |", (m == M_PERMIT && skip_permit) || v == NULL ? "—" : v);
+	}
+	printf("\n");
+}
+
+static void
+target(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("- %s ", ok ? "**met**" : "**missed**");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static int
+cmd_report(int argc, char **argv)
+{
+	unsigned sizes[4], ns = 0, i;
+	const char *s;
+	char label[128], fmt[64];
+	double o, g, v;
+	int m;
+
+	for (i = 0; i < (unsigned)argc; i++)
+		kv_load(argv[i]);
+	s = kv("cfg.sizes");
+	if (s == NULL)
+		die("no cfg.sizes in input");
+	while (ns < 4 && *s) {
+		sizes[ns] = (unsigned)strtoul(s, (char **)&s, 10);
+		if (sizes[ns] != 0)
+			ns++;
+		if (*s == ',')
+			s++;
+	}
+
+	printf("| Measurement (µs unless noted; ratio = module / pam_odin) |");
+	for (m = 0; m < M_COUNT; m++)
+		printf(" %s |", mod_title[m]);
+	printf("\n|---|---|---|---|---|\n");
+	for (i = 0; i < ns; i++) {
+		snprintf(label, sizeof(label), "success p50, N=%u (%s logins)",
+		    sizes[i], kv("odin.n%u.k", sizes[i]) ? kv("odin.n%u.k", sizes[i]) : "?");
+		snprintf(fmt, sizeof(fmt), "%%s.n%u.p50", sizes[i]);
+		row_num(label, fmt, 1, 0);
+		snprintf(label, sizeof(label), "success p99, N=%u", sizes[i]);
+		snprintf(fmt, sizeof(fmt), "%%s.n%u.p99", sizes[i]);
+		row_num(label, fmt, 1, 0);
+	}
+	printf("| logins measured at N=%u |", sizes[ns - 1]);
+	for (m = 0; m < M_COUNT; m++)
+		printf(" %s |", kv("%s.n%u.k", mod_key[m], sizes[ns - 1]) ?
+		    kv("%s.n%u.k", mod_key[m], sizes[ns - 1]) : "—");
+	printf("\n| growth p50(N=%u) / p50(N=1) |", sizes[ns - 1]);
+	for (m = 0; m < M_COUNT; m++) {
+		v = kvd(kv("%s.n%u.p50", mod_key[m], sizes[ns - 1])) /
+		    kvd(kv("%s.n1.p50", mod_key[m]));
+		printf(isnan(v) ? " — |" : " %.2f |", v);
+	}
+	printf("\n");
+	snprintf(label, sizeof(label), "wrong code p50, N=%s", kv("cfg.wrong_n"));
+	row_num(label, "%s.wrong.p50", 1, 1);
+	snprintf(label, sizeof(label), "throughput, 1 process, N=%s (logins/s)",
+	    kv("cfg.par_n"));
+	row_num(label, "%s.par1.tput", 1, 1);
+	snprintf(label, sizeof(label), "throughput, 2 processes (logins/s)");
+	row_num(label, "%s.par2.tput", 1, 1);
+	printf("| speed-up, 2 processes / 1 |");
+	for (m = 0; m < M_COUNT; m++) {
+		v = kvd(kv("%s.par2.tput", mod_key[m])) / kvd(kv("%s.par1.tput", mod_key[m]));
+		printf(isnan(v) || m == M_PERMIT ? " — |" : " %.2f |", v);
+	}
+	printf("\n");
+	row_str("legitimate logins accepted, 2 processes", "%s.par2.ok", 1);
+	row_str("lost updates (accepted code replayable afterwards)", "%s.par2.lost", 1);
+	row_str("race: successes per round, 32 processes × 10 rounds (correct: 1)",
+	    "%s.race.rounds", 1);
+	printf("| peak RSS of the driver, MB (delta to pam_permit) |");
+	for (m = 0; m < M_COUNT; m++) {
+		double base = kvd(kv("permit.rss.hwm_kb"));
+
+		v = kvd(kv("%s.rss.hwm_kb", mod_key[m]));
+		if (isnan(v))
+			printf(" — |");
+		else if (m == M_PERMIT || isnan(base))
+			printf(" %.1f |", v / 1024);
+		else
+			printf(" %.1f (%+.2f) |", v / 1024, (v - base) / 1024);
+	}
+	printf("\n");
+	if (kv("odin.hostlog.p50") != NULL) {
+		snprintf(label, sizeof(label),
+		    "success p50 with the host's syslog as it is, N=%s", kv("hostlog.n"));
+		row_num(label, "%s.hostlog.p50", 1, 0);
+	}
+	printf("| durable-write floor (512 B, fsync, rename, fsync dir) p50 / p99 | %s / %s | | | |\n",
+	    kv("floor.p50") ? kv("floor.p50") : "?", kv("floor.p99") ? kv("floor.p99") : "?");
+
+	printf("\n### Targets (issue 6)\n\n");
+	for (i = 0; i < ns; i += ns - 1) {
+		o = kvd(kv("odin.n%u.p50", sizes[i]));
+		g = kvd(kv("ga.n%u.p50", sizes[i]));
+		target(o <= g, "success p50 at N=%u: pam_odin %.0f µs ≤ google-authenticator %.0f µs (%.2f×)",
+		    sizes[i], o, g, o / g);
+		v = kvd(kv("permit.n%u.p50", sizes[i])) + 1.5 * kvd(kv("floor.p50"));
+		target(o <= v, "success p50 at N=%u: pam_odin %.0f µs ≤ pam_permit + 1.5 × floor = %.0f µs",
+		    sizes[i], o, v);
+		if (ns == 1)
+			break;
+	}
+	v = kvd(kv("odin.n%u.p50", sizes[ns - 1])) / kvd(kv("odin.n1.p50"));
+	target(v <= 1.2, "flat in N: pam_odin p50(N=%u) / p50(N=1) = %.2f ≤ 1.2",
+	    sizes[ns - 1], v);
+	target(kv("result.odin_race_bad_rounds") != NULL &&
+	    strcmp(kv("result.odin_race_bad_rounds"), "0") == 0,
+	    "race: pam_odin exactly 1 success in every round (%s)",
+	    kv("odin.race.rounds") ? kv("odin.race.rounds") : "not run");
+	target(kv("odin.par2.lost") != NULL && strcmp(kv("odin.par2.lost"), "0") == 0,
+	    "parallel: pam_odin lost updates = %s (replayed %s, too late to check %s)",
+	    kv("odin.par2.lost") ? kv("odin.par2.lost") : "?",
+	    kv("odin.par2.replayed") ? kv("odin.par2.replayed") : "?",
+	    kv("odin.par2.unverified") ? kv("odin.par2.unverified") : "?");
+	v = kvd(kv("odin.par2.tput")) / kvd(kv("odin.par1.tput"));
+	target(v >= 1.5, "parallel: pam_odin throughput 2 processes / 1 = %.2f ≥ 1.5", v);
+	o = kvd(kv("odin.wrong.p50"));
+	g = kvd(kv("ga.wrong.p50"));
+	target(o <= g, "wrong code p50: pam_odin %.0f µs ≤ google-authenticator %.0f µs", o, g);
+	v = (kvd(kv("odin.rss.hwm_kb")) - kvd(kv("permit.rss.hwm_kb"))) / 1024;
+	target(v < 1.0, "peak RSS: pam_odin adds %.2f MB over pam_permit (< 1 MB)", v);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *outpath = NULL;
+	int i = 1;
+
+	if (argc < 2)
+		die("usage: bench-driver run|hostlog|rss|report [--out FILE] ...");
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 2, argv + 2);
+	if (argc >= 4 && strcmp(argv[2], "--out") == 0) {
+		outpath = argv[3];
+		i = 3;
+	}
+	if (outpath == NULL)
+		die("%s: --out FILE must come first", argv[1]);
+	out = fopen(outpath, "a");
+	if (out == NULL)
+		die("%s: %s", outpath, strerror(errno));
+	setenv("BENCH_OUT", outpath, 1);
+	if (strcmp(argv[1], "rss") == 0)
+		return cmd_rss(argc - i - 1, argv + i + 1);
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - i - 1, argv + i + 1, 0);
+	if (strcmp(argv[1], "hostlog") == 0)
+		return cmd_run(argc - i - 1, argv + i + 1, 1);
+	die("unknown command %s", argv[1]);
+	return 2;
+}
