@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: ISC
+#
+# The six journeys of issue 5, sourced by tests/e2e/run.sh inside its
+# private mount namespace (see there for the helpers and the sandbox).
+# Every journey that involves a code asserts that "Verification code:" was
+# asked and that a wrong code is refused, so each fails if the module stops
+# asking.
+#
+# Users: e2ealice (imported secret: ssh), e2ebob (no MFA; also runs su),
+# e2ecarol (imported: publickey + code), e2edave (forced enrollment, backup
+# codes, admin disable), e2eerin (imported: sudo), e2efrank (imported: su
+# target).  One user per journey keeps TOTP replay protection from making
+# the journeys wait on each other.
+
+JOURNEYS="ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable"
+
+# 1. sshd: password then code; wrong code; replay; no-MFA user.
+journey_ssh_password_code() {
+	local rc code wrong
+	drive ssh-wrong-password "${PW}bad" - ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_refused $rc "wrong password refused"
+	want_no_prompt	# auth requisite pam_unix: no code prompt after a bad password
+
+	wrong=$(wrong_code e2ealice)
+	drive ssh-wrong-code "$PW" "$wrong" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_refused $rc "password + wrong code refused"
+
+	next_code e2ealice; code=$CODE
+	drive ssh-login "$PW" "$code" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_password_prompt
+	want_prompt
+	want_ok $rc "password + code: the command ran"
+
+	drive ssh-replay "$PW" "$code" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_refused $rc "the same code again (replay) refused"
+
+	drive ssh-no-mfa "$PW" - ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ebob@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_password_prompt
+	want_no_prompt
+	want_ok $rc "user without MFA: password alone works"
+}
+
+# 2. AuthenticationMethods publickey,keyboard-interactive with a PAM stack
+# that asks only the code (the README's key + code recipe).
+journey_ssh_publickey_code() {
+	local rc key=(-o PreferredAuthentications=publickey,keyboard-interactive
+	    -o IdentitiesOnly=yes -i "$T/client/id_ed25519")
+	pam_code_only >/etc/pam.d/sshd
+
+	drive ssh-key-only - - ssh "${SSH_OPTS[@]}" -o PreferredAuthentications=publickey \
+	    -o IdentitiesOnly=yes -i "$T/client/id_ed25519" e2ecarol@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_refused $rc "key alone is not enough"
+
+	drive ssh-key-wrong-code - "$(wrong_code e2ecarol)" ssh "${SSH_OPTS[@]}" "${key[@]}" \
+	    e2ecarol@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_refused $rc "key + wrong code refused"
+
+	drive ssh-key-no-key - - ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ecarol@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_refused $rc "code path without the key refused"
+
+	next_code e2ecarol
+	drive ssh-key-code - "$CODE" ssh "${SSH_OPTS[@]}" "${key[@]}" e2ecarol@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	if saw "@@EVENT password-prompt"; then fail "a password was asked (stack should ask only the code)"; fi
+	want_ok $rc "key + code: the command ran"
+
+	pam_password_code >/etc/pam.d/sshd
+}
+
+# 3. Forced enrollment inside the SSH login, then the next logins need a
+# code; a backup code printed at enrollment works exactly once.
+BACKUP_CODES=()
+journey_forced_enrollment() {
+	local rc wrong step
+	CUR=force-enable LOG=
+	if "$CLI" admin force-enable e2edave >"$OUT/force-enable.log" 2>&1 && [ -f "$STORE/users/e2edave" ]; then
+		ok "admin force-enable e2edave: record created"
+	else
+		LOG=$OUT/force-enable.log fail "admin force-enable e2edave"
+		return
+	fi
+
+	drive ssh-enroll "$PW" @enroll ssh -tt "${SSH_OPTS[@]}" "${KBD[@]}" e2edave@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_password_prompt
+	if grep -q 'otpauth://totp/' "$LOG" && saw "@@EVENT otpauth-secret-seen"; then
+		ok "the otpauth URI was shown in the session"
+	else fail "no otpauth URI in the session"; fi
+	# A QR code drawn with UTF-8 half blocks (or full blocks) or ANSI colours.
+	if [ "$(grep -c -E '▀|▄|█|'$'\e''\[[0-9;]*m  ' "$LOG")" -ge 10 ]; then
+		ok "a QR code was drawn in the session"
+	else fail "no QR code lines in the session"; fi
+	SECRET[e2edave]=$(grep -o -m1 'secret=[A-Z2-7]*' "$LOG" | cut -d= -f2)
+	# The grouped key: the same secret, in groups of 4 separated by spaces.
+	if [ -n "${SECRET[e2edave]}" ] && tr -d ' \r' <"$LOG" | grep -q -F "${SECRET[e2edave]}" &&
+	    grep -E -q '([A-Z2-7]{4} ){3,}[A-Z2-7]{1,4}' "$LOG"; then
+		ok "the key was shown (grouped)"
+	else fail "the grouped key was not shown"; fi
+	step=$(sed -n 's/.*@@EVENT enroll-step \([0-9]*\).*/\1/p' "$LOG" | head -n1)
+	[ -n "$step" ] && LAST[e2edave]=$step
+	mapfile -t BACKUP_CODES < <(grep -o -E '(^|[^A-Za-z0-9])[a-z0-9]{5}-[a-z0-9]{5}([^A-Za-z0-9]|$)' "$LOG" |
+	    grep -o -E '[a-z0-9]{5}-[a-z0-9]{5}' | sort -u)
+	if [ "${#BACKUP_CODES[@]}" -ge 5 ]; then
+		ok "${#BACKUP_CODES[@]} backup codes shown"
+	else fail "backup codes not shown (found ${#BACKUP_CODES[@]})"; fi
+	want_ok $rc "enrollment login: the command ran"
+	if grep -q '^state enabled$' "$STORE/users/e2edave" 2>/dev/null; then
+		ok "record is enabled"
+	else fail "record not enabled after enrollment"; fi
+	[ -n "${SECRET[e2edave]}" ] || return
+
+	wrong=$(wrong_code e2edave)
+	drive ssh-after-enroll-wrong "$PW" "$wrong" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2edave@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_refused $rc "next login with a wrong code refused"
+
+	next_code e2edave
+	drive ssh-after-enroll "$PW" "$CODE" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2edave@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_ok $rc "next login with a code from oathtool"
+
+	[ "${#BACKUP_CODES[@]}" -ge 1 ] || return
+	SENT_CODES+=("${BACKUP_CODES[@]}")
+	drive ssh-backup "$PW" "${BACKUP_CODES[0]}" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2edave@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_ok $rc "a backup code works"
+	drive ssh-backup-again "$PW" "${BACKUP_CODES[0]}" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2edave@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_refused $rc "the same backup code a second time refused"
+}
+
+# 4. sudo step-up: the user's password and code (sudo -S cannot answer two
+# prompts, so expect drives sudo's own terminal prompts).
+journey_sudo_stepup() {
+	local rc as_erin=(setpriv --reuid=e2eerin --regid=e2eerin --init-groups --reset-env)
+	drive sudo-password-only "$PW" "" "${as_erin[@]}" /bin/sh -c "sudo -k true && $REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_refused $rc "sudo: password alone (empty code) refused"
+
+	drive sudo-wrong-code "$PW" "$(wrong_code e2eerin)" "${as_erin[@]}" /bin/sh -c "sudo -k true && $REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_refused $rc "sudo: password + wrong code refused"
+
+	next_code e2eerin
+	drive sudo-ok "$PW" "$CODE" "${as_erin[@]}" /bin/sh -c "sudo -k true && $REMOTE_CMD"
+	rc=$?
+	want_password_prompt
+	want_prompt
+	want_ok $rc "sudo: password + code"
+}
+
+# 5. su (run by an unprivileged user) to an MFA-enabled account.
+journey_su_target() {
+	local rc as_bob=(setpriv --reuid=e2ebob --regid=e2ebob --init-groups --reset-env)
+	drive su-wrong-code "$PW" "$(wrong_code e2efrank)" "${as_bob[@]}" su e2efrank -c "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_refused $rc "su: password + wrong code refused"
+
+	next_code e2efrank
+	drive su-ok "$PW" "$CODE" "${as_bob[@]}" su e2efrank -c "$REMOTE_CMD"
+	rc=$?
+	want_password_prompt
+	want_prompt
+	want_ok $rc "su: password + code"
+}
+
+# 6. admin disable: password-only SSH again, the secret gone from the store.
+journey_admin_disable() {
+	local rc
+	if [ -f "$STORE/users/e2edave" ]; then
+		drive ssh-before-disable "$PW" "" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2edave@127.0.0.1 "$REMOTE_CMD"
+		rc=$?
+		want_prompt
+		want_refused $rc "before disable: password without a code refused"
+	else
+		CUR=admin-disable LOG= fail "e2edave has no record to disable (forced enrollment failed?)"
+	fi
+	CUR=admin-disable LOG=$OUT/admin-disable.log
+	if "$CLI" admin disable e2edave >"$LOG" 2>&1; then ok "admin disable e2edave"; else fail "admin disable e2edave"; fi
+	if [ -e "$STORE/users/e2edave" ]; then fail "the record is still in the store"; else ok "the record is gone"; fi
+	if [ -n "${SECRET[e2edave]:-}" ] && grep -r -q -F "${SECRET[e2edave]}" "$STORE" 2>/dev/null; then
+		fail "the secret is still in the store"
+	else ok "the secret is not in the store"; fi
+
+	drive ssh-after-disable "$PW" - ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2edave@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_password_prompt
+	want_no_prompt
+	want_ok $rc "after disable: password alone works"
+}
+
+# No code, secret or password in anything logged (syslog via our /dev/log,
+# sshd's own log), and the module did log its decisions.
+check_logs() {
+	local s c leaked=0
+	CUR=logs LOG=
+	if grep -q 'pam_odin' "$SYSLOG"; then ok "pam_odin logged $(grep -c pam_odin "$SYSLOG") lines"; else fail "no pam_odin lines in syslog"; fi
+	for c in "${SENT_CODES[@]}" "$PW"; do
+		[ -n "$c" ] || continue
+		if grep -q -w -F -- "$c" "$SYSLOG" "$T/sshd.log"; then
+			leaked=1; fail "a typed code or password appears in a log"
+		fi
+		if [[ $c == *-* ]] && grep -q -w -F -- "${c/-/}" "$SYSLOG" "$T/sshd.log"; then
+			leaked=1; fail "a backup code (undashed) appears in a log"
+		fi
+	done
+	for s in "${SECRET[@]}"; do
+		[ -n "$s" ] || continue
+		if grep -q -F -- "${s:0:16}" "$SYSLOG" "$T/sshd.log"; then leaked=1; fail "a secret appears in a log"; fi
+	done
+	[ $leaked = 0 ] && ok "no code, secret or password in the logs (${#SENT_CODES[@]} codes checked)"
+}
