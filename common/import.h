@@ -37,7 +37,8 @@ struct odin_import {
  * of a pam_oath line.  Returns ODIN_OK, or ODIN_EINVAL with a reason in
  * *why (a static string; never contains input bytes) for anything that
  * cannot be carried over faithfully (HOTP counters, PINs, unknown form).
- * Wipe *out with odin_wipe() after use.
+ * On success *why is NULL and *out holds the secret (out is wiped on any
+ * failure); wipe *out with odin_wipe() after use.
  */
 int odin_import_parse(const char *text, size_t len, const char *user,
     struct odin_import *out, const char **why);
