@@ -1,2 +1,587 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * The files backend of the store.  Layout:
+ *
+ *   STORE/                 root:root 0700
+ *   STORE/users/USER       the record: root, 0600, one link, <= ODIN_RECORD_MAX
+ *   STORE/users/.USER.tmp  the temporary file of an atomic replace
+ *   STORE/locks/USER       the per-user flock(2) lock file, never unlinked
+ *
+ * Security contract, which every change here MUST keep:
+ *  - a user name becomes a path component only after odin_user_valid();
+ *  - the store directory is opened with O_NOFOLLOW and checked on its fd
+ *    (directory, owner root, no group/other bits), users/ and locks/ the
+ *    same way, and every file below is reached with openat() from those
+ *    fds with O_NOFOLLOW: a symlink anywhere we open is refused;
+ *  - a record or lock file is trusted only if fstat() on the open fd says
+ *    regular, owner root, no group/other bits, link count 1 (a hard link
+ *    could let a write or the wipe on delete land in another file), and a
+ *    record only if it is no larger than ODIN_RECORD_MAX -- checked before
+ *    a single byte is read;
+ *  - the lock is taken on a separate file that is never unlinked, because
+ *    rename() replaces the record's inode and a lock on the old inode
+ *    would protect nothing;
+ *  - a save writes a fresh O_EXCL temporary, fsyncs it, renames it over
+ *    the record and fsyncs the directory; on failure it removes the
+ *    temporary and never touches the record, so the old record survives.
+ * Intermediate components of the store path itself are followed: they
+ * belong to the administrator who chose the path.
+ */
 #include "autoconfig.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "secure.h"
+#include "store.h"
+
+#define FS_USER_MAX 32
+#define FS_WHERE_MAX 256
+
+struct odin_store {
+	struct odin_store_base base;
+	int dirfd;
+	int usersfd;
+	int locksfd;
+	char where[FS_WHERE_MAX];	/* for log messages only */
+};
+
+struct odin_txn {
+	struct odin_store_base base;
+	struct odin_store *st;
+	int lockfd;
+	char user[FS_USER_MAX + 1];
+};
+
+/* errno -> ODIN_E*, where a vanished file in a write path is an I/O error. */
+static int
+fs_err(int e)
+{
+	int rc = odin_err_from_errno(e);
+
+	return rc == ODIN_ENOENT ? ODIN_EIO : rc;
+}
+
+static void
+fs_close(int fd)
+{
+	if (fd >= 0)
+		(void)close(fd);
+}
+
+/* The fd is a directory owned by root with no group/other permission. */
+static int
+fs_check_dir(int fd, const char *where, const char *what)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0) {
+		odin_log(LOG_ERR, "store %s: cannot stat %s: %s", where, what, strerror(errno));
+		return fs_err(errno);
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		odin_log(LOG_ERR, "store %s: %s is not a directory", where, what);
+		return ODIN_EUNSAFE;
+	}
+	if (sb.st_uid != 0) {
+		odin_log(LOG_ERR, "store %s: %s is owned by uid %lu, not root",
+		    where, what, (unsigned long)sb.st_uid);
+		return ODIN_EUNSAFE;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		odin_log(LOG_ERR, "store %s: %s has mode %04o, group/other must have no access",
+		    where, what, (unsigned)(sb.st_mode & 07777));
+		return ODIN_EUNSAFE;
+	}
+	return ODIN_OK;
+}
+
+/* sb is a regular file owned by root, no group/other bits, one link. */
+static int
+fs_check_stat(const struct stat *sb, const struct odin_store *st,
+    const char *what, const char *user)
+{
+	if (S_ISLNK(sb->st_mode)) {
+		odin_log(LOG_ERR, "store %s: the %s of %s is a symlink", st->where, what, user);
+		return ODIN_EUNSAFE;
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		odin_log(LOG_ERR, "store %s: the %s of %s is not a regular file",
+		    st->where, what, user);
+		return ODIN_EUNSAFE;
+	}
+	if (sb->st_uid != 0) {
+		odin_log(LOG_ERR, "store %s: the %s of %s is owned by uid %lu, not root",
+		    st->where, what, user, (unsigned long)sb->st_uid);
+		return ODIN_EUNSAFE;
+	}
+	if ((sb->st_mode & 077) != 0) {
+		odin_log(LOG_ERR, "store %s: the %s of %s has mode %04o, group/other must have no access",
+		    st->where, what, user, (unsigned)(sb->st_mode & 07777));
+		return ODIN_EUNSAFE;
+	}
+	if (sb->st_nlink != 1) {
+		odin_log(LOG_ERR, "store %s: the %s of %s has %lu links, expected 1",
+		    st->where, what, user, (unsigned long)sb->st_nlink);
+		return ODIN_EUNSAFE;
+	}
+	return ODIN_OK;
+}
+
+/* The same checks on an open fd. */
+static int
+fs_check_file(int fd, const struct odin_store *st, const char *what,
+    const char *user, struct stat *sb)
+{
+	if (fstat(fd, sb) != 0) {
+		odin_log(LOG_ERR, "store %s: cannot stat the %s of %s: %s",
+		    st->where, what, user, strerror(errno));
+		return fs_err(errno);
+	}
+	return fs_check_stat(sb, st, what, user);
+}
+
+/* Logs a failed openat() of a store file and maps it. */
+static int
+fs_open_error(const struct odin_store *st, const char *what, const char *user, int e)
+{
+	if (e == ELOOP) {
+		odin_log(LOG_ERR, "store %s: the %s of %s is a symlink", st->where, what, user);
+		return ODIN_EUNSAFE;
+	}
+	odin_log(LOG_ERR, "store %s: cannot open the %s of %s: %s",
+	    st->where, what, user, strerror(e));
+	return fs_err(e);
+}
+
+/* Opens (creating if missing) and checks a subdirectory of the store. */
+static int
+fs_open_subdir(struct odin_store *st, const char *name, int *out)
+{
+	const int oflags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int fd, rc;
+
+	*out = -1;
+	fd = openat(st->dirfd, name, oflags);
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdirat(st->dirfd, name, 0700) != 0 && errno != EEXIST) {
+			odin_log(LOG_ERR, "store %s: cannot create %s/: %s",
+			    st->where, name, strerror(errno));
+			return fs_err(errno);
+		}
+		fd = openat(st->dirfd, name, oflags);
+	}
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR) {
+			odin_log(LOG_ERR, "store %s: %s/ is a symlink or not a directory",
+			    st->where, name);
+			return ODIN_EUNSAFE;
+		}
+		odin_log(LOG_ERR, "store %s: cannot open %s/: %s", st->where, name, strerror(errno));
+		return fs_err(errno);
+	}
+	if ((rc = fs_check_dir(fd, st->where, name)) != ODIN_OK) {
+		fs_close(fd);
+		return rc;
+	}
+	*out = fd;
+	return ODIN_OK;
+}
+
+static void fs_close_store(struct odin_store *st);
+
+static int
+fs_open(const char *dir, struct odin_store **out)
+{
+	const int oflags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	struct odin_store *st;
+	int rc;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return ODIN_ENOMEM;
+	st->base.ops = &odin_store_files_ops;
+	st->dirfd = st->usersfd = st->locksfd = -1;
+	(void)snprintf(st->where, sizeof(st->where), "%s", dir);	/* truncation harmless: logs only */
+
+	st->dirfd = open(dir, oflags);
+	if (st->dirfd < 0 && errno == ENOENT) {
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			odin_log(LOG_ERR, "store %s: cannot create the directory: %s",
+			    st->where, strerror(errno));
+			rc = fs_err(errno);
+			goto fail;
+		}
+		st->dirfd = open(dir, oflags);
+	}
+	if (st->dirfd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR) {
+			odin_log(LOG_ERR, "store %s: is a symlink or not a directory", st->where);
+			rc = ODIN_EUNSAFE;
+		} else {
+			odin_log(LOG_ERR, "store %s: cannot open: %s", st->where, strerror(errno));
+			rc = fs_err(errno);
+		}
+		goto fail;
+	}
+	if ((rc = fs_check_dir(st->dirfd, st->where, "the store directory")) != ODIN_OK)
+		goto fail;
+	if ((rc = fs_open_subdir(st, "users", &st->usersfd)) != ODIN_OK)
+		goto fail;
+	if ((rc = fs_open_subdir(st, "locks", &st->locksfd)) != ODIN_OK)
+		goto fail;
+	*out = st;
+	return ODIN_OK;
+fail:
+	fs_close_store(st);
+	return rc;
+}
+
+static void
+fs_close_store(struct odin_store *st)
+{
+	if (st == NULL)
+		return;
+	fs_close(st->dirfd);
+	fs_close(st->usersfd);
+	fs_close(st->locksfd);
+	free(st);
+}
+
+/*
+ * Reads and parses users/USER.  Returns ODIN_OK, ODIN_ENOENT (no record,
+ * not logged), or a logged error.  Every copy of the text is wiped.
+ */
+static int
+fs_read_record(struct odin_txn *t, struct odin_record *rec)
+{
+	struct odin_store *st = t->st;
+	char buf[ODIN_RECORD_MAX + 1];
+	struct stat sb;
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc;
+
+	fd = openat(st->usersfd, t->user, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return ODIN_ENOENT;
+		return fs_open_error(st, "record", t->user, errno);
+	}
+	if ((rc = fs_check_file(fd, st, "record", t->user, &sb)) != ODIN_OK)
+		goto out;
+	if (sb.st_size > ODIN_RECORD_MAX) {
+		odin_log(LOG_ERR, "store %s: the record of %s is %lld bytes, more than %d: refused",
+		    st->where, t->user, (long long)sb.st_size, ODIN_RECORD_MAX);
+		rc = ODIN_ETOOBIG;
+		goto out;
+	}
+	/* Read one byte more than allowed, in case the file grew since fstat. */
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			odin_log(LOG_ERR, "store %s: cannot read the record of %s: %s",
+			    st->where, t->user, strerror(errno));
+			rc = fs_err(errno);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > ODIN_RECORD_MAX) {
+		odin_log(LOG_ERR, "store %s: the record of %s is larger than %d bytes: refused",
+		    st->where, t->user, ODIN_RECORD_MAX);
+		rc = ODIN_ETOOBIG;
+		goto out;
+	}
+	if ((rc = odin_record_parse(buf, len, rec)) != ODIN_OK)
+		odin_log(LOG_ERR, "store %s: the record of %s is corrupt", st->where, t->user);
+out:
+	odin_wipe(buf, sizeof(buf));
+	fs_close(fd);
+	if (rc != ODIN_OK)
+		odin_record_wipe(rec);
+	return rc;
+}
+
+static int
+fs_lock(struct odin_store *st, const char *user, int flags,
+    struct odin_txn **txn, struct odin_record *rec)
+{
+	struct odin_txn *t;
+	struct stat sb;
+	int rc;
+
+	*txn = NULL;
+	odin_record_wipe(rec);
+	/* store.c validated it already; a backend never trusts that alone. */
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if ((flags & ODIN_LOCK_IF_EXISTS) != 0) {
+		/* Also refuses an unsafe record before a lock file is created for it. */
+		if (fstatat(st->usersfd, user, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				return ODIN_ENOENT;
+			odin_log(LOG_ERR, "store %s: cannot stat the record of %s: %s",
+			    st->where, user, strerror(errno));
+			return fs_err(errno);
+		}
+		if ((rc = fs_check_stat(&sb, st, "record", user)) != ODIN_OK)
+			return rc;
+		if (sb.st_size > ODIN_RECORD_MAX) {
+			odin_log(LOG_ERR, "store %s: the record of %s is %lld bytes, more than %d: refused",
+			    st->where, user, (long long)sb.st_size, ODIN_RECORD_MAX);
+			return ODIN_ETOOBIG;
+		}
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return ODIN_ENOMEM;
+	t->base.ops = &odin_store_files_ops;
+	t->st = st;
+	(void)snprintf(t->user, sizeof(t->user), "%s", user);	/* fits: validated */
+
+	t->lockfd = openat(st->locksfd, user,
+	    O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	if (t->lockfd < 0) {
+		rc = fs_open_error(st, "lock file", user, errno);
+		goto fail;
+	}
+	if ((rc = fs_check_file(t->lockfd, st, "lock file", user, &sb)) != ODIN_OK)
+		goto fail;
+	while (flock(t->lockfd, LOCK_EX) != 0) {
+		if (errno == EINTR)
+			continue;
+		odin_log(LOG_ERR, "store %s: cannot lock the record of %s: %s",
+		    st->where, user, strerror(errno));
+		rc = ODIN_ELOCK;
+		goto fail;
+	}
+	rc = fs_read_record(t, rec);
+	if (rc == ODIN_OK || (rc == ODIN_ENOENT && (flags & ODIN_LOCK_IF_EXISTS) == 0)) {
+		*txn = t;
+		return rc;
+	}
+fail:
+	fs_close(t->lockfd);	/* releases the flock */
+	free(t);
+	odin_record_wipe(rec);
+	return rc;
+}
+
+static int
+fs_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+fs_save(struct odin_txn *t, const struct odin_record *rec)
+{
+	struct odin_store *st = t->st;
+	char tmp[FS_USER_MAX + 8];
+	char *text = NULL;
+	size_t len = 0;
+	const char *step;
+	int fd = -1, rc, e;
+
+	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->user) >= (int)sizeof(tmp))
+		return ODIN_EBADNAME;
+	if ((rc = odin_record_format(rec, &text, &len)) != ODIN_OK)
+		return rc;
+
+	step = "remove the stale temporary file";
+	if (unlinkat(st->usersfd, tmp, 0) != 0 && errno != ENOENT)
+		goto fail_nounlink;
+	step = "create the temporary file";
+	fd = openat(st->usersfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		goto fail_nounlink;
+	step = "set the mode of the temporary file";
+	if (fchmod(fd, 0600) != 0)
+		goto fail;
+	step = "write the temporary file";
+	if (fs_write_all(fd, text, len) != 0)
+		goto fail;
+	step = "fsync the temporary file";
+	if (fsync(fd) != 0)
+		goto fail;
+	step = "close the temporary file";
+	e = close(fd);
+	fd = -1;
+	if (e != 0)
+		goto fail;
+	step = "rename the temporary file over the record";
+	if (renameat(st->usersfd, tmp, st->usersfd, t->user) != 0)
+		goto fail;
+	odin_free_wipe(text, len);
+	/* The new record is in place; without this it may not survive a crash. */
+	if (fsync(st->usersfd) != 0) {
+		e = errno;
+		odin_log(LOG_ERR, "store %s: cannot save the record of %s (fsync users/): %s",
+		    st->where, t->user, strerror(e));
+		return fs_err(e);
+	}
+	return ODIN_OK;
+
+fail:
+	e = errno;
+	fs_close(fd);
+	(void)unlinkat(st->usersfd, tmp, 0);
+	errno = e;
+fail_nounlink:
+	e = errno;
+	odin_free_wipe(text, len);
+	odin_log(LOG_ERR, "store %s: cannot save the record of %s (%s): %s",
+	    st->where, t->user, step, strerror(e));
+	return fs_err(e);
+}
+
+static int
+fs_delete(struct odin_txn *t)
+{
+	static const char zeros[512];
+	struct odin_store *st = t->st;
+	char tmp[FS_USER_MAX + 8];
+	struct stat sb;
+	off_t off, size;
+	ssize_t n;
+	size_t chunk;
+	int fd, rc, e;
+
+	fd = openat(st->usersfd, t->user, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return ODIN_ENOENT;
+		return fs_open_error(st, "record", t->user, errno);
+	}
+	/* The link-count check keeps the wipe from landing in another file. */
+	if ((rc = fs_check_file(fd, st, "record", t->user, &sb)) != ODIN_OK) {
+		fs_close(fd);
+		return rc;
+	}
+	/* We never write more than ODIN_RECORD_MAX bytes, so no secret of ours lies beyond. */
+	size = sb.st_size < ODIN_RECORD_MAX ? sb.st_size : ODIN_RECORD_MAX;
+	for (off = 0; off < size; ) {
+		chunk = (size_t)(size - off) < sizeof(zeros) ? (size_t)(size - off) : sizeof(zeros);
+		n = pwrite(fd, zeros, chunk, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
+			odin_log(LOG_ERR, "store %s: cannot overwrite the record of %s: %s",
+			    st->where, t->user, strerror(e));
+			fs_close(fd);
+			return fs_err(e);
+		}
+		off += n;
+	}
+	if (fsync(fd) != 0) {
+		e = errno;
+		odin_log(LOG_ERR, "store %s: cannot fsync the wiped record of %s: %s",
+		    st->where, t->user, strerror(e));
+		fs_close(fd);
+		return fs_err(e);
+	}
+	fs_close(fd);
+	if (unlinkat(st->usersfd, t->user, 0) != 0) {
+		e = errno;
+		odin_log(LOG_ERR, "store %s: cannot remove the record of %s: %s",
+		    st->where, t->user, strerror(e));
+		return fs_err(e);
+	}
+	/* A temporary left by an interrupted save may hold a secret too. */
+	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->user) < (int)sizeof(tmp))
+		(void)unlinkat(st->usersfd, tmp, 0);
+	if (fsync(st->usersfd) != 0) {
+		e = errno;
+		odin_log(LOG_ERR, "store %s: cannot fsync users/ after removing %s: %s",
+		    st->where, t->user, strerror(e));
+		return fs_err(e);
+	}
+	return ODIN_OK;
+}
+
+static void
+fs_unlock(struct odin_txn *t)
+{
+	fs_close(t->lockfd);	/* closing the only fd releases the flock */
+	odin_wipe(t, sizeof(*t));
+	free(t);
+}
+
+static int
+fs_list(struct odin_store *st, int (*cb)(const char *, void *), void *ctx)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = ODIN_OK;
+
+	/* A fresh fd: readdir state must not be shared with the long-lived one. */
+	fd = openat(st->usersfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		odin_log(LOG_ERR, "store %s: cannot open users/: %s", st->where, strerror(errno));
+		return fs_err(errno);
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		rc = fs_err(errno);
+		fs_close(fd);
+		return rc;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0) {
+				odin_log(LOG_ERR, "store %s: cannot read users/: %s",
+				    st->where, strerror(errno));
+				rc = fs_err(errno);
+			}
+			break;
+		}
+		if (de->d_name[0] == '.' || !odin_user_valid(de->d_name))
+			continue;
+		if ((rc = cb(de->d_name, ctx)) != 0)
+			break;
+	}
+	(void)closedir(d);
+	return rc;
+}
+
+const struct odin_store_ops odin_store_files_ops = {
+	.name = "files",
+	.open = fs_open,
+	.close = fs_close_store,
+	.lock = fs_lock,
+	.save = fs_save,
+	.del = fs_delete,
+	.unlock = fs_unlock,
+	.list = fs_list,
+};

@@ -1,0 +1,892 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The files store: safety refusals leave everything as it was, atomic
+ * replace, stale temporaries, delete wipes, list, and no lost update under
+ * 32 concurrent writers.  Runs as root against a temporary store.
+ */
+#include "autoconfig.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "record.h"
+#include "secure.h"
+#include "store.h"
+
+static char root[64];		/* the temp dir; the store is root/s */
+static char sdir[160];
+
+static void
+quiet(void *ctx, int prio, const char *msg)
+{
+	(void)ctx; (void)prio; (void)msg;
+}
+
+static void
+setup(void)
+{
+	odin_log_set_sink(quiet, NULL);
+	snprintf(root, sizeof(root), "/tmp/odin-store-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	ck_assert_int_eq(chmod(root, 0700), 0);
+	snprintf(sdir, sizeof(sdir), "%s/s", root);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", root);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", root);
+}
+
+static void
+path(char *out, size_t outsz, const char *rel)
+{
+	int n = snprintf(out, outsz, "%s/%s", sdir, rel);
+
+	ck_assert(n > 0 && (size_t)n < outsz);
+}
+
+/* Everything that could change about a file or directory entry. */
+struct snap {
+	int exists;
+	struct stat sb;
+	char data[16384];
+	ssize_t len;
+	char names[2048];	/* directories: sorted entry names */
+};
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+take(struct snap *s, const char *rel)
+{
+	char p[256];
+	int fd;
+
+	memset(s, 0, sizeof(*s));
+	path(p, sizeof(p), rel);
+	if (lstat(p, &s->sb) != 0) {
+		ck_assert_int_eq(errno, ENOENT);
+		return;
+	}
+	s->exists = 1;
+	s->sb.st_atim.tv_sec = s->sb.st_atim.tv_nsec = 0;
+	if (S_ISREG(s->sb.st_mode) && s->sb.st_size <= (off_t)sizeof(s->data)) {
+		fd = open(p, O_RDONLY | O_NOATIME);
+		ck_assert_int_ge(fd, 0);
+		s->len = read(fd, s->data, sizeof(s->data));
+		close(fd);
+	} else if (S_ISDIR(s->sb.st_mode)) {
+		char *v[64];
+		size_t n = 0, i;
+		DIR *d = opendir(p);
+		struct dirent *de;
+
+		ck_assert_ptr_nonnull(d);
+		while ((de = readdir(d)) != NULL && n < 64)
+			v[n++] = strdup(de->d_name);
+		closedir(d);
+		qsort(v, n, sizeof(v[0]), name_cmp);
+		for (i = 0; i < n; i++) {
+			strncat(s->names, v[i], sizeof(s->names) - strlen(s->names) - 2);
+			strcat(s->names, "/");
+			free(v[i]);
+		}
+	}
+}
+
+static void
+same(const struct snap *a, const struct snap *b, const char *what)
+{
+	ck_assert_msg(a->exists == b->exists, "%s: existence changed", what);
+	if (!a->exists)
+		return;
+	ck_assert_msg(a->sb.st_ino == b->sb.st_ino, "%s: inode changed", what);
+	ck_assert_msg(a->sb.st_mode == b->sb.st_mode, "%s: mode changed", what);
+	ck_assert_msg(a->sb.st_uid == b->sb.st_uid, "%s: owner changed", what);
+	ck_assert_msg(a->sb.st_nlink == b->sb.st_nlink, "%s: link count changed", what);
+	ck_assert_msg(a->sb.st_size == b->sb.st_size, "%s: size changed", what);
+	ck_assert_msg(a->sb.st_mtim.tv_sec == b->sb.st_mtim.tv_sec &&
+	    a->sb.st_mtim.tv_nsec == b->sb.st_mtim.tv_nsec, "%s: mtime changed", what);
+	ck_assert_msg(a->len == b->len && memcmp(a->data, b->data, (size_t)a->len) == 0,
+	    "%s: content changed", what);
+	ck_assert_msg(strcmp(a->names, b->names) == 0, "%s: entries changed: %s -> %s",
+	    what, a->names, b->names);
+}
+
+static struct odin_store *
+open_store(void)
+{
+	struct odin_store *st = NULL;
+
+	ck_assert_int_eq(odin_store_open(sdir, &st), ODIN_OK);
+	ck_assert_ptr_nonnull(st);
+	return st;
+}
+
+/* Creates or replaces user's record with last_step = step. */
+static void
+put(struct odin_store *st, const char *user, int64_t step)
+{
+	struct odin_txn *txn;
+	struct odin_record r;
+	int rc;
+
+	rc = odin_store_lock(st, user, 0, &txn, &r);
+	ck_assert(rc == ODIN_OK || rc == ODIN_ENOENT);
+	ck_assert_ptr_nonnull(txn);
+	if (rc == ODIN_ENOENT)
+		odin_record_init(&r, 1700000000);
+	r.last_step = step;
+	ck_assert_int_eq(odin_store_save(txn, &r), ODIN_OK);
+	odin_store_unlock(txn);
+}
+
+static int64_t
+get(struct odin_store *st, const char *user)
+{
+	struct odin_txn *txn;
+	struct odin_record r;
+
+	ck_assert_int_eq(odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	odin_store_unlock(txn);
+	return r.last_step;
+}
+
+/*
+ * Both lock modes refuse user's record with want; the record and users/
+ * are unchanged, and so is locks/ after an IF_EXISTS attempt unless the
+ * problem is only visible in the content (ECORRUPT: the lock comes first).
+ */
+static void
+refused(struct odin_store *st, const char *user, int want, const char *logpart)
+{
+	struct snap rec0, rec1, users0, users1, locks0, locks1;
+	struct odin_txn *txn = (struct odin_txn *)1;
+	struct odin_record r;
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "users/%s", user);
+	take(&rec0, rel);
+	take(&users0, "users");
+	take(&locks0, "locks");
+	memset(&r, 0x5a, sizeof(r));
+	ck_assert_int_eq(odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, &r), want);
+	ck_assert_ptr_null(txn);
+	ck_assert_uint_eq(r.secret_len, 0);
+	if (logpart != NULL)
+		ck_assert_msg(strstr(odin_log_last(), logpart) != NULL,
+		    "log \"%s\" lacks \"%s\"", odin_log_last(), logpart);
+	take(&locks1, "locks");
+	if (want != ODIN_ECORRUPT)
+		same(&locks0, &locks1, "locks/ (IF_EXISTS)");
+	txn = (struct odin_txn *)1;
+	ck_assert_int_eq(odin_store_lock(st, user, 0, &txn, &r), want);
+	ck_assert_ptr_null(txn);
+	take(&rec1, rel);
+	take(&users1, "users");
+	same(&rec0, &rec1, "record");
+	same(&users0, &users1, "users/");
+}
+
+START_TEST(open_creates_layout)
+{
+	struct odin_store *st = open_store();
+	struct stat sb;
+	char p[256];
+
+	ck_assert_int_eq(lstat(sdir, &sb), 0);
+	ck_assert(S_ISDIR(sb.st_mode) && (sb.st_mode & 07777) == 0700 && sb.st_uid == 0);
+	path(p, sizeof(p), "users");
+	ck_assert_int_eq(lstat(p, &sb), 0);
+	ck_assert(S_ISDIR(sb.st_mode) && (sb.st_mode & 077) == 0);
+	path(p, sizeof(p), "locks");
+	ck_assert_int_eq(lstat(p, &sb), 0);
+	ck_assert(S_ISDIR(sb.st_mode) && (sb.st_mode & 077) == 0);
+	odin_store_close(st);
+	/* Reopening an existing store works. */
+	odin_store_close(open_store());
+}
+END_TEST
+
+START_TEST(save_load_round_trip)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r, back;
+	char p[256], *text, file[ODIN_RECORD_MAX];
+	size_t len;
+	struct stat sb;
+	int fd;
+
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &txn, &r), ODIN_ENOENT);
+	ck_assert_ptr_nonnull(txn);
+	odin_record_init(&r, 1700000000);
+	r.state = ODIN_STATE_ENABLED;
+	r.secret_len = 20;
+	ck_assert_int_eq(odin_random(r.secret, 20), ODIN_OK);
+	r.last_step = 123;
+	ck_assert_int_eq(odin_store_save(txn, &r), ODIN_OK);
+	odin_store_unlock(txn);
+
+	path(p, sizeof(p), "users/alice");
+	ck_assert_int_eq(lstat(p, &sb), 0);
+	ck_assert(S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == 0600 &&
+	    sb.st_uid == 0 && sb.st_nlink == 1);
+	ck_assert_int_eq(odin_record_format(&r, &text, &len), ODIN_OK);
+	fd = open(p, O_RDONLY);
+	ck_assert_int_eq(read(fd, file, sizeof(file)), (ssize_t)len);
+	close(fd);
+	ck_assert(memcmp(file, text, len) == 0);
+	odin_free_wipe(text, len);
+	path(p, sizeof(p), "locks/alice");
+	ck_assert_int_eq(lstat(p, &sb), 0);
+	ck_assert(S_ISREG(sb.st_mode) && (sb.st_mode & 077) == 0);
+
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &back), ODIN_OK);
+	ck_assert_int_eq(back.state, ODIN_STATE_ENABLED);
+	ck_assert(memcmp(back.secret, r.secret, 20) == 0);
+	ck_assert(back.last_step == 123);
+	odin_store_unlock(txn);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(absent_user)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r;
+	char p[256];
+	struct stat sb;
+
+	ck_assert_int_eq(odin_store_lock(st, "nobody1", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_ENOENT);
+	ck_assert_ptr_null(txn);
+	path(p, sizeof(p), "locks/nobody1");
+	ck_assert_int_eq(lstat(p, &sb), -1);	/* no lock file created */
+	ck_assert_int_eq(odin_store_lock(st, "nobody1", 0, &txn, &r), ODIN_ENOENT);
+	ck_assert_ptr_nonnull(txn);		/* locked, so the caller may create */
+	ck_assert_int_eq(odin_store_delete(txn), ODIN_ENOENT);
+	odin_store_unlock(txn);
+	path(p, sizeof(p), "users/nobody1");
+	ck_assert_int_eq(lstat(p, &sb), -1);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(bad_user_names)
+{
+	static const char *const bad[] = {
+		"a/b", "..", ".", ".hidden", "-rf", "", "abcdefghijabcdefghijabcdefghijabc",
+		"../../etc/passwd", "a b", "al\xc3\xaf" "ce", "bob\n", "x:y",
+	};
+	struct odin_store *st = open_store();
+	struct snap u0, u1, l0, l1;
+	struct odin_txn *txn;
+	struct odin_record r;
+	size_t i;
+
+	put(st, "alice", 1);
+	take(&u0, "users");
+	take(&l0, "locks");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert(!odin_user_valid(bad[i]));
+		txn = (struct odin_txn *)1;
+		ck_assert_msg(odin_store_lock(st, bad[i], 0, &txn, &r) == ODIN_EBADNAME,
+		    "accepted bad[%zu]", i);
+		ck_assert_ptr_null(txn);
+		ck_assert_int_eq(odin_store_lock(st, bad[i], ODIN_LOCK_IF_EXISTS, &txn, &r),
+		    ODIN_EBADNAME);
+	}
+	ck_assert_int_eq(odin_store_lock(st, NULL, 0, &txn, &r), ODIN_EBADNAME);
+	take(&u1, "users");
+	take(&l1, "locks");
+	same(&u0, &u1, "users/");
+	same(&l0, &l1, "locks/");
+	/* The edges that are allowed. */
+	ck_assert(odin_user_valid("abcdefghijabcdefghijabcdefghijab"));	/* 32 */
+	ck_assert(odin_user_valid("a.b-c_D9"));
+	ck_assert(odin_user_valid("x"));
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(symlink_record)
+{
+	struct odin_store *st = open_store();
+	struct snap t0, t1;
+	char p[256], target[256];
+
+	put(st, "victim", 5);
+	/* users/alice -> victim's record (valid, root, 0600): still refused. */
+	path(p, sizeof(p), "users/alice");
+	path(target, sizeof(target), "users/victim");
+	ck_assert_int_eq(symlink(target, p), 0);
+	take(&t0, "users/victim");
+	refused(st, "alice", ODIN_EUNSAFE, "symlink");
+	take(&t1, "users/victim");
+	same(&t0, &t1, "symlink target");
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(symlink_lock)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r;
+	struct snap t0, t1;
+	char p[256], target[256];
+
+	put(st, "alice", 5);
+	path(p, sizeof(p), "locks/bob");
+	snprintf(target, sizeof(target), "%s/outside", root);
+	ck_assert_int_eq(symlink(target, p), 0);
+	take(&t0, "locks");
+	ck_assert_int_eq(odin_store_lock(st, "bob", 0, &txn, &r), ODIN_EUNSAFE);
+	ck_assert_ptr_null(txn);
+	take(&t1, "locks");
+	same(&t0, &t1, "locks/");
+	ck_assert_int_eq(access(target, F_OK), -1);	/* not created through the link */
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(hard_link_record)
+{
+	struct odin_store *st = open_store();
+	struct snap o0, o1;
+	char p[256], other[256];
+
+	put(st, "alice", 5);
+	path(p, sizeof(p), "users/alice");
+	snprintf(other, sizeof(other), "%s/s/elsewhere", root);
+	ck_assert_int_eq(link(p, other), 0);
+	take(&o0, "elsewhere");
+	refused(st, "alice", ODIN_EUNSAFE, "2 links");
+	take(&o1, "elsewhere");
+	same(&o0, &o1, "hard-linked file");
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(record_wrong_owner)
+{
+	struct odin_store *st = open_store();
+	char p[256];
+
+	put(st, "alice", 5);
+	path(p, sizeof(p), "users/alice");
+	ck_assert_int_eq(chown(p, 65534, 0), 0);
+	refused(st, "alice", ODIN_EUNSAFE, "uid 65534");
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(record_mode_0644)
+{
+	struct odin_store *st = open_store();
+	char p[256];
+
+	put(st, "alice", 5);
+	path(p, sizeof(p), "users/alice");
+	ck_assert_int_eq(chmod(p, 0644), 0);
+	refused(st, "alice", ODIN_EUNSAFE, "0644");
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(record_not_regular)
+{
+	struct odin_store *st = open_store();
+	char p[256];
+
+	path(p, sizeof(p), "users/fifo");
+	ck_assert_int_eq(mkfifo(p, 0600), 0);
+	refused(st, "fifo", ODIN_EUNSAFE, "not a regular file");
+	path(p, sizeof(p), "users/dir");
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	refused(st, "dir", ODIN_EUNSAFE, NULL);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(record_corrupt)
+{
+	struct odin_store *st = open_store();
+	char p[256];
+	int fd;
+
+	path(p, sizeof(p), "users/alice");
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "odin-mfa-record 1\nstate enabled\n", 32), 32);
+	close(fd);
+	refused(st, "alice", ODIN_ECORRUPT, "corrupt");
+	odin_store_close(st);
+}
+END_TEST
+
+/* The store directory (or a subdirectory) itself is unsafe: open refuses, nothing changes. */
+static void
+open_refused(const char *logpart)
+{
+	struct odin_store *st = (struct odin_store *)1;
+	struct snap s0, s1, u0, u1;
+
+	take(&s0, "");
+	take(&u0, "users");
+	ck_assert_int_eq(odin_store_open(sdir, &st), ODIN_EUNSAFE);
+	ck_assert_ptr_null(st);
+	ck_assert_msg(strstr(odin_log_last(), logpart) != NULL,
+	    "log \"%s\" lacks \"%s\"", odin_log_last(), logpart);
+	take(&s1, "");
+	take(&u1, "users");
+	same(&s0, &s1, "store dir");
+	same(&u0, &u1, "users/");
+}
+
+START_TEST(store_group_writable)
+{
+	odin_store_close(open_store());
+	ck_assert_int_eq(chmod(sdir, 0770), 0);
+	open_refused("0770");
+	ck_assert_int_eq(chmod(sdir, 0701), 0);
+	open_refused("0701");
+}
+END_TEST
+
+START_TEST(store_wrong_owner)
+{
+	odin_store_close(open_store());
+	ck_assert_int_eq(chown(sdir, 65534, 65534), 0);
+	open_refused("uid 65534");
+}
+END_TEST
+
+START_TEST(users_dir_unsafe)
+{
+	char p[256];
+
+	odin_store_close(open_store());
+	path(p, sizeof(p), "users");
+	ck_assert_int_eq(chmod(p, 0755), 0);
+	open_refused("0755");
+	ck_assert_int_eq(chmod(p, 0700), 0);
+	path(p, sizeof(p), "locks");
+	ck_assert_int_eq(rmdir(p), 0);
+	ck_assert_int_eq(symlink("/tmp", p), 0);
+	open_refused("symlink");
+}
+END_TEST
+
+START_TEST(store_is_symlink)
+{
+	struct odin_store *st = (struct odin_store *)1;
+	char real[128];
+	struct stat a, b;
+
+	snprintf(real, sizeof(real), "%s/real", root);
+	ck_assert_int_eq(mkdir(real, 0700), 0);
+	ck_assert_int_eq(symlink(real, sdir), 0);
+	ck_assert_int_eq(stat(real, &a), 0);
+	ck_assert_int_eq(odin_store_open(sdir, &st), ODIN_EUNSAFE);
+	ck_assert_ptr_null(st);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "symlink"));
+	ck_assert_int_eq(stat(real, &b), 0);
+	ck_assert(a.st_nlink == b.st_nlink && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec);
+	ck_assert_int_eq(lstat(sdir, &b), 0);
+	ck_assert(S_ISLNK(b.st_mode));
+}
+END_TEST
+
+START_TEST(store_created_if_missing)
+{
+	struct odin_store *st = (struct odin_store *)1;
+	char deep[160];
+
+	odin_store_close(open_store());	/* sdir did not exist before */
+	snprintf(deep, sizeof(deep), "%s/no/such", root);
+	ck_assert_int_ne(odin_store_open(deep, &st), ODIN_OK);	/* parent missing */
+	ck_assert_ptr_null(st);
+}
+END_TEST
+
+START_TEST(huge_record)
+{
+	struct odin_store *st = open_store();
+	struct timespec t0, t1;
+	char p[256];
+	int fd;
+
+	path(p, sizeof(p), "users/alice");
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, 100 * 1024 * 1024), 0);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	refused(st, "alice", ODIN_ETOOBIG, "104857600 bytes");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_msg((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500,
+	    "refusing took too long: it was read");
+	/* One byte over the limit is refused too; exactly the limit is read (and is corrupt). */
+	ck_assert_int_eq(truncate(p, ODIN_RECORD_MAX + 1), 0);
+	refused(st, "alice", ODIN_ETOOBIG, NULL);
+	ck_assert_int_eq(truncate(p, ODIN_RECORD_MAX), 0);
+	refused(st, "alice", ODIN_ECORRUPT, NULL);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(stale_temp)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r;
+	char p[256];
+	int fd;
+
+	put(st, "alice", 7);
+	path(p, sizeof(p), "users/.alice.tmp");
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "odin-mfa-record 1\nhalf a rec", 28), 28);
+	close(fd);
+	ck_assert(get(st, "alice") == 7);	/* ignored by load */
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &txn, &r), ODIN_OK);
+	r.last_step = 8;
+	ck_assert_int_eq(odin_store_save(txn, &r), ODIN_OK);	/* cleaned by save */
+	odin_store_unlock(txn);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	ck_assert(get(st, "alice") == 8);
+	/* A stale temporary that is a symlink is removed, not followed. */
+	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+	put(st, "alice", 9);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	ck_assert(get(st, "alice") == 9);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(delete_wipes)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r;
+	char p[256], buf[ODIN_RECORD_MAX];
+	ssize_t n, i;
+	struct stat sb;
+	int fd;
+
+	put(st, "alice", 11);
+	path(p, sizeof(p), "users/alice");
+	fd = open(p, O_RDONLY);	/* keeps the old inode readable after unlink */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	ck_assert_int_eq(odin_store_delete(txn), ODIN_OK);
+	ck_assert_int_eq(odin_store_delete(txn), ODIN_ENOENT);
+	odin_store_unlock(txn);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	n = pread(fd, buf, sizeof(buf), 0);
+	ck_assert_int_eq(n, sb.st_size);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(buf[i] == 0, "byte %zd not wiped", i);
+	close(fd);
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_ENOENT);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(delete_refuses_hard_link)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r;
+	struct snap o0, o1;
+	char p[256], other[256];
+
+	put(st, "alice", 5);
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &txn, &r), ODIN_OK);
+	/* The link appears after the lock: delete must still not wipe through it. */
+	path(p, sizeof(p), "users/alice");
+	path(other, sizeof(other), "elsewhere");
+	ck_assert_int_eq(link(p, other), 0);
+	take(&o0, "elsewhere");
+	ck_assert_int_eq(odin_store_delete(txn), ODIN_EUNSAFE);
+	odin_store_unlock(txn);
+	take(&o1, "elsewhere");
+	same(&o0, &o1, "hard-linked file");
+	odin_store_close(st);
+}
+END_TEST
+
+struct seen { char names[512]; int calls; int stop_at; };
+
+static int
+collect(const char *user, void *ctx)
+{
+	struct seen *s = ctx;
+
+	strcat(s->names, user);
+	strcat(s->names, ",");
+	if (++s->calls == s->stop_at)
+		return 42;
+	return 0;
+}
+
+START_TEST(list_users)
+{
+	struct odin_store *st = open_store();
+	struct seen s;
+	char p[256];
+	int fd;
+
+	put(st, "carol", 1);
+	put(st, "alice", 1);
+	put(st, "bob", 1);
+	path(p, sizeof(p), "users/.bob.tmp");
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	path(p, sizeof(p), "users/bad name");
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(odin_store_list(st, collect, &s), ODIN_OK);
+	ck_assert_int_eq(s.calls, 3);
+	ck_assert_ptr_nonnull(strstr(s.names, "alice,"));
+	ck_assert_ptr_nonnull(strstr(s.names, "bob,"));
+	ck_assert_ptr_nonnull(strstr(s.names, "carol,"));
+	ck_assert_uint_eq(strlen(s.names), strlen("alice,bob,carol,"));
+	/* The callback's non-zero value stops the walk and is returned. */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	ck_assert_int_eq(odin_store_list(st, collect, &s), 42);
+	ck_assert_int_eq(s.calls, 2);
+	odin_store_close(st);
+}
+END_TEST
+
+/* 32 processes x 100 locked read-modify-write increments: no lost update. */
+#define NPROC 32
+#define NINC 100
+
+START_TEST(concurrent_increments)
+{
+	struct odin_store *st = open_store();
+	pid_t pids[NPROC];
+	int i, status;
+
+	for (i = 0; i < NPROC; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			struct odin_store *cst;
+			int k, bad = 0;
+
+			/* Half share the parent's store handle, half open their own. */
+			if (i % 2 == 0)
+				cst = st;
+			else if (odin_store_open(sdir, &cst) != ODIN_OK)
+				_exit(2);
+			for (k = 0; k < NINC && !bad; k++) {
+				struct odin_txn *txn;
+				struct odin_record r;
+				int rc = odin_store_lock(cst, "counter", 0, &txn, &r);
+
+				if (rc == ODIN_ENOENT)
+					odin_record_init(&r, 1700000000);
+				else if (rc != ODIN_OK)
+					_exit(3);
+				r.failures++;
+				if (odin_store_save(txn, &r) != ODIN_OK)
+					bad = 1;
+				odin_store_unlock(txn);
+			}
+			_exit(bad ? 4 : 0);
+		}
+	}
+	for (i = 0; i < NPROC; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "worker %d failed: status %d", i, status);
+	}
+	{
+		struct odin_txn *txn;
+		struct odin_record r;
+
+		ck_assert_int_eq(odin_store_lock(st, "counter", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+		ck_assert_uint_eq(r.failures, NPROC * NINC);
+		odin_store_unlock(txn);
+	}
+	odin_store_close(st);
+}
+END_TEST
+
+/*
+ * A save that cannot be written (a full or read-only file system) fails
+ * with the mapped error, says why in the log and leaves the old record.
+ * Needs a private mount namespace for a tiny tmpfs; done in a child so the
+ * mount never leaks into this process.
+ */
+static int
+full_fs_child(void)
+{
+	struct odin_store *st;
+	struct odin_txn *txn;
+	struct odin_record r;
+	struct snap before, after;
+	char mp[128], p[256], buf[4096];
+	int fd;
+	unsigned i;
+
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return 77;
+	snprintf(mp, sizeof(mp), "%s/mnt", root);
+	if (mkdir(mp, 0700) != 0 || mount("tmpfs", mp, "tmpfs", 0, "size=64k,mode=0700") != 0)
+		return 77;
+	snprintf(sdir, sizeof(sdir), "%s/s", mp);
+	if (odin_store_open(sdir, &st) != ODIN_OK)
+		return 10;
+	put(st, "alice", 1);
+	put(st, "alice", 2);	/* the lock file exists, the next lock needs no space */
+	take(&before, "users/alice");
+	/* Fill the file system. */
+	snprintf(p, sizeof(p), "%s/filler", mp);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	memset(buf, 'x', sizeof(buf));
+	while (write(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	if (odin_store_lock(st, "alice", 0, &txn, &r) != ODIN_OK)
+		return 11;
+	r.last_step = 3;
+	for (i = 0; i < ODIN_BACKUP_MAX; i++)
+		r.secret[i] = (uint8_t)i;
+	if (odin_store_save(txn, &r) != ODIN_ENOSPC)
+		return 12;
+	odin_store_unlock(txn);
+	if (strstr(odin_log_last(), strerror(ENOSPC)) == NULL)
+		return 13;
+	take(&after, "users/alice");
+	same(&before, &after, "record after ENOSPC");
+	path(p, sizeof(p), "users/.alice.tmp");
+	if (access(p, F_OK) == 0)
+		return 14;
+	if (get(st, "alice") != 2)
+		return 15;
+
+	/* Read-only: the record can still be read, not written. */
+	snprintf(p, sizeof(p), "%s/filler", mp);
+	if (unlink(p) != 0)
+		return 16;
+	if (mount(NULL, mp, NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0)
+		return 17;
+	if (odin_store_lock(st, "alice", 0, &txn, &r) != ODIN_OK)
+		return 18;
+	r.last_step = 4;
+	if (odin_store_save(txn, &r) != ODIN_EROFS)
+		return 19;
+	odin_store_unlock(txn);
+	if (strstr(odin_log_last(), strerror(EROFS)) == NULL)
+		return 20;
+	if (get(st, "alice") != 2)
+		return 21;
+	odin_store_close(st);
+	return 0;
+}
+
+START_TEST(save_failure_keeps_old)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(full_fs_child());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		fprintf(stderr, "save_failure_keeps_old: SKIPPED (no private tmpfs mount)\n");
+		return;
+	}
+	ck_assert_msg(WEXITSTATUS(status) == 0, "full-fs check failed at step %d",
+	    WEXITSTATUS(status));
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("basics");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, open_creates_layout);
+	tcase_add_test(tc, save_load_round_trip);
+	tcase_add_test(tc, absent_user);
+	tcase_add_test(tc, stale_temp);
+	tcase_add_test(tc, delete_wipes);
+	tcase_add_test(tc, list_users);
+	tcase_add_test(tc, store_created_if_missing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("refusals");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, bad_user_names);
+	tcase_add_test(tc, symlink_record);
+	tcase_add_test(tc, symlink_lock);
+	tcase_add_test(tc, hard_link_record);
+	tcase_add_test(tc, record_wrong_owner);
+	tcase_add_test(tc, record_mode_0644);
+	tcase_add_test(tc, record_not_regular);
+	tcase_add_test(tc, record_corrupt);
+	tcase_add_test(tc, store_group_writable);
+	tcase_add_test(tc, store_wrong_owner);
+	tcase_add_test(tc, users_dir_unsafe);
+	tcase_add_test(tc, store_is_symlink);
+	tcase_add_test(tc, huge_record);
+	tcase_add_test(tc, delete_refuses_hard_link);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("durability");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, concurrent_increments);
+	tcase_add_test(tc, save_failure_keeps_old);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(store_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY=verbose names each case */
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
