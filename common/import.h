@@ -33,8 +33,9 @@ struct odin_import {
 };
 
 /*
- * Parses len bytes of text.  user (may be NULL) must match the user field
- * of a pam_oath line.  Returns ODIN_OK, or ODIN_EINVAL with a reason in
+ * Parses len bytes of text (at most 64 KiB, else ODIN_ETOOBIG; a NUL byte
+ * is ODIN_EINVAL).  user (may be NULL) selects the pam_oath line; with
+ * NULL there must be exactly one.  Returns ODIN_OK, or ODIN_EINVAL with a reason in
  * *why (a static string; never contains input bytes) for anything that
  * cannot be carried over faithfully (HOTP counters, PINs, unknown form).
  * On success *why is NULL and *out holds the secret (out is wiped on any

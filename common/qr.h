@@ -32,14 +32,34 @@ struct odin_otpauth {
 };
 
 /*
- * Parses an otpauth://totp/ URI strictly (hotp, unknown algorithm, bad
- * digits/period, missing or bad secret: ODIN_EINVAL).  Wipe p after use.
+ * Parses an otpauth://totp/ URI strictly; the inverse of odin_otpauth_uri.
+ * Scheme and type are case-insensitive; "hotp" is refused.  Raw bytes must
+ * be printable ASCII without blanks or '#'; every '%' must be a valid
+ * escape and no decoded byte may be a control character.  The label is
+ * "ISSUER:ACCOUNT" (':' literal or %3A, blanks after it skipped) or just
+ * "ACCOUNT"; if the label and the issuer parameter both name an issuer
+ * they must be equal.  secret (base32, >= ODIN_SECRET_MIN bytes) is
+ * required; algorithm, digits, period are checked against otp.h's bounds;
+ * a duplicated known parameter or a "counter" parameter is refused; other
+ * unknown parameters (image, ...) are ignored.  Returns ODIN_OK or
+ * ODIN_EINVAL (p wiped).  Wipe p after use.
  */
 int odin_otpauth_parse(const char *uri, struct odin_otpauth *p);
 
+/*
+ * ODIN_QR_UTF8: no escape sequences; two module rows per line.  Light
+ * modules and the quiet zone are glyphs (U+2588, U+2580, U+2584), dark
+ * modules are spaces, so on a dark-background terminal (the common case)
+ * the phone sees dark modules on a light field.  On a light-background
+ * terminal the image is the negative, which some scanners cannot read:
+ * use ODIN_QR_ANSI there.
+ * ODIN_QR_ANSI: every module painted explicitly, ESC[47m (light) or
+ * ESC[40m (dark) behind two spaces, ESC[0m at the end of every line;
+ * scans whatever the terminal's colours.
+ */
 enum odin_qr_style {
-	ODIN_QR_UTF8 = 0,	/* half blocks, dark modules on light quiet zone */
-	ODIN_QR_ANSI = 1,	/* ANSI black/white background cells, two columns per module */
+	ODIN_QR_UTF8 = 0,
+	ODIN_QR_ANSI = 1,
 };
 
 /*
@@ -50,10 +70,14 @@ enum odin_qr_style {
 int odin_qr_text(const char *uri, enum odin_qr_style style, char ***lines, size_t *nlines);
 void odin_qr_lines_free(char **lines, size_t nlines);
 
-/* Writes a PNG (8 px per module, 4-module quiet zone) to the open fd. */
+/*
+ * Writes a PNG (1-bit greyscale, 8 px per module, 4-module quiet zone) to
+ * the open fd.  Returns ODIN_OK, ODIN_EINVAL, ODIN_ENOMEM or a write error
+ * (odin_err_from_errno).
+ */
 int odin_qr_png(const char *uri, int fd);
 
-/* Writes an SVG to the open fd. */
+/* Writes an SVG (white rect, one black path, 4-module quiet zone, 8 px per module) to the open fd; returns as odin_qr_png. */
 int odin_qr_svg(const char *uri, int fd);
 
 #endif
