@@ -19,9 +19,9 @@
  * "origin:LINE: reason"; a later line for the same key overrides.
  *
  * Keys (module option spelled the same, flags take no value):
- *   store_dir=DIR        (module: store=DIR;  default ODIN_STORE_DIR
- *                        the file knows store_dir only)
- *                        absolute path, printable ASCII
+ *   store_dir=DIR        (module: store=DIR)   default ODIN_STORE_DIR
+ *                        absolute path, printable ASCII; the file
+ *                        accepts the spelling store_dir only
  *   window=0..10         steps either side      default 1
  *   max_failures=1..1000                        default 5
  *   lockout_seconds=1..86400                    default 300
