@@ -903,15 +903,12 @@ cmd_rss(int argc, char **argv)
 
 /* The floor under any durable update: 512 bytes, fsync, rename, fsync dir. */
 static void
-run_floor(const char *root, unsigned count)
+floor_loop(const char *dir, unsigned count, double *lat)
 {
-	char *dir = xasprintf("%s/floor", root), buf[512];
-	double *lat = calloc(count, sizeof(double));
+	char buf[512];
 	unsigned i;
 	int dfd;
 
-	if (lat == NULL)
-		die("out of memory");
 	memset(buf, 'x', sizeof(buf));
 	xmkdir(dir, 0700);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -926,13 +923,62 @@ run_floor(const char *root, unsigned count)
 		    fsync(fd) != 0 || close(fd) != 0 ||
 		    renameat(dfd, ".rec.tmp", dfd, "rec") != 0 || fsync(dfd) != 0)
 			die("floor: %s", strerror(errno));
-		lat[i] = (now_s() - t0) * 1e6;
+		if (lat != NULL)
+			lat[i] = (now_s() - t0) * 1e6;
 	}
 	close(dfd);
+}
+
+/*
+ * Also with two processes at once, each in its own directory, as the
+ * physical bound for the parallel rows: every directory fsync is a
+ * journal commit, and a filesystem has one journal.
+ */
+static void
+run_floor(const char *root, unsigned count)
+{
+	double *lat = calloc(count, sizeof(double)), t0, wall1, wall2;
+	char *dir = xasprintf("%s/floor", root);
+	struct barrier b;
+	pid_t pid[2];
+	unsigned p;
+
+	if (lat == NULL)
+		die("out of memory");
+	t0 = now_s();
+	floor_loop(dir, count, lat);
+	wall1 = now_s() - t0;
 	rm_rf(dir);
+	fflush(NULL);
+	barrier_init(&b);
+	for (p = 0; p < 2; p++) {
+		pid[p] = fork();
+		if (pid[p] < 0)
+			die("fork: %s", strerror(errno));
+		if (pid[p] == 0) {
+			char *d = xasprintf("%s%u", dir, p);
+
+			barrier_wait(&b);
+			floor_loop(d, count, NULL);
+			_exit(0);
+		}
+	}
+	barrier_release(&b, 2);
+	t0 = now_s();
+	for (p = 0; p < 2; p++)
+		waitpid(pid[p], NULL, 0);
+	wall2 = now_s() - t0;
+	for (p = 0; p < 2; p++) {
+		char *d = xasprintf("%s%u", dir, p);
+
+		rm_rf(d);
+		free(d);
+	}
 	emit("floor.k", "%u", count);
 	emit("floor.p50", "%.0f", pct(lat, count, 50));
 	emit("floor.p99", "%.0f", pct(lat, count, 99));
+	emit("floor.tput1", "%.0f", count / wall1);
+	emit("floor.tput2", "%.0f", 2 * count / wall2);
 	free(lat);
 	free(dir);
 }
@@ -1022,6 +1068,25 @@ cmd_run(int argc, char **argv, int hostlog)
 			sink = argv[++i];
 		else if (strcmp(argv[i], "--modules") == 0 && i + 1 < (unsigned)argc)
 			mods = argv[++i];
+		else if (strcmp(argv[i], "--sizes") == 0 && i + 1 < (unsigned)argc) {
+			/* e.g. 1,1000,10000: the last is also used for the
+			 * wrong-code, parallel and race rows */
+			char *e = argv[++i];
+
+			pl.nsizes = 0;
+			while (*e && pl.nsizes < 4) {
+				pl.sizes[pl.nsizes] = (unsigned)strtoul(e, &e, 10);
+				if (pl.sizes[pl.nsizes] == 0 || (*e && *e != ','))
+					die("bad --sizes");
+				pl.nsizes++;
+				if (*e == ',')
+					e++;
+			}
+			if (pl.nsizes == 0 || pl.sizes[0] != 1)
+				die("--sizes must start with 1");
+			pl.wrong_n = pl.par_n = pl.sizes[pl.nsizes - 1];
+		} else if (strcmp(argv[i], "--par-m") == 0 && i + 1 < (unsigned)argc)
+			pl.par_m = (unsigned)strtoul(argv[++i], NULL, 10);
 		else
 			die("unknown argument %s", argv[i]);
 	}
@@ -1312,6 +1377,9 @@ cmd_report(int argc, char **argv)
 	}
 	printf("| durable-write floor (512 B, fsync, rename, fsync dir) p50 / p99 | %s / %s | | | |\n",
 	    kv("floor.p50") ? kv("floor.p50") : "?", kv("floor.p99") ? kv("floor.p99") : "?");
+	printf("| durable writes/s, 1 process / 2 processes (own directories) | %s / %s | | | |\n",
+	    kv("floor.tput1") ? kv("floor.tput1") : "?",
+	    kv("floor.tput2") ? kv("floor.tput2") : "?");
 
 	printf("\n### Targets (issue 6)\n\n");
 	for (i = 0; i < ns; i += ns - 1) {
