@@ -92,7 +92,10 @@ journey_forced_enrollment() {
 		return
 	fi
 
-	drive ssh-enroll "$PW" @enroll ssh -tt "${SSH_OPTS[@]}" "${KBD[@]}" e2edave@127.0.0.1 "$REMOTE_CMD"
+	# An interactive login (a pty, no command): sshd shows PAM's messages
+	# that follow the last prompt (the backup codes) only in such sessions.
+	DRIVE_SHELL="$REMOTE_CMD; exit" drive ssh-enroll "$PW" @enroll \
+	    ssh -tt "${SSH_OPTS[@]}" "${KBD[@]}" e2edave@127.0.0.1
 	rc=$?
 	want_password_prompt
 	if grep -q 'otpauth://totp/' "$LOG" && saw "@@EVENT otpauth-secret-seen"; then

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 #
 # End-to-end journeys of issue 5 with the real programs: sshd on loopback,
-# ssh, sudo and su, driven by expect, codes from oathtool.
+# ssh, sudo and su, driven by expect, codes from oathtool; then the
+# quickstart demo without a terminal (tests/e2e/quickstart.sh).
 #
 #   tests/e2e/run.sh [BUILDDIR]
 #
@@ -54,6 +55,9 @@ if [ "${ODIN_E2E_INNER:-}" != 1 ]; then
 	    /bin/bash "$0" "$B"
 	rc=$?
 	rm -rf "$T"
+	# The quickstart demo, in its no-terminal (oathtool) mode.
+	echo "== quickstart demo (demo/quickstart without a terminal)"
+	"$HERE/quickstart.sh" "$B" || rc=1
 	exit $rc
 fi
 
@@ -220,6 +224,7 @@ ok() { echo "  ok: $CUR: $*"; }
 # drive NAME PASSWORD CODE COMMAND... : one expect-driven session, transcript
 # in $OUT/NAME.log (the answers are never in it: prompts are read with echo
 # off); returns the command's status.  "-" = that prompt must not appear.
+# DRIVE_SHELL=CMDLINE: typed at the shell prompt of an interactive login.
 drive() {
 	local name=$1 pw=$2 code=$3
 	shift 3
@@ -229,6 +234,7 @@ drive() {
 	local envs=(-u E2E_PASSWORD -u E2E_CODE)
 	[ "$pw" != - ] && envs+=("E2E_PASSWORD=$pw")
 	[ "$code" != - ] && envs+=("E2E_CODE=$code")
+	[ -n "${DRIVE_SHELL:-}" ] && envs+=("E2E_SHELL=$DRIVE_SHELL")
 	env "${envs[@]}" expect -f "$HERE/drive.exp" "$@" >"$LOG" 2>&1
 }
 saw() { grep -q -F -- "$1" "$LOG"; }
