@@ -1232,7 +1232,7 @@ cmd_run(int argc, char **argv, int hostlog)
 	emit("result.failed_setups", "%u", failed);
 	emit("result.odin_race_bad_rounds", "%u", race_bad);
 	if (failed)
-		note("FAIL: %u module runs refused legitimate logins", failed);
+		note("FAIL: %u module runs refused a legitimate login or accepted a wrong code", failed);
 	if (race_bad)
 		note("FAIL: pam_odin let other than exactly 1 of 32 through in %u "
 		    "rounds", race_bad);
