@@ -28,8 +28,13 @@ int odin_user_valid(const char *name);
 /*
  * Opens the store rooted at dir, creating it (mode 0700) if it does not
  * exist and its parent does.  Checks it: a real directory, owned by root,
- * no group/other permission bits.  Returns ODIN_OK, ODIN_EUNSAFE, ODIN_EIO,
- * ODIN_ENOMEM.
+ * no group/other permission bits; users/ and locks/ likewise (created 0700
+ * if missing).  The last path component must not be a symlink; earlier
+ * ones are the administrator's choice and are followed.  Returns ODIN_OK,
+ * ODIN_EUNSAFE (logged: why), ODIN_ENOMEM, or an I/O error mapped by
+ * odin_err_from_errno() (ODIN_EIO, ODIN_EROFS, ODIN_EPERM, ...; a missing
+ * parent is ODIN_EIO).  Every txn must be unlocked before the store is
+ * closed.
  */
 int odin_store_open(const char *dir, struct odin_store **st);
 void odin_store_close(struct odin_store *st);
@@ -42,12 +47,22 @@ void odin_store_close(struct odin_store *st);
  *   ODIN_ENOENT  no record; locked and *txn set (so the caller may create
  *                one with odin_store_save), unless ODIN_LOCK_IF_EXISTS,
  *                in which case nothing is locked and *txn is NULL
- *   other        error, nothing locked, *txn NULL, *rec wiped
+ *   other        error, nothing locked, *txn NULL, *rec wiped:
+ *                ODIN_EBADNAME (user name not valid), ODIN_EUNSAFE (symlink,
+ *                hard link, owner, mode, not a regular file), ODIN_ETOOBIG
+ *                (larger than ODIN_RECORD_MAX, refused unread),
+ *                ODIN_ECORRUPT, ODIN_ELOCK, or a mapped I/O error.
+ * Each refusal is logged with the reason, never with record content.
  */
 int odin_store_lock(struct odin_store *st, const char *user, int flags,
     struct odin_txn **txn, struct odin_record *rec);
 
-/* Atomically replaces (or creates) the locked record. */
+/*
+ * Atomically replaces (or creates) the locked record.  Returns ODIN_OK,
+ * ODIN_EINVAL (rec not consistent), ODIN_ENOMEM, or a logged, mapped I/O
+ * error (ODIN_ENOSPC, ODIN_EROFS, ODIN_EIO, ...); on error the old record
+ * is untouched and no temporary file is left.
+ */
 int odin_store_save(struct odin_txn *txn, const struct odin_record *rec);
 
 /* Removes the locked record (overwritten first); ODIN_ENOENT if there is none. */

@@ -299,7 +299,7 @@ START_TEST(bad_user_names)
 {
 	static const char *const bad[] = {
 		"a/b", "..", ".", ".hidden", "-rf", "", "abcdefghijabcdefghijabcdefghijabc",
-		"../../etc/passwd", "a b", "al\xc3\xaf" "ce", "bob\n", "x:y",
+		"../../etc/passwd", "a b", "al\303\257ce", "bob\n", "x:y",
 	};
 	struct odin_store *st = open_store();
 	struct snap u0, u1, l0, l1;
@@ -724,6 +724,9 @@ START_TEST(concurrent_increments)
 					bad = 1;
 				odin_store_unlock(txn);
 			}
+			if (cst != st)
+				odin_store_close(cst);
+			odin_store_close(st);
 			_exit(bad ? 4 : 0);
 		}
 	}
