@@ -455,7 +455,7 @@ cli_skew_hint(const struct odin_totp_params *p, const uint8_t *key, size_t keyle
 static int
 cli_verify_record(struct cli *c, struct odin_record *r, const char *typed, int64_t now, const char **method)
 {
-	char norm[CLI_LINE_MAX], bnorm[ODIN_BACKUP_CODE_LEN + 1];
+	char norm[CLI_LINE_MAX];
 	struct odin_totp_params p = { r->alg, r->digits, r->period, c->cfg.window };
 	enum odin_input_kind kind;
 	int64_t step = 0;
@@ -469,15 +469,15 @@ cli_verify_record(struct cli *c, struct odin_record *r, const char *typed, int64
 			r->last_step = step;
 		else if (rc == ODIN_ENOMATCH)
 			cli_skew_hint(&p, r->secret, r->secret_len, norm, now, c->cfg.skew_steps);
-	} else if (kind == ODIN_INPUT_BACKUP && odin_backup_normalise(norm, bnorm, sizeof(bnorm)) == ODIN_OK) {
+	} else if (kind == ODIN_INPUT_BACKUP) {
+		/* norm is already the normal form consume() expects (also for imported scratch codes). */
 		*method = "backup";
-		rc = odin_backup_consume(r, bnorm);
+		rc = odin_backup_consume(r, norm);
 	} else {
 		*method = "invalid";
 		rc = ODIN_ENOMATCH;
 	}
 	odin_wipe(norm, sizeof(norm));
-	odin_wipe(bnorm, sizeof(bnorm));
 	if (rc == ODIN_OK) {
 		r->failures = 0;
 		r->lockout_count = 0;
