@@ -12,7 +12,7 @@
 # target).  One user per journey keeps TOTP replay protection from making
 # the journeys wait on each other.
 
-JOURNEYS="ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable"
+JOURNEYS="ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable pam_auth_update"
 
 # 1. sshd: password then code; wrong code; replay; no-MFA user.
 journey_ssh_password_code() {
@@ -208,6 +208,51 @@ journey_admin_disable() {
 	want_password_prompt
 	want_no_prompt
 	want_ok $rc "after disable: password alone works"
+}
+
+# 7. The shipped pam-auth-update profile (pam-configs/odin-mfa): enabled
+# with the real pam-auth-update, the generated common-auth puts pam_odin
+# after the password, and an sshd stack of just "@include common-auth"
+# then asks for the code.  pam-auth-update's state (/usr/share/pam-configs,
+# /var/lib/pam, debconf) and the PAM module dir are private copies here.
+journey_pam_auth_update() {
+	local rc secdir unix odin
+	CUR=pam-auth-update LOG=$OUT/pam-auth-update.log
+	command -v pam-auth-update >/dev/null || { fail "pam-auth-update not found (package libpam-runtime)"; return; }
+	secdir=$(sed -n 's/^PAM_DIR = //p' "$B/Makefile")
+	[ -d "$secdir" ] || { fail "no PAM module dir ($secdir)"; return; }
+	cp -a /usr/share/pam-configs "$T/pam-configs" && cp -a /var/lib/pam "$T/var-lib-pam" &&
+	    cp -a /var/cache/debconf "$T/debconf" && cp -a "$secdir" "$T/security" &&
+	    install -m 0644 "$SRC/pam-configs/odin-mfa" "$T/pam-configs/odin-mfa" &&
+	    install -m 0644 "$MOD" "$T/security/pam_odin.so" &&
+	    mount --bind "$T/pam-configs" /usr/share/pam-configs && mount --bind "$T/var-lib-pam" /var/lib/pam &&
+	    mount --bind "$T/debconf" /var/cache/debconf && mount --bind "$T/security" "$secdir" ||
+	    { fail "cannot set up private copies"; return; }
+	if DEBIAN_FRONTEND=noninteractive pam-auth-update --enable odin-mfa >"$LOG" 2>&1 && ! [ -s "$LOG" ]; then
+		ok "pam-auth-update --enable odin-mfa (no warnings)"
+	else fail "pam-auth-update --enable odin-mfa failed or warned"; fi
+	unix=$(grep -n -m1 'pam_unix.so' /etc/pam.d/common-auth | cut -d: -f1)
+	odin=$(grep -n -m1 'pam_odin.so' /etc/pam.d/common-auth | cut -d: -f1)
+	if [ -n "$odin" ] && [ -n "$unix" ] && [ "$odin" -gt "$unix" ]; then
+		ok "common-auth: $(sed -n "${odin}p" /etc/pam.d/common-auth | tr -s ' \t' ' ') after pam_unix"
+	else LOG=/etc/pam.d/common-auth fail "pam_odin not after pam_unix in common-auth"; fi
+
+	printf '%s\n' "@include common-auth" "@include common-account" "session required pam_permit.so" >/etc/pam.d/sshd
+	drive ssh-common-auth-wrong "$PW" "$(wrong_code e2ealice)" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_refused $rc "common-auth stack: password + wrong code refused"
+	next_code e2ealice
+	drive ssh-common-auth "$PW" "$CODE" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_password_prompt
+	want_prompt
+	want_ok $rc "common-auth stack: password + code"
+	drive ssh-common-auth-no-mfa "$PW" - ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ebob@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_no_prompt
+	want_ok $rc "common-auth stack: user without MFA, password alone"
+	pam_password_code >/etc/pam.d/sshd
 }
 
 # No code, secret or password in anything logged (syslog via our /dev/log,

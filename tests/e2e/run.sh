@@ -29,6 +29,7 @@
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
 
 skip() {
 	echo "e2e: SKIP: $*" >&2
