@@ -37,7 +37,7 @@
 static const char *const enroll_intro[] = {
 	"Two-factor authentication is required for this account and is not set up yet.",
 	"Scan this QR code with an authenticator app (or type the key below),",
-	"then enter the 6-digit code the app shows.",
+	"then enter the code the app shows.",
 };
 
 /* The stored record is still the one enrollment started from. */
@@ -52,9 +52,10 @@ enroll_unchanged(int e, const struct odin_record *cur, const struct odin_record 
 
 /* Explanation, QR code, URI and grouped key, in as few conversation calls as possible. */
 static int
-enroll_show_secret(struct pod *p, const char *uri, const char *grouped)
+enroll_show_secret(struct pod *p, const struct odin_totp_params *tp,
+    const char *uri, const char *grouped)
 {
-	char **qr = NULL, keyline[160], uriline[1024];
+	char **qr = NULL, keyline[160], uriline[1024], kind[96];
 	const char **lines = NULL;
 	size_t nqr = 0, n = 0, i, total;
 	int rv = PAM_BUF_ERR, e;
@@ -65,7 +66,9 @@ enroll_show_secret(struct pod *p, const char *uri, const char *grouped)
 		return e == ODIN_ENOMEM ? PAM_BUF_ERR : PAM_SYSTEM_ERR;
 	}
 	if (snprintf(keyline, sizeof(keyline), "Key: %s", grouped) >= (int)sizeof(keyline) ||
-	    snprintf(uriline, sizeof(uriline), "URI: %s", uri) >= (int)sizeof(uriline)) {
+	    snprintf(uriline, sizeof(uriline), "URI: %s", uri) >= (int)sizeof(uriline) ||
+	    snprintf(kind, sizeof(kind), "(time-based, %s, %u digits, every %u seconds)",
+	    odin_alg_name(tp->alg), tp->digits, tp->period) >= (int)sizeof(kind)) {
 		odin_log(LOG_ERR, "user=%s enrollment text too long", p->user);
 		goto out;
 	}
@@ -81,7 +84,7 @@ enroll_show_secret(struct pod *p, const char *uri, const char *grouped)
 		lines[n++] = qr[i];
 	lines[n++] = uriline;
 	lines[n++] = keyline;
-	lines[n++] = "(time-based, 30 seconds, 6 digits, SHA1 unless the app is told otherwise by the QR code)";
+	lines[n++] = kind;
 	rv = pod_conv_show(p->pamh, PAM_TEXT_INFO, lines, n);
 out:
 	free(lines);
@@ -166,7 +169,7 @@ pod_enroll(struct pod *p, const struct odin_record *pending)
 		goto out;
 	}
 
-	rv = enroll_show_secret(p, uri, grouped);
+	rv = enroll_show_secret(p, &tp, uri, grouped);
 	if (rv != PAM_SUCCESS) {
 		pod_say(p->pamh, PAM_ERROR_MSG,
 		    "Two-factor authentication must be set up, and this login cannot show it; "
