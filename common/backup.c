@@ -282,6 +282,16 @@ out:
 }
 
 int
+odin_backup_hash(const struct odin_record *r, const char *normalised,
+    uint8_t out[ODIN_BACKUP_HASH_LEN])
+{
+	if (r == NULL || normalised == NULL || out == NULL || !bk_is_plain(normalised) ||
+	    r->backup_iter == 0)
+		return ODIN_EINVAL;
+	return bk_hash(normalised, r->backup_salt, r->backup_iter, out);
+}
+
+int
 odin_backup_consume(struct odin_record *r, const char *normalised)
 {
 	static const uint8_t nosalt[ODIN_BACKUP_SALT_LEN];

@@ -51,4 +51,13 @@ int odin_backup_normalise(const char *in, char *out, size_t outsz);
  */
 int odin_backup_consume(struct odin_record *r, const char *normalised);
 
+/*
+ * The stored hash of a normalised code under r's salt and iterations
+ * (what odin_backup_consume compares against), for stores that consume a
+ * code with one conditional delete (store.h, odin_store_consume_backup).
+ * Returns ODIN_OK, ODIN_EINVAL (r has no backup codes, bad code), ODIN_ECRYPTO.
+ */
+int odin_backup_hash(const struct odin_record *r, const char *normalised,
+    uint8_t out[ODIN_BACKUP_HASH_LEN]);
+
 #endif

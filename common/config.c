@@ -26,7 +26,7 @@
 #define CONFIG_FILE_MAX (64 * 1024)
 #define CONFIG_LINE_MAX 1024
 
-enum cfg_type { CFG_UINT, CFG_BOOL, CFG_PATH, CFG_GROUP, CFG_ISSUER };
+enum cfg_type { CFG_UINT, CFG_BOOL, CFG_PATH, CFG_GROUP, CFG_ISSUER, CFG_BACKEND, CFG_CONNINFO };
 
 struct cfg_key {
 	const char *name;
@@ -57,6 +57,12 @@ static const struct cfg_key cfg_keys[] = {
 	B(no_enroll),
 	B(debug),
 	B(forward_pass),
+	{ "backend", NULL, CFG_BACKEND, offsetof(struct odin_config, backend), 0, 0, 0 },
+	S(pg_conninfo, NULL, CFG_CONNINFO),
+	S(pg_password_file, NULL, CFG_PATH),
+	U(pg_connect_timeout, 1, 60),
+	U(pg_statement_timeout, 1, 60),
+	S(secret_key_file, NULL, CFG_PATH),
 };
 
 #undef U
@@ -78,6 +84,9 @@ odin_config_defaults(struct odin_config *c)
 	c->lockout_max_seconds = 86400;
 	c->backup_codes = 10;
 	c->skew_steps = 10;
+	c->backend = ODIN_BACKEND_FILES;
+	c->pg_connect_timeout = 5;
+	c->pg_statement_timeout = 5;
 }
 
 static const struct cfg_key *
@@ -159,6 +168,12 @@ cfg_string_ok(enum cfg_type t, const char *v, size_t size)
 	case CFG_GROUP:
 		/* Same rule as user names: it ends up in logs and lookups. */
 		return odin_user_valid(v);
+	case CFG_CONNINFO:
+		/* Printable ASCII, blanks allowed: libpq parses it. */
+		for (i = 0; i < len; i++)
+			if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] >= 0x7f)
+				return 0;
+		return 1;
 	case CFG_ISSUER:
 		/* Printable ASCII; ':' would split the otpauth label. */
 		for (i = 0; i < len; i++)
@@ -193,9 +208,18 @@ odin_config_set(struct odin_config *c, const char *key, const char *value)
 			return ODIN_EINVAL;
 		*(int *)(void *)((char *)c + k->off) = b;
 		return ODIN_OK;
+	case CFG_BACKEND:
+		if (value != NULL && strcmp(value, "files") == 0)
+			*(enum odin_backend *)(void *)((char *)c + k->off) = ODIN_BACKEND_FILES;
+		else if (value != NULL && strcmp(value, "postgresql") == 0)
+			*(enum odin_backend *)(void *)((char *)c + k->off) = ODIN_BACKEND_POSTGRESQL;
+		else
+			return ODIN_EINVAL;
+		return ODIN_OK;
 	case CFG_PATH:
 	case CFG_GROUP:
 	case CFG_ISSUER:
+	case CFG_CONNINFO:
 		if (!cfg_string_ok(k->type, value, k->size))
 			return ODIN_EINVAL;
 		memcpy((char *)c + k->off, value, strlen(value) + 1);
@@ -213,6 +237,8 @@ cfg_expect(const struct cfg_key *k)
 	case CFG_PATH:	 return "an absolute path";
 	case CFG_GROUP:	 return "a group name";
 	case CFG_ISSUER: return "printable ASCII without ':'";
+	case CFG_BACKEND: return "files or postgresql";
+	case CFG_CONNINFO: return "printable ASCII";
 	}
 	return "?";
 }

@@ -36,6 +36,16 @@
  *   skew_steps=0..240    (diagnostic search)    default 10
  *   echo_code, no_enroll, debug, forward_pass   (booleans: bare key, or
  *                        yes/no/true/false/on/off/1/0)
+ *   backend=files|postgresql                    default files
+ *   pg_conninfo=TEXT     libpq connection string (printable ASCII, blanks
+ *                        allowed); needed by backend=postgresql
+ *   pg_password_file=PATH  the database password, alone on the first line
+ *                        of a root-only file (checked like secret_key_file)
+ *   pg_connect_timeout=1..60 (seconds)          default 5
+ *   pg_statement_timeout=1..60 (seconds; also bounds row-lock waits) default 5
+ *   secret_key_file=PATH AES-256 key (64 hex digits), root-only 0600/0400;
+ *                        needed by backend=postgresql, optional for files
+ *                        (see crypt.h)
  * Numbers are plain decimal: no sign, blanks, base prefix or trailing junk.
  */
 #ifndef ODIN_CONFIG_H
@@ -47,6 +57,9 @@
 #define ODIN_ISSUER_MAX 64
 #define ODIN_PATH_MAX 256
 #define ODIN_DEFAULT_ISSUER "O.D.I.N."
+#define ODIN_CONNINFO_MAX 1024
+
+enum odin_backend { ODIN_BACKEND_FILES = 0, ODIN_BACKEND_POSTGRESQL = 1 };
 
 struct odin_config {
 	char store_dir[ODIN_PATH_MAX];
@@ -63,6 +76,12 @@ struct odin_config {
 	int no_enroll;
 	int debug;
 	int forward_pass;
+	enum odin_backend backend;
+	char pg_conninfo[ODIN_CONNINFO_MAX];	/* "" = not set */
+	char pg_password_file[ODIN_PATH_MAX];	/* "" = none */
+	unsigned pg_connect_timeout;
+	unsigned pg_statement_timeout;
+	char secret_key_file[ODIN_PATH_MAX];	/* "" = none */
 };
 
 /* Compiled-in defaults. */

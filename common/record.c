@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base32.h"
+#include "crypt.h"
 #include "err.h"
 #include "record.h"
 #include "secure.h"
@@ -34,6 +35,13 @@ static const char *const rec_keys[K_COUNT] = {
 
 #define REC_HEADER "odin-mfa-record 1"
 #define REC_KDF_NAME "pbkdf2-sha256"
+
+/* How the secret line is sealed/opened; key NULL: in clear. */
+struct rec_crypt {
+	const struct odin_key *key;
+	const char *user;
+	int crypto_failed;	/* set when a sealed secret could not be opened */
+};
 
 void
 odin_record_init(struct odin_record *r, int64_t now)
@@ -148,9 +156,12 @@ rec_eq(const char *s, size_t len, const char *lit)
 	return strlen(lit) == len && memcmp(s, lit, len) == 0;
 }
 
-/* The secret: canonical upper-case base32 without padding, 10..64 bytes. */
+/*
+ * The secret: canonical upper-case base32 without padding, 10..64 bytes,
+ * or a sealed one (crypt.h) that opens with the key for this user.
+ */
 static int
-rec_parse_secret(const char *s, size_t len, struct odin_record *r)
+rec_parse_secret(const char *s, size_t len, struct odin_record *r, struct rec_crypt *cr)
 {
 	char tmp[ODIN_RECORD_LINE_MAX + 1];
 	size_t i, n = 0;
@@ -158,6 +169,22 @@ rec_parse_secret(const char *s, size_t len, struct odin_record *r)
 
 	if (rec_eq(s, len, "-")) {
 		r->secret_len = 0;
+		return 0;
+	}
+	if (odin_sealed(s, len)) {
+		if (cr == NULL || cr->key == NULL || cr->user == NULL) {
+			if (cr != NULL)
+				cr->crypto_failed = 1;
+			return -1;
+		}
+		rc = odin_unseal(cr->key, cr->user, s, len, r->secret, sizeof(r->secret), &n);
+		if (rc == ODIN_ECRYPTO)
+			cr->crypto_failed = 1;
+		if (rc != ODIN_OK || n < ODIN_SECRET_MIN || n > ODIN_SECRET_MAX) {
+			odin_wipe(r->secret, sizeof(r->secret));
+			return -1;
+		}
+		r->secret_len = n;
 		return 0;
 	}
 	if (len == 0 || len >= sizeof(tmp))
@@ -206,7 +233,8 @@ rec_parse_kdf(const char *s, size_t len, struct odin_record *r)
 
 /* One "key value" line (without its '\n'); seen tracks keys already read. */
 static int
-rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *seen)
+rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *seen,
+    struct rec_crypt *cr)
 {
 	const char *sp, *v;
 	size_t kl, vl;
@@ -245,7 +273,7 @@ rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *se
 			return -1;
 		return 0;
 	case K_SECRET:
-		return rec_parse_secret(v, vl, r);
+		return rec_parse_secret(v, vl, r, cr);
 	case K_ALG:
 		if (rec_eq(v, vl, "SHA1"))
 			r->alg = ODIN_ALG_SHA1;
@@ -285,7 +313,7 @@ rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *se
 }
 
 static int
-rec_parse(const char *buf, size_t len, struct odin_record *r)
+rec_parse(const char *buf, size_t len, struct odin_record *r, struct rec_crypt *cr)
 {
 	size_t off = 0, i;
 	unsigned seen = 0;
@@ -319,7 +347,7 @@ rec_parse(const char *buf, size_t len, struct odin_record *r)
 			first = 0;
 		} else if (rec_eq(line, ll, "end")) {
 			ended = 1;
-		} else if (rec_parse_line(line, ll, r, &seen) != 0) {
+		} else if (rec_parse_line(line, ll, r, &seen, cr) != 0) {
 			return -1;
 		}
 	}
@@ -334,14 +362,23 @@ rec_parse(const char *buf, size_t len, struct odin_record *r)
 }
 
 int
-odin_record_parse(const char *buf, size_t len, struct odin_record *r)
+odin_record_parse_key(const char *buf, size_t len, struct odin_record *r,
+    const struct odin_key *key, const char *user)
 {
+	struct rec_crypt cr = { key, user, 0 };
+
 	odin_wipe(r, sizeof(*r));
-	if (rec_parse(buf, len, r) != 0) {
+	if (rec_parse(buf, len, r, &cr) != 0) {
 		odin_wipe(r, sizeof(*r));
-		return ODIN_ECORRUPT;
+		return cr.crypto_failed ? ODIN_ECRYPTO : ODIN_ECORRUPT;
 	}
 	return ODIN_OK;
+}
+
+int
+odin_record_parse(const char *buf, size_t len, struct odin_record *r)
+{
+	return odin_record_parse_key(buf, len, r, NULL, NULL);
 }
 
 static int
@@ -402,6 +439,13 @@ rec_hex(const uint8_t *in, size_t n, char *out)
 int
 odin_record_format(const struct odin_record *r, char **out, size_t *outlen)
 {
+	return odin_record_format_key(r, NULL, NULL, out, outlen);
+}
+
+int
+odin_record_format_key(const struct odin_record *r, const struct odin_key *key,
+    const char *user, char **out, size_t *outlen)
+{
 	char secret[ODIN_RECORD_LINE_MAX];
 	char hex[2 * ODIN_BACKUP_HASH_LEN + 1];
 	char *buf;
@@ -418,7 +462,11 @@ odin_record_format(const struct odin_record *r, char **out, size_t *outlen)
 
 	if (r->secret_len == 0)
 		(void)snprintf(secret, sizeof(secret), "-");
-	else if (odin_base32_encode(r->secret, r->secret_len, secret, sizeof(secret)) != ODIN_OK)
+	else if (key != NULL) {
+		if (user == NULL || odin_seal(key, user, r->secret, r->secret_len,
+		    secret, sizeof(secret)) != ODIN_OK)
+			goto done;
+	} else if (odin_base32_encode(r->secret, r->secret_len, secret, sizeof(secret)) != ODIN_OK)
 		goto done;
 
 	if (rec_put(buf, &off, "%s\nstate %s\nsecret %s\nalgorithm %s\n"

@@ -5,7 +5,7 @@
  *
  *   odin-mfa-record 1
  *   state enabled|pending
- *   secret BASE32 | -            ("-" only while pending)
+ *   secret BASE32 | enc1:HEX | -  ("-" only while pending; enc1: sealed, crypt.h)
  *   algorithm SHA1|SHA256|SHA512
  *   digits 6..8
  *   period 1..3600
@@ -80,11 +80,25 @@ void odin_record_init(struct odin_record *r, int64_t now);
 int odin_record_parse(const char *buf, size_t len, struct odin_record *r);
 
 /*
+ * The same, where a sealed secret ("enc1:...", crypt.h) is opened with
+ * key for user.  A sealed secret without a key, or one that does not open
+ * (wrong key, another user's row, tampering), is ODIN_ECRYPTO; a secret in
+ * clear is accepted with or without a key (it is sealed on the next save).
+ */
+struct odin_key;
+int odin_record_parse_key(const char *buf, size_t len, struct odin_record *r,
+    const struct odin_key *key, const char *user);
+
+/*
  * Serialises r.  *out is malloc'd text of *outlen bytes (also NUL-terminated);
  * the caller must odin_free_wipe(*out, *outlen).  Returns ODIN_OK,
  * ODIN_EINVAL (r not consistent, e.g. enabled without secret) or ODIN_ENOMEM.
  */
 int odin_record_format(const struct odin_record *r, char **out, size_t *outlen);
+
+/* The same, with the secret sealed for user when key is not NULL. */
+int odin_record_format_key(const struct odin_record *r, const struct odin_key *key,
+    const char *user, char **out, size_t *outlen);
 
 /* Wipes every byte of r. */
 void odin_record_wipe(struct odin_record *r);

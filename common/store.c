@@ -7,9 +7,14 @@
 #include "autoconfig.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "crypt.h"
 #include "err.h"
+#include "log.h"
+#include "secure.h"
 #include "store.h"
 
 #define USER_MAX 32
@@ -50,11 +55,65 @@ odin_store_open(const char *dir, struct odin_store **st)
 	return odin_store_files_ops.open(dir, st);
 }
 
+int
+odin_store_open_config(const struct odin_config *cfg, struct odin_store **st)
+{
+	struct odin_key *key = NULL;
+	int rc;
+
+	if (st == NULL)
+		return ODIN_EINVAL;
+	*st = NULL;
+	if (cfg == NULL)
+		return ODIN_EINVAL;
+	if (cfg->backend == ODIN_BACKEND_POSTGRESQL) {
+		if (odin_store_pg_ops == NULL) {
+			odin_log(LOG_ERR, "backend postgresql: this build has no PostgreSQL support");
+			return ODIN_EINVAL;
+		}
+		if (cfg->pg_conninfo[0] == '\0' || cfg->secret_key_file[0] == '\0') {
+			odin_log(LOG_ERR, "backend postgresql needs pg_conninfo and secret_key_file");
+			return ODIN_EINVAL;
+		}
+	}
+	if (cfg->secret_key_file[0] != '\0') {
+		if ((key = malloc(sizeof(*key))) == NULL)
+			return ODIN_ENOMEM;
+		if ((rc = odin_key_load(cfg->secret_key_file, key)) != ODIN_OK) {
+			odin_free_wipe(key, sizeof(*key));
+			return rc;
+		}
+	}
+	if (cfg->backend == ODIN_BACKEND_POSTGRESQL)
+		rc = odin_store_pg_ops->open_config(cfg, st);
+	else
+		rc = odin_store_open(cfg->store_dir, st);
+	if (rc != ODIN_OK) {
+		*st = NULL;
+		odin_free_wipe(key, sizeof(*key));
+		return rc;
+	}
+	((struct odin_store_base *)(void *)*st)->key = key;
+	return ODIN_OK;
+}
+
+const char *
+odin_store_backend(const struct odin_store *st)
+{
+	return st != NULL ? store_ops(st)->name : "none";
+}
+
 void
 odin_store_close(struct odin_store *st)
 {
-	if (st != NULL)
-		store_ops(st)->close(st);
+	struct odin_key *key;
+
+	if (st == NULL)
+		return;
+	key = ((struct odin_store_base *)(void *)st)->key;
+	store_ops(st)->close(st);
+	if (key != NULL)
+		odin_free_wipe(key, sizeof(*key));
 }
 
 int
@@ -101,4 +160,117 @@ odin_store_list(struct odin_store *st, int (*cb)(const char *user, void *ctx), v
 	if (st == NULL || cb == NULL)
 		return ODIN_EINVAL;
 	return store_ops(st)->list(st, cb, ctx);
+}
+
+int
+odin_store_has_atomic(const struct odin_store *st)
+{
+	const struct odin_store_ops *o;
+
+	if (st == NULL)
+		return 0;
+	o = store_ops(st);
+	return o->accept_step != NULL && o->consume_backup != NULL && o->count_failure != NULL;
+}
+
+int
+odin_store_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now)
+{
+	if (st == NULL || step <= 0 || now < 0)
+		return ODIN_EINVAL;
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if (store_ops(st)->accept_step == NULL)
+		return ODIN_EPERM;
+	return store_ops(st)->accept_step(st, user, step, now);
+}
+
+int
+odin_store_consume_backup(struct odin_store *st, const char *user,
+    const uint8_t hash[ODIN_BACKUP_HASH_LEN], int64_t now)
+{
+	if (st == NULL || hash == NULL || now < 0)
+		return ODIN_EINVAL;
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if (store_ops(st)->consume_backup == NULL)
+		return ODIN_EPERM;
+	return store_ops(st)->consume_backup(st, user, hash, now);
+}
+
+int
+odin_store_count_failure(struct odin_store *st, const char *user, int64_t now,
+    const struct odin_lockout_policy *pol, int64_t *locked_until)
+{
+	if (locked_until != NULL)
+		*locked_until = 0;
+	if (st == NULL || pol == NULL || now < 0 || pol->max_failures == 0)
+		return ODIN_EINVAL;
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if (store_ops(st)->count_failure == NULL)
+		return ODIN_EPERM;
+	return store_ops(st)->count_failure(st, user, now, pol, locked_until);
+}
+
+int
+odin_store_init(struct odin_store *st)
+{
+	if (st == NULL)
+		return ODIN_EINVAL;
+	if (store_ops(st)->init == NULL)
+		return ODIN_EPERM;
+	return store_ops(st)->init(st);
+}
+
+struct copy_ctx {
+	struct odin_store *from, *to;
+	void (*cb)(const char *, void *);
+	void *ctx;
+	int rc;
+};
+
+static int
+copy_one(const char *user, void *arg)
+{
+	struct copy_ctx *c = arg;
+	struct odin_txn *tf = NULL, *tt = NULL;
+	struct odin_record r, old;
+	int rc;
+
+	rc = odin_store_lock(c->from, user, ODIN_LOCK_IF_EXISTS, &tf, &r);
+	if (rc == ODIN_ENOENT)		/* removed since it was listed */
+		return 0;
+	if (rc == ODIN_OK) {
+		rc = odin_store_lock(c->to, user, 0, &tt, &old);
+		odin_record_wipe(&old);
+		if (rc == ODIN_OK || rc == ODIN_ENOENT)
+			rc = odin_store_save(tt, &r);
+		odin_store_unlock(tt);
+	}
+	odin_store_unlock(tf);
+	odin_record_wipe(&r);
+	if (rc != ODIN_OK) {
+		odin_log(LOG_ERR, "copy of %s failed: %s", user, odin_strerror(rc));
+		c->rc = rc;
+		return 1;
+	}
+	if (c->cb != NULL)
+		c->cb(user, c->ctx);
+	return 0;
+}
+
+int
+odin_store_copy(struct odin_store *from, struct odin_store *to,
+    void (*cb)(const char *user, void *ctx), void *ctx)
+{
+	struct copy_ctx c = { from, to, cb, ctx, ODIN_OK };
+	int rc;
+
+	if (from == NULL || to == NULL || from == to)
+		return ODIN_EINVAL;
+	rc = odin_store_list(from, copy_one, &c);
+	if (c.rc != ODIN_OK)
+		return c.rc;
+	return rc == 1 ? ODIN_EIO : rc;
 }

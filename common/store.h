@@ -21,6 +21,8 @@
 
 struct odin_store;
 struct odin_txn;
+struct odin_config;
+struct odin_key;
 
 /* Returns 1 if name is usable as a user key: 1..32 chars of [A-Za-z0-9._-], not starting with '.' or '-'. */
 int odin_user_valid(const char *name);
@@ -37,6 +39,22 @@ int odin_user_valid(const char *name);
  * closed.
  */
 int odin_store_open(const char *dir, struct odin_store **st);
+
+/*
+ * Opens the store the configuration names: backend = files (store_dir)
+ * or postgresql (pg_conninfo, pg_password_file, the timeouts).  If
+ * secret_key_file is set (required for postgresql) the key is loaded and
+ * every secret is sealed with it on save (crypt.h) and opened on lock.
+ * Returns what the backend's open returns, ODIN_EINVAL (postgresql
+ * without pg_conninfo or secret_key_file, or not compiled in; logged), or
+ * a key error from odin_key_load().  A database that cannot be reached
+ * within pg_connect_timeout is ODIN_EIO, logged in one line.
+ */
+int odin_store_open_config(const struct odin_config *cfg, struct odin_store **st);
+
+/* The backend's name ("files", "postgresql"). */
+const char *odin_store_backend(const struct odin_store *st);
+
 void odin_store_close(struct odin_store *st);
 
 #define ODIN_LOCK_IF_EXISTS 0x1	/* ODIN_ENOENT without creating anything if there is no record */
@@ -78,6 +96,56 @@ void odin_store_unlock(struct odin_txn *txn);
  */
 int odin_store_list(struct odin_store *st, int (*cb)(const char *user, void *ctx), void *ctx);
 
+/*
+ * Optional single-statement operations.  A backend that cannot do them
+ * atomically leaves them NULL and the wrappers return ODIN_EPERM
+ * ("not supported"): the caller then uses lock/save as usual.  They are
+ * what makes a shared database safe without holding a lock across hosts:
+ *
+ * odin_store_accept_step: sets last_step = step, failures = 0,
+ *   lockout_until = 0, lockout_count = 0, updated = now, only if the
+ *   record is enabled and its last_step < step.  ODIN_OK: this caller won
+ *   the step; ODIN_EREPLAY: the step (or a later one) was already used,
+ *   or the record is gone/not enabled (ODIN_ENOENT).
+ * odin_store_consume_backup: deletes the backup code whose stored hash is
+ *   hash (odin_backup_hash()); ODIN_OK if this caller deleted it (and
+ *   failures/lockout are cleared as for a step), ODIN_ENOMATCH if no such
+ *   code exists (any more).
+ * odin_store_count_failure: failures += 1 in the store; when it reaches
+ *   max_failures, lockout_until = now + min(lockout_seconds <<
+ *   lockout_count, lockout_max_seconds), lockout_count += 1, failures = 0
+ *   -- the same rule as pam_odin's; *locked_until (may be NULL) gets the
+ *   resulting lockout_until.  ODIN_OK or ODIN_ENOENT.
+ */
+struct odin_lockout_policy {
+	unsigned max_failures;
+	unsigned lockout_seconds;
+	unsigned lockout_max_seconds;
+};
+
+int odin_store_has_atomic(const struct odin_store *st);
+int odin_store_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now);
+int odin_store_consume_backup(struct odin_store *st, const char *user,
+    const uint8_t hash[ODIN_BACKUP_HASH_LEN], int64_t now);
+int odin_store_count_failure(struct odin_store *st, const char *user, int64_t now,
+    const struct odin_lockout_policy *pol, int64_t *locked_until);
+
+/*
+ * Creates or upgrades the backend's schema (postgresql: tables users,
+ * backup_codes, odin_schema); ODIN_OK, or ODIN_EPERM if the backend has
+ * none (files).
+ */
+int odin_store_init(struct odin_store *st);
+
+/*
+ * Copies every record of from into to (each under both locks), keeping
+ * every field (last_step, lockouts, backup hashes).  cb (may be NULL) is
+ * called per user copied.  Returns ODIN_OK or the first error (records
+ * copied before it stay copied; running it again is harmless).
+ */
+int odin_store_copy(struct odin_store *from, struct odin_store *to,
+    void (*cb)(const char *user, void *ctx), void *ctx);
+
 /* The backend interface. */
 struct odin_store_ops {
 	const char *name;
@@ -89,11 +157,29 @@ struct odin_store_ops {
 	int (*del)(struct odin_txn *txn);
 	void (*unlock)(struct odin_txn *txn);
 	int (*list)(struct odin_store *st, int (*cb)(const char *, void *), void *ctx);
+	/* Optional (NULL if not supported). */
+	int (*open_config)(const struct odin_config *cfg, struct odin_store **st);
+	int (*init)(struct odin_store *st);
+	int (*accept_step)(struct odin_store *st, const char *user, int64_t step, int64_t now);
+	int (*consume_backup)(struct odin_store *st, const char *user,
+	    const uint8_t *hash, int64_t now);
+	int (*count_failure)(struct odin_store *st, const char *user, int64_t now,
+	    const struct odin_lockout_policy *pol, int64_t *locked_until);
 };
 
-/* Every backend's store/txn starts with this, so the generic calls can dispatch. */
-struct odin_store_base { const struct odin_store_ops *ops; };
+/*
+ * Every backend's store/txn starts with this, so the generic calls can
+ * dispatch.  key (store only; NULL in a txn) is set by
+ * odin_store_open_config() and owned by the generic layer; a backend
+ * seals/opens secrets with it when it is not NULL.
+ */
+struct odin_store_base {
+	const struct odin_store_ops *ops;
+	struct odin_key *key;
+};
 
 extern const struct odin_store_ops odin_store_files_ops;
+/* The postgresql backend, or NULL when built without libpq. */
+extern const struct odin_store_ops *const odin_store_pg_ops;
 
 #endif

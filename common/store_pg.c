@@ -1,0 +1,980 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The postgresql backend of the store (libpq), one database shared by many
+ * hosts.  Schema (odin_store_init, version ODIN_PG_SCHEMA):
+ *
+ *   odin_schema(version)
+ *   users(user_name PK, mfa_enabled, pending, mfa_secret, algorithm, digits,
+ *         period, last_step, failures, lockout_until, lockout_count,
+ *         backup_kdf, backup_iter, backup_salt, created, updated)
+ *   backup_codes(user_name FK ON DELETE CASCADE, idx, hash)  PK (user_name, idx)
+ *
+ * Mapping of the store contract:
+ *   lock    BEGIN; a transaction advisory lock on the user name (so two
+ *           hosts creating one record serialise too); SELECT ... FOR UPDATE
+ *   save    UPSERT (+ rewrite of backup_codes if they changed); COMMIT --
+ *           so ODIN_OK from save means durable in the database
+ *   delete  DELETE (backup codes cascade); COMMIT
+ *   unlock  ROLLBACK if anything is still open
+ * and the optional single-statement operations of store.h (conditional
+ * UPDATE of last_step, DELETE of a backup code, failure increments).
+ *
+ * Security contract:
+ *  - the secret is stored only sealed (crypt.h, AES-256-GCM, the user name
+ *    as associated data); a row whose secret is in clear is refused;
+ *  - a row is turned into the record text and parsed by the strict record
+ *    parser, so a tampered row is ODIN_ECORRUPT, never a default;
+ *  - every value goes to the server as a parameter, never spliced into SQL;
+ *  - libpq reads PG* environment variables for any parameter pg_conninfo
+ *    leaves unset; pam_odin runs inside su/sudo with the caller's
+ *    environment and the CLI is setuid, so such a variable is either pinned
+ *    back to the compiled-in default or the connection is refused
+ *    (PGHOSTADDR could point the module at a fake server);
+ *  - every round trip has a client-side deadline (pg_statement_timeout + 2 s)
+ *    on top of the server's statement_timeout/lock_timeout, so a dead or
+ *    stalled server fails closed in bounded time instead of hanging;
+ *  - errors are logged with SQLSTATE and the server's primary message,
+ *    never a value, conninfo or password.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "crypt.h"
+#include "err.h"
+#include "log.h"
+#include "record.h"
+#include "secure.h"
+#include "store.h"
+
+#define ODIN_PG_SCHEMA 1
+#define PG_USER_MAX 32
+#define PG_PARAMS_MAX 64
+#define PG_PASSWORD_MAX 512
+#define PG_SLACK_SECONDS 2
+
+struct odin_store {
+	struct odin_store_base base;
+	PGconn *conn;
+	unsigned timeout;	/* seconds: statement/lock timeout */
+	int broken;		/* a round trip timed out: the connection is unusable */
+};
+
+struct odin_txn {
+	struct odin_store_base base;
+	struct odin_store *st;
+	int open;		/* a transaction is open on st->conn */
+	unsigned nbackup;	/* the backup hashes as loaded, to skip an unchanged rewrite */
+	uint8_t backup[ODIN_BACKUP_MAX][ODIN_BACKUP_HASH_LEN];
+	char user[PG_USER_MAX + 1];
+};
+
+static const char pg_schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS odin_schema (version integer NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS users ("
+	" user_name text PRIMARY KEY CHECK (user_name ~ '^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$'),"
+	" mfa_enabled boolean NOT NULL,"
+	" pending boolean NOT NULL CHECK (pending = NOT mfa_enabled),"
+	" mfa_secret text CHECK (mfa_secret IS NULL OR mfa_secret LIKE 'enc1:%'),"
+	" algorithm text NOT NULL CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),"
+	" digits integer NOT NULL,"
+	" period integer NOT NULL,"
+	" last_step bigint NOT NULL DEFAULT 0 CHECK (last_step >= 0),"
+	" failures integer NOT NULL DEFAULT 0 CHECK (failures >= 0),"
+	" lockout_until bigint NOT NULL DEFAULT 0 CHECK (lockout_until >= 0),"
+	" lockout_count integer NOT NULL DEFAULT 0 CHECK (lockout_count >= 0),"
+	" backup_kdf text NOT NULL DEFAULT 'none' CHECK (backup_kdf IN ('none', 'pbkdf2-sha256')),"
+	" backup_iter integer NOT NULL DEFAULT 0,"
+	" backup_salt bytea,"
+	" created bigint NOT NULL,"
+	" updated bigint NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS backup_codes ("
+	" user_name text NOT NULL REFERENCES users (user_name) ON DELETE CASCADE,"
+	" idx integer NOT NULL,"
+	" hash bytea NOT NULL,"
+	" PRIMARY KEY (user_name, idx));"
+	"INSERT INTO odin_schema (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM odin_schema);";
+
+/* ---- plumbing ----------------------------------------------------------- */
+
+static int64_t
+pg_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The first line of a libpq/server message, for a one-line log. */
+static const char *
+pg_oneline(const char *msg, char *buf, size_t bufsz)
+{
+	size_t n;
+
+	if (msg == NULL)
+		msg = "unknown error";
+	n = strcspn(msg, "\n");
+	if (n >= bufsz)
+		n = bufsz - 1;
+	memcpy(buf, msg, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Maps a failed result to ODIN_E*, logging one line: what, user, SQLSTATE, primary message. */
+static int
+pg_fail(struct odin_store *st, const PGresult *res, const char *what, const char *user)
+{
+	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char line[256];
+
+	if (msg == NULL)
+		msg = PQerrorMessage(st->conn);
+	if (state != NULL && strcmp(state, "42P01") == 0) {
+		odin_log(LOG_ERR, "postgresql: %s%s%s: the schema is missing (run: odin-mfa-cli admin db-init)",
+		    what, user != NULL ? " for " : "", user != NULL ? user : "");
+		return ODIN_EIO;
+	}
+	odin_log(LOG_ERR, "postgresql: %s%s%s failed: %s%s%s", what,
+	    user != NULL ? " for " : "", user != NULL ? user : "",
+	    state != NULL ? state : "", state != NULL ? " " : "",
+	    pg_oneline(msg, line, sizeof(line)));
+	if (state != NULL && (strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0))
+		return ODIN_ELOCK;	/* lock_timeout, deadlock */
+	if (state != NULL && strncmp(state, "23", 2) == 0)
+		return ODIN_ECORRUPT;	/* a constraint refused the row */
+	return ODIN_EIO;
+}
+
+/*
+ * Runs one statement with text parameters and waits for its result at
+ * most timeout + PG_SLACK_SECONDS.  Returns the last result (the caller
+ * PQclear()s it) or NULL with *rc set (logged).
+ */
+static PGresult *
+pg_run(struct odin_store *st, const char *what, const char *user,
+    const char *sql, int n, const char *const *vals, int *rc)
+{
+	PGresult *res, *last = NULL;
+	int64_t deadline = pg_now_ms() + ((int64_t)st->timeout + PG_SLACK_SECONDS) * 1000;
+	struct pollfd pfd;
+	int f, left;
+
+	*rc = ODIN_EIO;
+	if (st->broken || PQstatus(st->conn) != CONNECTION_OK) {
+		odin_log(LOG_ERR, "postgresql: %s%s%s: the connection is lost", what,
+		    user != NULL ? " for " : "", user != NULL ? user : "");
+		st->broken = 1;
+		return NULL;
+	}
+	if (PQsendQueryParams(st->conn, sql, n, NULL, vals, NULL, NULL, 0) != 1)
+		goto conn_error;
+	for (;;) {
+		f = PQflush(st->conn);
+		if (f < 0)
+			goto conn_error;
+		if (f == 0 && !PQisBusy(st->conn))
+			break;
+		left = (int)(deadline - pg_now_ms());
+		if (left <= 0)
+			goto timed_out;
+		pfd.fd = PQsocket(st->conn);
+		pfd.events = POLLIN | (f == 1 ? POLLOUT : 0);
+		pfd.revents = 0;
+		f = poll(&pfd, 1, left);
+		if (f < 0 && errno == EINTR)
+			continue;
+		if (f < 0)
+			goto conn_error;
+		if (f == 0)
+			goto timed_out;
+		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && PQconsumeInput(st->conn) != 1)
+			goto conn_error;
+	}
+	while ((res = PQgetResult(st->conn)) != NULL) {
+		PQclear(last);
+		last = res;
+	}
+	if (last == NULL)
+		goto conn_error;
+	f = PQresultStatus(last);
+	if (f != PGRES_COMMAND_OK && f != PGRES_TUPLES_OK) {
+		*rc = pg_fail(st, last, what, user);
+		PQclear(last);
+		if (PQstatus(st->conn) != CONNECTION_OK)
+			st->broken = 1;
+		return NULL;
+	}
+	*rc = ODIN_OK;
+	return last;
+
+timed_out:
+	odin_log(LOG_ERR, "postgresql: %s%s%s: no answer within %u s; failing closed", what,
+	    user != NULL ? " for " : "", user != NULL ? user : "",
+	    st->timeout + PG_SLACK_SECONDS);
+	st->broken = 1;
+	return NULL;
+conn_error:
+	{
+		char line[256];
+
+		odin_log(LOG_ERR, "postgresql: %s%s%s failed: %s", what,
+		    user != NULL ? " for " : "", user != NULL ? user : "",
+		    pg_oneline(PQerrorMessage(st->conn), line, sizeof(line)));
+	}
+	PQclear(last);
+	st->broken = 1;
+	return NULL;
+}
+
+/* pg_run for statements whose result is not needed. */
+static int
+pg_cmd(struct odin_store *st, const char *what, const char *user,
+    const char *sql, int n, const char *const *vals)
+{
+	PGresult *res;
+	int rc;
+
+	res = pg_run(st, what, user, sql, n, vals, &rc);
+	PQclear(res);
+	return rc;
+}
+
+/* ---- connecting ----------------------------------------------------------- */
+
+/* The password: the first line of a root-only file, checked like the key file. */
+static int
+pg_read_password(const char *path, char *out, size_t outsz)
+{
+	struct stat sb;
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc = ODIN_OK;
+
+	out[0] = '\0';
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		odin_log(LOG_ERR, "pg_password_file %s: cannot open: %s", path,
+		    errno == ELOOP ? "a symbolic link" : strerror(errno));
+		return errno == ELOOP ? ODIN_EUNSAFE : ODIN_EIO;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != 0 ||
+	    (sb.st_mode & 077) != 0) {
+		odin_log(LOG_ERR, "pg_password_file %s: must be a regular file owned by root, mode 0600 or 0400",
+		    path);
+		rc = ODIN_EUNSAFE;
+	}
+	while (rc == ODIN_OK && len < outsz - 1) {
+		n = read(fd, out + len, outsz - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = ODIN_EIO;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	(void)close(fd);
+	out[len] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	if (rc == ODIN_OK && out[0] == '\0') {
+		odin_log(LOG_ERR, "pg_password_file %s: empty", path);
+		rc = ODIN_ECORRUPT;
+	}
+	if (rc != ODIN_OK)
+		odin_wipe(out, outsz);
+	return rc;
+}
+
+static const char *const pg_pinned[][2] = {
+	/* parameters that get a value of ours if neither conninfo nor compiled default sets one */
+	{ "passfile", "/nonexistent/odin-mfa-no-pgpass" },
+	{ "application_name", "odin-mfa" },
+	{ "client_encoding", "SQL_ASCII" },
+};
+
+static const char *
+pg_pin(const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pg_pinned) / sizeof(pg_pinned[0]); i++)
+		if (strcmp(pg_pinned[i][0], kw) == 0)
+			return pg_pinned[i][1];
+	return NULL;
+}
+
+static int
+pg_add(const char **kw, const char **val, int *n, const char *k, const char *v)
+{
+	int i;
+
+	for (i = 0; i < *n; i++) {
+		if (strcmp(kw[i], k) == 0) {
+			val[i] = v;
+			return 0;
+		}
+	}
+	if (*n >= PG_PARAMS_MAX - 1)
+		return -1;
+	kw[*n] = k;
+	val[*n] = v;
+	(*n)++;
+	return 0;
+}
+
+static void pg_close(struct odin_store *st);
+
+static int
+pg_open_config(const struct odin_config *cfg, struct odin_store **out)
+{
+	const char *kw[PG_PARAMS_MAX], *val[PG_PARAMS_MAX];
+	PQconninfoOption *given = NULL, *defs = NULL, *o;
+	char password[PG_PASSWORD_MAX], ctimeout[16], stimeout[32], idle[32], line[256];
+	const char *sslmode = NULL, *sslrootcert = NULL, *p;
+	const char *setv[3];
+	struct odin_store *st;
+	char *err = NULL;
+	int n = 0, rc;
+
+	*out = NULL;
+	password[0] = '\0';
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return ODIN_ENOMEM;
+	st->base.ops = odin_store_pg_ops;
+	st->timeout = cfg->pg_statement_timeout > 0 ? cfg->pg_statement_timeout : 5;
+
+	given = PQconninfoParse(cfg->pg_conninfo, &err);
+	if (given == NULL) {
+		/* libpq's message may quote the string, and the string may hold a password */
+		odin_log(LOG_ERR, "pg_conninfo: not a valid libpq connection string");
+		PQfreemem(err);
+		rc = ODIN_EINVAL;
+		goto fail;
+	}
+	if ((defs = PQconndefaults()) == NULL) {
+		rc = ODIN_ENOMEM;
+		goto fail;
+	}
+	for (o = given; o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		if (strcmp(o->keyword, "sslmode") == 0)
+			sslmode = o->val;
+		if (strcmp(o->keyword, "sslrootcert") == 0)
+			sslrootcert = o->val;
+		if (pg_add(kw, val, &n, o->keyword, o->val) != 0)
+			goto toomany;
+	}
+	/* What the environment would fill in: pin it back or refuse. */
+	for (o = defs; o->keyword != NULL; o++) {
+		int i, set = 0;
+
+		for (i = 0; i < n; i++)
+			if (strcmp(kw[i], o->keyword) == 0)
+				set = 1;
+		if (set)
+			continue;
+		if ((p = pg_pin(o->keyword)) != NULL) {
+			if (pg_add(kw, val, &n, o->keyword, p) != 0)
+				goto toomany;
+			continue;
+		}
+		if (o->envvar == NULL || getenv(o->envvar) == NULL)
+			continue;
+		if (o->compiled != NULL && o->compiled[0] != '\0') {
+			if (pg_add(kw, val, &n, o->keyword, o->compiled) != 0)
+				goto toomany;
+			continue;
+		}
+		odin_log(LOG_ERR, "postgresql: environment variable %s is set and pg_conninfo does not set %s: refusing to connect",
+		    o->envvar, o->keyword);
+		rc = ODIN_EUNSAFE;
+		goto fail;
+	}
+	if (sslmode != NULL && strncmp(sslmode, "verify", 6) == 0 && sslrootcert == NULL) {
+		odin_log(LOG_ERR, "pg_conninfo: sslmode=%s needs sslrootcert=FILE (the default lives in $HOME)",
+		    sslmode);
+		rc = ODIN_EINVAL;
+		goto fail;
+	}
+	if (cfg->pg_password_file[0] != '\0') {
+		if ((rc = pg_read_password(cfg->pg_password_file, password, sizeof(password))) != ODIN_OK)
+			goto fail;
+		if (pg_add(kw, val, &n, "password", password) != 0)
+			goto toomany;
+	}
+	(void)snprintf(ctimeout, sizeof(ctimeout), "%u", cfg->pg_connect_timeout > 0 ?
+	    cfg->pg_connect_timeout : 5);
+	if (pg_add(kw, val, &n, "connect_timeout", ctimeout) != 0)
+		goto toomany;
+	kw[n] = NULL;
+	val[n] = NULL;
+
+	st->conn = PQconnectdbParams(kw, val, 0);
+	odin_wipe(password, sizeof(password));
+	if (st->conn == NULL) {
+		rc = ODIN_ENOMEM;
+		goto fail;
+	}
+	if (PQstatus(st->conn) != CONNECTION_OK) {
+		odin_log(LOG_ERR, "postgresql: cannot connect: %s",
+		    pg_oneline(PQerrorMessage(st->conn), line, sizeof(line)));
+		rc = ODIN_EIO;
+		goto fail;
+	}
+	if (PQsetnonblocking(st->conn, 1) != 0) {
+		rc = ODIN_EIO;
+		goto fail;
+	}
+	(void)snprintf(stimeout, sizeof(stimeout), "%us", st->timeout);
+	/* a host that dies inside a transaction must not hold a row lock for long */
+	(void)snprintf(idle, sizeof(idle), "%us", 4 * st->timeout + 10);
+	setv[0] = stimeout;
+	setv[1] = idle;
+	setv[2] = NULL;
+	rc = pg_cmd(st, "session setup", NULL,
+	    "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false),"
+	    " set_config('idle_in_transaction_session_timeout', $2, false)", 2, setv);
+	if (rc != ODIN_OK)
+		goto fail;
+	PQconninfoFree(given);
+	PQconninfoFree(defs);
+	*out = st;
+	return ODIN_OK;
+
+toomany:
+	odin_log(LOG_ERR, "pg_conninfo: too many parameters");
+	rc = ODIN_EINVAL;
+fail:
+	odin_wipe(password, sizeof(password));
+	PQconninfoFree(given);	/* may hold a password: libpq frees, we cannot wipe it */
+	PQconninfoFree(defs);
+	pg_close(st);
+	return rc;
+}
+
+static int
+pg_open(const char *where, struct odin_store **st)
+{
+	(void)where;
+	*st = NULL;
+	odin_log(LOG_ERR, "postgresql: open it with odin_store_open_config()");
+	return ODIN_EINVAL;
+}
+
+static void
+pg_close(struct odin_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->conn != NULL)
+		PQfinish(st->conn);
+	free(st);
+}
+
+/* ---- rows and records ----------------------------------------------------- */
+
+static void
+pg_bin2hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Appends "key value\n"; value must not contain a line break (a tampered row could add keys). */
+static int
+pg_put(char *buf, size_t *off, const char *key, const char *value)
+{
+	int w;
+
+	if (value == NULL || strpbrk(value, "\n\r") != NULL)
+		return -1;
+	w = snprintf(buf + *off, ODIN_RECORD_MAX - *off, "%s%s%s\n", key, key[0] != '\0' ? " " : "", value);
+	if (w < 0 || (size_t)w >= ODIN_RECORD_MAX - *off)
+		return -1;
+	*off += (size_t)w;
+	return 0;
+}
+
+#define PG_SELECT_COLUMNS \
+	"mfa_enabled, mfa_secret, algorithm, digits, period, last_step, failures," \
+	" lockout_until, lockout_count, backup_kdf, backup_iter, encode(backup_salt, 'hex')," \
+	" created, updated," \
+	" (SELECT string_agg(encode(b.hash, 'hex'), ',' ORDER BY b.idx) FROM backup_codes b" \
+	"  WHERE b.user_name = u.user_name)"
+
+/*
+ * Turns row 0 of res into the record text and parses it strictly.
+ * ODIN_OK, ODIN_ECORRUPT or ODIN_ECRYPTO (logged).
+ */
+static int
+pg_row_to_record(struct odin_txn *t, const PGresult *res, struct odin_record *rec)
+{
+	char buf[ODIN_RECORD_MAX];
+	char kdf[ODIN_RECORD_LINE_MAX];
+	const char *v, *secret, *hashes;
+	size_t off = 0;
+	int rc = ODIN_ECORRUPT, bad = 0;
+
+	odin_record_wipe(rec);
+	if (PQnfields(res) != 15)
+		goto out;
+	secret = PQgetisnull(res, 0, 1) ? "-" : PQgetvalue(res, 0, 1);
+	if (strcmp(secret, "-") != 0 && !odin_sealed(secret, strlen(secret))) {
+		odin_log(LOG_ERR, "postgresql: the secret of %s is not encrypted: refused", t->user);
+		goto out;
+	}
+	bad |= pg_put(buf, &off, "", "odin-mfa-record 1");
+	bad |= pg_put(buf, &off, "state", strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? "enabled" : "pending");
+	bad |= pg_put(buf, &off, "secret", secret);
+	bad |= pg_put(buf, &off, "algorithm", PQgetvalue(res, 0, 2));
+	bad |= pg_put(buf, &off, "digits", PQgetvalue(res, 0, 3));
+	bad |= pg_put(buf, &off, "period", PQgetvalue(res, 0, 4));
+	bad |= pg_put(buf, &off, "last_step", PQgetvalue(res, 0, 5));
+	bad |= pg_put(buf, &off, "failures", PQgetvalue(res, 0, 6));
+	bad |= pg_put(buf, &off, "lockout_until", PQgetvalue(res, 0, 7));
+	bad |= pg_put(buf, &off, "lockout_count", PQgetvalue(res, 0, 8));
+	if (strcmp(PQgetvalue(res, 0, 9), "none") == 0)
+		(void)snprintf(kdf, sizeof(kdf), "none");
+	else if (snprintf(kdf, sizeof(kdf), "%s %s %s", PQgetvalue(res, 0, 9),
+	    PQgetvalue(res, 0, 10), PQgetisnull(res, 0, 11) ? "" : PQgetvalue(res, 0, 11)) >=
+	    (int)sizeof(kdf))
+		bad = -1;
+	bad |= pg_put(buf, &off, "backup_kdf", kdf);
+	if (!PQgetisnull(res, 0, 14)) {
+		char h[2 * ODIN_BACKUP_HASH_LEN + 1];
+		size_t i, len;
+
+		hashes = PQgetvalue(res, 0, 14);
+		for (v = hashes; *v != '\0'; v += len + (v[len] == ',')) {
+			len = strcspn(v, ",");
+			if (len >= sizeof(h)) {
+				bad = -1;
+				break;
+			}
+			for (i = 0; i < len; i++)
+				h[i] = v[i];
+			h[len] = '\0';
+			bad |= pg_put(buf, &off, "backup", h);
+		}
+	}
+	bad |= pg_put(buf, &off, "created", PQgetvalue(res, 0, 12));
+	bad |= pg_put(buf, &off, "updated", PQgetvalue(res, 0, 13));
+	bad |= pg_put(buf, &off, "", "end");
+	if (bad)
+		goto out;
+	rc = odin_record_parse_key(buf, off, rec, t->st->base.key, t->user);
+out:
+	if (rc == ODIN_ECRYPTO)
+		odin_log(LOG_ERR, "postgresql: the secret of %s does not decrypt (wrong secret_key_file, or a row copied from another user)",
+		    t->user);
+	else if (rc != ODIN_OK)
+		odin_log(LOG_ERR, "postgresql: the row of %s is corrupt", t->user);
+	odin_wipe(buf, sizeof(buf));
+	odin_wipe(kdf, sizeof(kdf));
+	if (rc != ODIN_OK)
+		odin_record_wipe(rec);
+	return rc;
+}
+
+/* ---- the transaction ----------------------------------------------------- */
+
+static int
+pg_begin(struct odin_txn *t)
+{
+	const char *v[1] = { t->user };
+	int rc;
+
+	if ((rc = pg_cmd(t->st, "begin", t->user, "BEGIN", 0, NULL)) != ODIN_OK)
+		return rc;
+	t->open = 1;
+	rc = pg_cmd(t->st, "lock", t->user,
+	    "SELECT pg_advisory_xact_lock(hashtextextended('odin-mfa:' || $1, 0))", 1, v);
+	if (rc != ODIN_OK) {
+		(void)pg_cmd(t->st, "rollback", t->user, "ROLLBACK", 0, NULL);
+		t->open = 0;
+	}
+	return rc;
+}
+
+static void
+pg_end(struct odin_txn *t, const char *sql)
+{
+	if (t->open) {
+		(void)pg_cmd(t->st, sql[0] == 'C' ? "commit" : "rollback", t->user, sql, 0, NULL);
+		t->open = 0;
+	}
+}
+
+static int
+pg_lock(struct odin_store *st, const char *user, int flags,
+    struct odin_txn **txn, struct odin_record *rec)
+{
+	const char *v[1];
+	struct odin_txn *t;
+	PGresult *res = NULL;
+	int rc;
+
+	*txn = NULL;
+	odin_record_wipe(rec);
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return ODIN_ENOMEM;
+	t->base.ops = odin_store_pg_ops;
+	t->st = st;
+	(void)snprintf(t->user, sizeof(t->user), "%s", user);
+	v[0] = t->user;
+	if ((rc = pg_begin(t)) != ODIN_OK)
+		goto fail;
+	res = pg_run(st, "read", user,
+	    "SELECT " PG_SELECT_COLUMNS " FROM users u WHERE user_name = $1 FOR UPDATE", 1, v, &rc);
+	if (res == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		rc = ODIN_ENOENT;
+		if ((flags & ODIN_LOCK_IF_EXISTS) != 0)
+			goto fail;
+		PQclear(res);
+		*txn = t;
+		return rc;
+	}
+	if ((rc = pg_row_to_record(t, res, rec)) != ODIN_OK)
+		goto fail;
+	PQclear(res);
+	t->nbackup = rec->nbackup;
+	memcpy(t->backup, rec->backup, sizeof(t->backup));
+	*txn = t;
+	return ODIN_OK;
+fail:
+	PQclear(res);
+	pg_end(t, "ROLLBACK");
+	odin_wipe(t, sizeof(*t));
+	free(t);
+	odin_record_wipe(rec);
+	return rc;
+}
+
+static int
+pg_save(struct odin_txn *t, const struct odin_record *rec)
+{
+	char secret[ODIN_SEAL_TEXTLEN(ODIN_SECRET_MAX) + 1];
+	char nums[9][24], salt[2 * ODIN_BACKUP_SALT_LEN + 1];
+	char hashes[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1];
+	const char *v[16];
+	unsigned i;
+	int rc;
+
+	if (t->st->base.key == NULL)
+		return ODIN_EINVAL;
+	/* the formatter's consistency check, without keeping its text */
+	{
+		char *text = NULL;
+		size_t len = 0;
+
+		if ((rc = odin_record_format(rec, &text, &len)) != ODIN_OK)
+			return rc;
+		odin_free_wipe(text, len);
+	}
+	if (rec->secret_len > 0 && (rc = odin_seal(t->st->base.key, t->user, rec->secret,
+	    rec->secret_len, secret, sizeof(secret))) != ODIN_OK)
+		return rc;
+	if (!t->open && (rc = pg_begin(t)) != ODIN_OK)	/* a second save on this txn */
+		goto out;
+	(void)snprintf(nums[0], sizeof(nums[0]), "%u", rec->digits);
+	(void)snprintf(nums[1], sizeof(nums[1]), "%u", rec->period);
+	(void)snprintf(nums[2], sizeof(nums[2]), "%" PRId64, rec->last_step);
+	(void)snprintf(nums[3], sizeof(nums[3]), "%u", rec->failures);
+	(void)snprintf(nums[4], sizeof(nums[4]), "%" PRId64, rec->lockout_until);
+	(void)snprintf(nums[5], sizeof(nums[5]), "%u", rec->lockout_count);
+	(void)snprintf(nums[6], sizeof(nums[6]), "%u", rec->backup_iter);
+	(void)snprintf(nums[7], sizeof(nums[7]), "%" PRId64, rec->created);
+	(void)snprintf(nums[8], sizeof(nums[8]), "%" PRId64, rec->updated);
+	pg_bin2hex(rec->backup_salt, sizeof(rec->backup_salt), salt);
+	v[0] = t->user;
+	v[1] = rec->state == ODIN_STATE_ENABLED ? "t" : "f";
+	v[2] = rec->secret_len > 0 ? secret : NULL;
+	v[3] = odin_alg_name(rec->alg);
+	v[4] = nums[0];
+	v[5] = nums[1];
+	v[6] = nums[2];
+	v[7] = nums[3];
+	v[8] = nums[4];
+	v[9] = nums[5];
+	v[10] = rec->backup_iter != 0 ? "pbkdf2-sha256" : "none";
+	v[11] = nums[6];
+	v[12] = rec->backup_iter != 0 ? salt : NULL;
+	v[13] = nums[7];
+	v[14] = nums[8];
+	rc = pg_cmd(t->st, "save", t->user,
+	    "INSERT INTO users (user_name, mfa_enabled, pending, mfa_secret, algorithm, digits, period,"
+	    " last_step, failures, lockout_until, lockout_count, backup_kdf, backup_iter, backup_salt,"
+	    " created, updated) VALUES ($1, $2::boolean, NOT $2::boolean, $3, $4, $5, $6, $7, $8, $9, $10,"
+	    " $11, $12, decode($13, 'hex'), $14, $15)"
+	    " ON CONFLICT (user_name) DO UPDATE SET mfa_enabled = EXCLUDED.mfa_enabled,"
+	    " pending = EXCLUDED.pending, mfa_secret = EXCLUDED.mfa_secret,"
+	    " algorithm = EXCLUDED.algorithm, digits = EXCLUDED.digits, period = EXCLUDED.period,"
+	    " last_step = EXCLUDED.last_step, failures = EXCLUDED.failures,"
+	    " lockout_until = EXCLUDED.lockout_until, lockout_count = EXCLUDED.lockout_count,"
+	    " backup_kdf = EXCLUDED.backup_kdf, backup_iter = EXCLUDED.backup_iter,"
+	    " backup_salt = EXCLUDED.backup_salt, created = EXCLUDED.created,"
+	    " updated = EXCLUDED.updated", 15, v);
+	if (rc != ODIN_OK)
+		goto rollback;
+	if (rec->nbackup != t->nbackup ||
+	    memcmp(rec->backup, t->backup, (size_t)rec->nbackup * ODIN_BACKUP_HASH_LEN) != 0) {
+		rc = pg_cmd(t->st, "save backup codes", t->user,
+		    "DELETE FROM backup_codes WHERE user_name = $1", 1, v);
+		if (rc != ODIN_OK)
+			goto rollback;
+		if (rec->nbackup > 0) {
+			hashes[0] = '\0';
+			for (i = 0; i < rec->nbackup; i++) {
+				if (i > 0)
+					strcat(hashes, ",");
+				pg_bin2hex(rec->backup[i], ODIN_BACKUP_HASH_LEN,
+				    hashes + strlen(hashes));
+			}
+			v[1] = hashes;
+			rc = pg_cmd(t->st, "save backup codes", t->user,
+			    "INSERT INTO backup_codes (user_name, idx, hash)"
+			    " SELECT $1, o, decode(h, 'hex')"
+			    " FROM unnest(string_to_array($2, ',')) WITH ORDINALITY AS x(h, o)", 2, v);
+			if (rc != ODIN_OK)
+				goto rollback;
+		}
+	}
+	rc = pg_cmd(t->st, "commit", t->user, "COMMIT", 0, NULL);
+	t->open = 0;
+	if (rc == ODIN_OK) {
+		t->nbackup = rec->nbackup;
+		memcpy(t->backup, rec->backup, sizeof(t->backup));
+	}
+	goto out;
+rollback:
+	pg_end(t, "ROLLBACK");
+out:
+	odin_wipe(secret, sizeof(secret));
+	odin_wipe(hashes, sizeof(hashes));
+	return rc;
+}
+
+static int
+pg_delete(struct odin_txn *t)
+{
+	const char *v[1] = { t->user };
+	PGresult *res;
+	int rc, gone;
+
+	if (!t->open && (rc = pg_begin(t)) != ODIN_OK)
+		return rc;
+	res = pg_run(t->st, "delete", t->user,
+	    "DELETE FROM users WHERE user_name = $1", 1, v, &rc);
+	if (res == NULL) {
+		pg_end(t, "ROLLBACK");
+		return rc;
+	}
+	gone = strcmp(PQcmdTuples(res), "0") != 0;
+	PQclear(res);
+	if (!gone) {
+		pg_end(t, "ROLLBACK");
+		return ODIN_ENOENT;
+	}
+	rc = pg_cmd(t->st, "commit", t->user, "COMMIT", 0, NULL);
+	t->open = 0;
+	if (rc == ODIN_OK)
+		t->nbackup = 0;
+	return rc;
+}
+
+static void
+pg_unlock(struct odin_txn *t)
+{
+	pg_end(t, "ROLLBACK");
+	odin_wipe(t, sizeof(*t));
+	free(t);
+}
+
+static int
+pg_list(struct odin_store *st, int (*cb)(const char *, void *), void *ctx)
+{
+	PGresult *res;
+	int i, rc;
+
+	res = pg_run(st, "list", NULL, "SELECT user_name FROM users ORDER BY user_name", 0, NULL, &rc);
+	if (res == NULL)
+		return rc;
+	rc = ODIN_OK;
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *u = PQgetvalue(res, i, 0);
+
+		if (!odin_user_valid(u))
+			continue;
+		if ((rc = cb(u, ctx)) != 0)
+			break;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_init(struct odin_store *st)
+{
+	PGresult *res;
+	int rc, version;
+
+	if ((rc = pg_cmd(st, "db-init", NULL, "BEGIN", 0, NULL)) != ODIN_OK)
+		return rc;
+	rc = pg_cmd(st, "db-init", NULL, "SELECT pg_advisory_xact_lock(hashtextextended('odin-mfa:schema', 0))", 0, NULL);
+	if (rc == ODIN_OK)
+		rc = pg_cmd(st, "db-init", NULL, "CREATE TABLE IF NOT EXISTS odin_schema (version integer NOT NULL)", 0, NULL);
+	if (rc != ODIN_OK)
+		goto rollback;
+	res = pg_run(st, "db-init", NULL, "SELECT max(version) FROM odin_schema", 0, NULL, &rc);
+	if (res == NULL)
+		goto rollback;
+	version = PQgetisnull(res, 0, 0) ? 0 : atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (version > ODIN_PG_SCHEMA) {
+		odin_log(LOG_ERR, "postgresql: schema version %d is newer than this build's %d",
+		    version, ODIN_PG_SCHEMA);
+		rc = ODIN_EINVAL;
+		goto rollback;
+	}
+	if (version < 1) {
+		/* several statements, no parameters: the simple-query protocol */
+		res = PQexec(st->conn, pg_schema_sql);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			rc = pg_fail(st, res, "db-init", NULL);
+			PQclear(res);
+			goto rollback;
+		}
+		PQclear(res);
+	}
+	/* future versions: ALTER TABLE steps here, each followed by an UPDATE of odin_schema */
+	return pg_cmd(st, "db-init", NULL, "COMMIT", 0, NULL);
+rollback:
+	(void)pg_cmd(st, "db-init", NULL, "ROLLBACK", 0, NULL);
+	return rc;
+}
+
+/* ---- single-statement operations ------------------------------------------ */
+
+static int
+pg_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now)
+{
+	char s[24], n[24];
+	const char *v[3] = { user, s, n };
+	PGresult *res;
+	int rc, won;
+
+	(void)snprintf(s, sizeof(s), "%" PRId64, step);
+	(void)snprintf(n, sizeof(n), "%" PRId64, now);
+	res = pg_run(st, "accept step", user,
+	    "UPDATE users SET last_step = $2, failures = 0, lockout_until = 0, lockout_count = 0,"
+	    " updated = $3 WHERE user_name = $1 AND mfa_enabled AND last_step < $2"
+	    " AND lockout_until <= $3", 3, v, &rc);
+	if (res == NULL)
+		return rc;
+	won = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return won ? ODIN_OK : ODIN_EREPLAY;
+}
+
+static int
+pg_consume_backup(struct odin_store *st, const char *user, const uint8_t *hash, int64_t now)
+{
+	char h[2 * ODIN_BACKUP_HASH_LEN + 1], n[24];
+	const char *v[3] = { user, h, n };
+	PGresult *res;
+	int rc, won;
+
+	pg_bin2hex(hash, ODIN_BACKUP_HASH_LEN, h);
+	(void)snprintf(n, sizeof(n), "%" PRId64, now);
+	res = pg_run(st, "consume backup code", user,
+	    "WITH d AS (DELETE FROM backup_codes WHERE user_name = $1 AND hash = decode($2, 'hex')"
+	    " AND EXISTS (SELECT 1 FROM users WHERE user_name = $1 AND mfa_enabled"
+	    " AND lockout_until <= $3) RETURNING user_name)"
+	    " UPDATE users SET failures = 0, lockout_until = 0, lockout_count = 0, updated = $3"
+	    " WHERE user_name IN (SELECT user_name FROM d)", 3, v, &rc);
+	odin_wipe(h, sizeof(h));
+	if (res == NULL)
+		return rc;
+	won = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return won ? ODIN_OK : ODIN_ENOMATCH;
+}
+
+static int
+pg_count_failure(struct odin_store *st, const char *user, int64_t now,
+    const struct odin_lockout_policy *pol, int64_t *locked_until)
+{
+	char n[24], mf[16], ls[16], lm[16];
+	const char *v[5] = { user, n, mf, ls, lm };
+	PGresult *res;
+	int rc;
+
+	(void)snprintf(n, sizeof(n), "%" PRId64, now);
+	(void)snprintf(mf, sizeof(mf), "%u", pol->max_failures);
+	(void)snprintf(ls, sizeof(ls), "%u", pol->lockout_seconds);
+	(void)snprintf(lm, sizeof(lm), "%u", pol->lockout_max_seconds);
+	res = pg_run(st, "count failure", user,
+	    "UPDATE users SET"
+	    " failures = CASE WHEN failures + 1 >= $3::integer THEN 0 ELSE failures + 1 END,"
+	    " lockout_until = CASE WHEN failures + 1 >= $3::integer THEN $2::bigint +"
+	    "  CASE WHEN lockout_count >= 32 OR ($4::bigint << lockout_count) > $5::bigint"
+	    "  THEN $5::bigint ELSE $4::bigint << lockout_count END ELSE lockout_until END,"
+	    " lockout_count = CASE WHEN failures + 1 >= $3::integer THEN lockout_count + 1"
+	    "  ELSE lockout_count END,"
+	    " updated = $2::bigint"
+	    " WHERE user_name = $1 RETURNING lockout_until", 5, v, &rc);
+	if (res == NULL)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return ODIN_ENOENT;
+	}
+	if (locked_until != NULL)
+		*locked_until = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return ODIN_OK;
+}
+
+static const struct odin_store_ops pg_ops = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.lock = pg_lock,
+	.save = pg_save,
+	.del = pg_delete,
+	.unlock = pg_unlock,
+	.list = pg_list,
+	.open_config = pg_open_config,
+	.init = pg_init,
+	.accept_step = pg_accept_step,
+	.consume_backup = pg_consume_backup,
+	.count_failure = pg_count_failure,
+};
+
+const struct odin_store_ops *const odin_store_pg_ops = &pg_ops;
