@@ -24,8 +24,6 @@
  *  - a save writes a fresh O_EXCL temporary, fsyncs it, renames it over
  *    the record and fsyncs the directory; on failure it removes the
  *    temporary and never touches the record, so the old record survives.
- * With a secret_key_file (st->base.key, set by odin_store_open_config) the
- * secret line is sealed for the user (crypt.h) on every save.
  * Intermediate components of the store path itself are followed: they
  * belong to the administrator who chose the path.
  */
@@ -309,12 +307,7 @@ fs_read_record(struct odin_txn *t, struct odin_record *rec)
 		rc = ODIN_ETOOBIG;
 		goto out;
 	}
-	rc = odin_record_parse_key(buf, len, rec, st->base.key, t->user);
-	if (rc == ODIN_ECRYPTO)
-		odin_log(LOG_ERR, "store %s: the secret of %s does not decrypt (%s)", st->where,
-		    t->user, st->base.key == NULL ? "no secret_key_file configured" :
-		    "wrong key, or a record copied from another user");
-	else if (rc != ODIN_OK)
+	if ((rc = odin_record_parse(buf, len, rec)) != ODIN_OK)
 		odin_log(LOG_ERR, "store %s: the record of %s is corrupt", st->where, t->user);
 out:
 	odin_wipe(buf, sizeof(buf));
@@ -421,7 +414,7 @@ fs_save(struct odin_txn *t, const struct odin_record *rec)
 
 	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->user) >= (int)sizeof(tmp))
 		return ODIN_EBADNAME;
-	if ((rc = odin_record_format_key(rec, st->base.key, t->user, &text, &len)) != ODIN_OK)
+	if ((rc = odin_record_format(rec, &text, &len)) != ODIN_OK)
 		return rc;
 
 	step = "remove the stale temporary file";
@@ -472,6 +465,15 @@ fail_nounlink:
 	return fs_err(e);
 }
 
+/*
+ * Removes the record in two phases.  First it is renamed out of place (to
+ * the user's temporary name) and the directory fsynced: from then on there
+ * is no record, atomically, so a crash or an error at any point leaves
+ * either the old record or none, never a half-wiped one.  Then the bytes
+ * of the renamed file are overwritten and it is unlinked; a failure there
+ * is logged, but the record is gone, which is what was asked.  A temporary
+ * left by a crash in between is removed by the next save or delete.
+ */
 static int
 fs_delete(struct odin_txn *t)
 {
@@ -484,6 +486,8 @@ fs_delete(struct odin_txn *t)
 	size_t chunk;
 	int fd, rc, e;
 
+	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->user) >= (int)sizeof(tmp))
+		return ODIN_EBADNAME;
 	fd = openat(st->usersfd, t->user, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -495,6 +499,19 @@ fs_delete(struct odin_txn *t)
 		fs_close(fd);
 		return rc;
 	}
+	if (renameat(st->usersfd, t->user, st->usersfd, tmp) != 0) {
+		e = errno;
+		odin_log(LOG_ERR, "store %s: cannot remove the record of %s (rename): %s",
+		    st->where, t->user, strerror(e));
+		fs_close(fd);
+		return fs_err(e);
+	}
+	if (fsync(st->usersfd) != 0) {
+		e = errno;
+		odin_log(LOG_ERR, "store %s: cannot fsync users/ after removing %s: %s",
+		    st->where, t->user, strerror(e));
+		rc = fs_err(e);
+	}
 	/* We never write more than ODIN_RECORD_MAX bytes, so no secret of ours lies beyond. */
 	size = sb.st_size < ODIN_RECORD_MAX ? sb.st_size : ODIN_RECORD_MAX;
 	for (off = 0; off < size; ) {
@@ -504,37 +521,23 @@ fs_delete(struct odin_txn *t)
 			continue;
 		if (n <= 0) {
 			e = n < 0 ? errno : EIO;
-			odin_log(LOG_ERR, "store %s: cannot overwrite the record of %s: %s",
+			odin_log(LOG_ERR, "store %s: the record of %s is removed, but overwriting it failed: %s",
 			    st->where, t->user, strerror(e));
-			fs_close(fd);
-			return fs_err(e);
+			break;
 		}
 		off += n;
 	}
-	if (fsync(fd) != 0) {
-		e = errno;
-		odin_log(LOG_ERR, "store %s: cannot fsync the wiped record of %s: %s",
-		    st->where, t->user, strerror(e));
-		fs_close(fd);
-		return fs_err(e);
-	}
+	if (off >= size && fsync(fd) != 0)
+		odin_log(LOG_ERR, "store %s: the record of %s is removed, but fsync of the overwrite failed: %s",
+		    st->where, t->user, strerror(errno));
 	fs_close(fd);
-	if (unlinkat(st->usersfd, t->user, 0) != 0) {
-		e = errno;
-		odin_log(LOG_ERR, "store %s: cannot remove the record of %s: %s",
-		    st->where, t->user, strerror(e));
-		return fs_err(e);
-	}
-	/* A temporary left by an interrupted save may hold a secret too. */
-	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->user) < (int)sizeof(tmp))
-		(void)unlinkat(st->usersfd, tmp, 0);
-	if (fsync(st->usersfd) != 0) {
-		e = errno;
+	if (unlinkat(st->usersfd, tmp, 0) != 0)
+		odin_log(LOG_ERR, "store %s: the record of %s is removed, but users/%s stays: %s",
+		    st->where, t->user, tmp, strerror(errno));
+	else if (fsync(st->usersfd) != 0)
 		odin_log(LOG_ERR, "store %s: cannot fsync users/ after removing %s: %s",
-		    st->where, t->user, strerror(e));
-		return fs_err(e);
-	}
-	return ODIN_OK;
+		    st->where, t->user, strerror(errno));
+	return rc;
 }
 
 static void
