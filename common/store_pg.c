@@ -339,6 +339,14 @@ pg_add(const char **kw, const char **val, int *n, const char *k, const char *v)
 
 static void pg_close(struct odin_store *st);
 
+/* Server notices (e.g. "already exists, skipping") must not reach a login terminal. */
+static void
+pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static int
 pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 {
@@ -437,6 +445,7 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 		rc = ODIN_EIO;
 		goto fail;
 	}
+	(void)PQsetNoticeProcessor(st->conn, pg_notice, NULL);
 	if (PQsetnonblocking(st->conn, 1) != 0) {
 		rc = ODIN_EIO;
 		goto fail;

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The postgresql store against a real server (tests/pg/run.sh starts one
+ * and sets ODIN_TEST_PG_CONNINFO, ODIN_TEST_PG_PWFILE, ODIN_TEST_PG_KEY;
+ * without them this suite skips, exit 77).  Round trips, sealing at rest,
+ * a row copied to another user, tampered rows, the single-statement
+ * operations, exactly one winner among 32 processes, migration both ways,
+ * and a hostile PG* environment.
+ */
+#include "autoconfig.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "backup.h"
+#include "base32.h"
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "record.h"
+#include "secure.h"
+#include "store.h"
+
+#define NPROC 32
+
+static struct odin_config cfg;
+static PGconn *raw;		/* a plain connection to look at the rows */
+static char tmpdir[64];
+
+static const uint8_t secret[20] = "12345678901234567890";
+
+static void
+quiet(void *ctx, int prio, const char *msg)
+{
+	(void)ctx; (void)prio; (void)msg;
+}
+
+static void
+sql(const char *q)
+{
+	PGresult *r = PQexec(raw, q);
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+	    "%s: %s", q, PQerrorMessage(raw));
+	PQclear(r);
+}
+
+/* The single value of a query, into out. */
+static void
+sql1(const char *q, char *out, size_t outsz)
+{
+	PGresult *r = PQexec(raw, q);
+
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", q,
+	    PQerrorMessage(raw));
+	snprintf(out, outsz, "%s", PQgetisnull(r, 0, 0) ? "NULL" : PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+static void
+setup(void)
+{
+	char pw[128] = "", ci[1200];
+	FILE *f;
+	struct odin_store *st;
+
+	odin_log_set_sink(quiet, NULL);
+	odin_config_defaults(&cfg);
+	ck_assert_int_eq(odin_config_set(&cfg, "backend", "postgresql"), ODIN_OK);
+	ck_assert_int_eq(odin_config_set(&cfg, "pg_conninfo", getenv("ODIN_TEST_PG_CONNINFO")), ODIN_OK);
+	ck_assert_int_eq(odin_config_set(&cfg, "pg_password_file", getenv("ODIN_TEST_PG_PWFILE")), ODIN_OK);
+	ck_assert_int_eq(odin_config_set(&cfg, "secret_key_file", getenv("ODIN_TEST_PG_KEY")), ODIN_OK);
+	ck_assert_int_eq(odin_config_set(&cfg, "pg_statement_timeout", "3"), ODIN_OK);
+	f = fopen(getenv("ODIN_TEST_PG_PWFILE"), "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(pw, sizeof(pw), f));
+	fclose(f);
+	pw[strcspn(pw, "\n")] = '\0';
+	snprintf(ci, sizeof(ci), "%s password=%s", getenv("ODIN_TEST_PG_CONNINFO"), pw);
+	raw = PQconnectdb(ci);
+	ck_assert_int_eq(PQstatus(raw), CONNECTION_OK);
+	sql("SET client_min_messages = warning");
+	sql("DROP TABLE IF EXISTS backup_codes, users, odin_schema");
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_OK);
+	ck_assert_str_eq(odin_store_backend(st), "postgresql");
+	ck_assert_int_eq(odin_store_init(st), ODIN_OK);
+	odin_store_close(st);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/odin-pg-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	PQfinish(raw);
+	raw = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmpdir);
+}
+
+static struct odin_store *
+open_pg(void)
+{
+	struct odin_store *st = NULL;
+
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_OK);
+	return st;
+}
+
+/* An enabled record with a secret, last_step 100 and three backup hashes. */
+static void
+make_record(struct odin_record *r)
+{
+	unsigned i;
+
+	odin_record_init(r, 1700000000);
+	r->state = ODIN_STATE_ENABLED;
+	memcpy(r->secret, secret, sizeof(secret));
+	r->secret_len = sizeof(secret);
+	r->alg = ODIN_ALG_SHA256;
+	r->digits = 8;
+	r->period = 60;
+	r->last_step = 100;
+	r->failures = 2;
+	r->lockout_until = 0;
+	r->lockout_count = 1;
+	r->backup_iter = 1000;
+	for (i = 0; i < ODIN_BACKUP_SALT_LEN; i++)
+		r->backup_salt[i] = (uint8_t)(0xa0 + i);
+	r->nbackup = 3;
+	for (i = 0; i < 3; i++)
+		memset(r->backup[i], 0x11 * (int)(i + 1), ODIN_BACKUP_HASH_LEN);
+	r->updated = 1700000100;
+}
+
+static void
+put(struct odin_store *st, const char *user, const struct odin_record *r)
+{
+	struct odin_txn *t;
+	struct odin_record old;
+	int rc = odin_store_lock(st, user, 0, &t, &old);
+
+	ck_assert(rc == ODIN_OK || rc == ODIN_ENOENT);
+	ck_assert_int_eq(odin_store_save(t, r), ODIN_OK);
+	odin_store_unlock(t);
+}
+
+static void
+get(struct odin_store *st, const char *user, struct odin_record *r, int want)
+{
+	struct odin_txn *t = NULL;
+
+	ck_assert_int_eq(odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &t, r), want);
+	odin_store_unlock(t);
+}
+
+START_TEST(init_twice)
+{
+	struct odin_store *st = open_pg();
+	char v[16];
+
+	ck_assert_int_eq(odin_store_init(st), ODIN_OK);
+	sql1("SELECT count(*) FROM odin_schema", v, sizeof(v));
+	ck_assert_str_eq(v, "1");
+	sql1("SELECT version FROM odin_schema", v, sizeof(v));
+	ck_assert_str_eq(v, "1");
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(round_trip)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, back;
+	struct odin_txn *t;
+
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &t, &back), ODIN_ENOENT);
+	ck_assert_ptr_null(t);
+	make_record(&r);
+	put(st, "alice", &r);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_mem_eq(&back, &r, sizeof(r));
+	/* a second save inside one txn (commit, re-lock, save) */
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &t, &back), ODIN_OK);
+	back.last_step = 200;
+	ck_assert_int_eq(odin_store_save(t, &back), ODIN_OK);
+	back.nbackup = 1;
+	ck_assert_int_eq(odin_store_save(t, &back), ODIN_OK);
+	odin_store_unlock(t);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 200);
+	ck_assert_uint_eq(back.nbackup, 1);
+	ck_assert_mem_eq(back.backup[0], r.backup[0], ODIN_BACKUP_HASH_LEN);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(pending_round_trip)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, back;
+
+	odin_record_init(&r, 1700000000);
+	put(st, "pend", &r);
+	get(st, "pend", &back, ODIN_OK);
+	ck_assert_int_eq(back.state, ODIN_STATE_PENDING);
+	ck_assert_uint_eq(back.secret_len, 0);
+	ck_assert_mem_eq(&back, &r, sizeof(r));
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(sealed_at_rest)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r;
+	char v[512], b32[64], q[256];
+
+	make_record(&r);
+	put(st, "alice", &r);
+	sql1("SELECT mfa_secret FROM users WHERE user_name = 'alice'", v, sizeof(v));
+	ck_assert_int_eq(strncmp(v, "enc1:", 5), 0);
+	ck_assert_int_eq(odin_base32_encode(secret, sizeof(secret), b32, sizeof(b32)), ODIN_OK);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM users WHERE mfa_secret LIKE '%%%s%%'"
+	    " OR mfa_secret LIKE '%%3132333435%%'", b32);
+	sql1(q, v, sizeof(v));
+	ck_assert_str_eq(v, "0");
+	sql1("SELECT mfa_enabled::text || pending::text || algorithm || digits || period || last_step"
+	    " FROM users WHERE user_name = 'alice'", v, sizeof(v));
+	ck_assert_str_eq(v, "truefalseSHA256860100");
+	sql1("SELECT string_agg(idx || ':' || substr(encode(hash, 'hex'), 1, 4), ',' ORDER BY idx)"
+	    " FROM backup_codes WHERE user_name = 'alice'", v, sizeof(v));
+	ck_assert_str_eq(v, "1:1111,2:2222,3:3333");
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(row_copied_to_other_user)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, back;
+
+	make_record(&r);
+	put(st, "alice", &r);
+	r.last_step = 5;
+	put(st, "bob", &r);
+	sql("UPDATE users SET mfa_secret = (SELECT mfa_secret FROM users WHERE user_name = 'alice')"
+	    " WHERE user_name = 'bob'");
+	get(st, "bob", &back, ODIN_ECRYPTO);
+	get(st, "alice", &back, ODIN_OK);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(tampered_rows_refused)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, back;
+
+	make_record(&r);
+	put(st, "alice", &r);
+	/* the secret in clear: refused even though it would parse */
+	sql("ALTER TABLE users DROP CONSTRAINT users_mfa_secret_check");
+	sql("UPDATE users SET mfa_secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' WHERE user_name = 'alice'");
+	get(st, "alice", &back, ODIN_ECORRUPT);
+	sql("DELETE FROM users WHERE user_name = 'alice'");
+	put(st, "alice", &r);
+	/* a line break smuggled into a value must not add a record line */
+	sql("ALTER TABLE users DROP CONSTRAINT users_algorithm_check");
+	sql("UPDATE users SET algorithm = E'SHA1\\nbackup 00' WHERE user_name = 'alice'");
+	get(st, "alice", &back, ODIN_ECORRUPT);
+	sql("DELETE FROM users WHERE user_name = 'alice'");
+	put(st, "alice", &r);
+	sql("UPDATE users SET digits = 99 WHERE user_name = 'alice'");
+	get(st, "alice", &back, ODIN_ECORRUPT);
+	sql("DELETE FROM users WHERE user_name = 'alice'");
+	put(st, "alice", &r);
+	sql("UPDATE backup_codes SET hash = '\\x00' WHERE user_name = 'alice' AND idx = 2");
+	get(st, "alice", &back, ODIN_ECORRUPT);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(delete_removes_codes)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, back;
+	struct odin_txn *t;
+	char v[16];
+
+	make_record(&r);
+	put(st, "alice", &r);
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &t, &back), ODIN_OK);
+	ck_assert_int_eq(odin_store_delete(t), ODIN_OK);
+	odin_store_unlock(t);
+	get(st, "alice", &back, ODIN_ENOENT);
+	sql1("SELECT count(*) FROM backup_codes", v, sizeof(v));
+	ck_assert_str_eq(v, "0");
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &t, &back), ODIN_ENOENT);
+	ck_assert_int_eq(odin_store_delete(t), ODIN_ENOENT);
+	odin_store_unlock(t);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(accept_step_once)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, back;
+
+	make_record(&r);
+	r.failures = 3;
+	put(st, "alice", &r);
+	ck_assert(odin_store_has_atomic(st));
+	ck_assert_int_eq(odin_store_accept_step(st, "alice", 101, 1700000200), ODIN_OK);
+	ck_assert_int_eq(odin_store_accept_step(st, "alice", 101, 1700000200), ODIN_EREPLAY);
+	ck_assert_int_eq(odin_store_accept_step(st, "alice", 100, 1700000200), ODIN_EREPLAY);
+	ck_assert_int_eq(odin_store_accept_step(st, "nobody", 500, 1700000200), ODIN_EREPLAY);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 101);
+	ck_assert_uint_eq(back.failures, 0);
+	ck_assert_uint_eq(back.lockout_count, 0);
+	ck_assert_int_eq(back.updated, 1700000200);
+	ck_assert_int_eq(odin_store_accept_step(st, "alice", 105, 1700000300), ODIN_OK);
+	/* locked out: not even a fresh step is taken */
+	back.lockout_until = 1700009999;
+	back.last_step = 105;
+	put(st, "alice", &back);
+	ck_assert_int_eq(odin_store_accept_step(st, "alice", 106, 1700000400), ODIN_EREPLAY);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(consume_backup_once)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, back;
+	uint8_t h[ODIN_BACKUP_HASH_LEN];
+
+	make_record(&r);
+	ck_assert_int_eq(odin_backup_hash(&r, "abcde12345", h), ODIN_OK);
+	memcpy(r.backup[1], h, sizeof(h));
+	put(st, "alice", &r);
+	ck_assert_int_eq(odin_store_consume_backup(st, "alice", h, 1700000500), ODIN_OK);
+	ck_assert_int_eq(odin_store_consume_backup(st, "alice", h, 1700000500), ODIN_ENOMATCH);
+	ck_assert_int_eq(odin_store_consume_backup(st, "bob", h, 1700000500), ODIN_ENOMATCH);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_uint_eq(back.nbackup, 2);
+	ck_assert_mem_eq(back.backup[0], r.backup[0], ODIN_BACKUP_HASH_LEN);
+	ck_assert_mem_eq(back.backup[1], r.backup[2], ODIN_BACKUP_HASH_LEN);
+	ck_assert_uint_eq(back.failures, 0);
+	ck_assert_int_eq(back.updated, 1700000500);
+	odin_store_close(st);
+}
+END_TEST
+
+START_TEST(count_failure_locks)
+{
+	struct odin_store *st = open_pg();
+	struct odin_lockout_policy pol = { 3, 10, 25 };
+	struct odin_record r, back;
+	int64_t until = -1;
+	int i;
+
+	make_record(&r);
+	r.failures = 0;
+	r.lockout_count = 0;
+	put(st, "alice", &r);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(odin_store_count_failure(st, "alice", 1000, &pol, &until), ODIN_OK);
+		ck_assert_int_eq(until, 0);
+	}
+	ck_assert_int_eq(odin_store_count_failure(st, "alice", 1000, &pol, &until), ODIN_OK);
+	ck_assert_int_eq(until, 1010);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_uint_eq(back.failures, 0);
+	ck_assert_uint_eq(back.lockout_count, 1);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(odin_store_count_failure(st, "alice", 2000, &pol, &until), ODIN_OK);
+	ck_assert_int_eq(until, 2020);	/* doubled */
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(odin_store_count_failure(st, "alice", 3000, &pol, &until), ODIN_OK);
+	ck_assert_int_eq(until, 3025);	/* capped */
+	ck_assert_int_eq(odin_store_count_failure(st, "nobody", 3000, &pol, &until), ODIN_ENOENT);
+	odin_store_close(st);
+}
+END_TEST
+
+/* 32 processes, each its own connection, lock/check/save the same step: one wins. */
+START_TEST(one_winner_lock_save)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r;
+	pid_t pids[NPROC];
+	int i, status, wins = 0;
+
+	make_record(&r);
+	put(st, "alice", &r);
+	odin_store_close(st);
+	for (i = 0; i < NPROC; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			struct odin_store *s;
+			struct odin_txn *t;
+			struct odin_record x;
+			int won = 0;
+
+			if (odin_store_open_config(&cfg, &s) != ODIN_OK)
+				_exit(2);
+			if (odin_store_lock(s, "alice", ODIN_LOCK_IF_EXISTS, &t, &x) != ODIN_OK)
+				_exit(2);
+			if (x.last_step < 101) {
+				x.last_step = 101;
+				won = odin_store_save(t, &x) == ODIN_OK;
+			}
+			odin_store_unlock(t);
+			odin_store_close(s);
+			_exit(won ? 0 : 1);
+		}
+	}
+	for (i = 0; i < NPROC; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 2);
+		wins += WEXITSTATUS(status) == 0;
+	}
+	ck_assert_int_eq(wins, 1);
+}
+END_TEST
+
+START_TEST(one_winner_accept_step)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r;
+	pid_t pids[NPROC];
+	int i, status, wins = 0;
+
+	make_record(&r);
+	put(st, "alice", &r);
+	odin_store_close(st);
+	for (i = 0; i < NPROC; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			struct odin_store *s;
+			int rc;
+
+			if (odin_store_open_config(&cfg, &s) != ODIN_OK)
+				_exit(2);
+			rc = odin_store_accept_step(s, "alice", 101, 1700000200);
+			odin_store_close(s);
+			_exit(rc == ODIN_OK ? 0 : rc == ODIN_EREPLAY ? 1 : 2);
+		}
+	}
+	for (i = 0; i < NPROC; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 2);
+		wins += WEXITSTATUS(status) == 0;
+	}
+	ck_assert_int_eq(wins, 1);
+}
+END_TEST
+
+static int
+count_cb(const char *user, void *ctx)
+{
+	(void)user;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* files -> postgresql -> files: every field survives, byte for byte in the record text. */
+START_TEST(migrate_round_trip)
+{
+	struct odin_config fc = cfg;
+	struct odin_store *pg, *f1, *f2;
+	struct odin_record r[3], back;
+	const char *users[3] = { "alice", "bob", "carol" };
+	char *a, *b;
+	size_t al, bl;
+	int i, n = 0;
+
+	fc.backend = ODIN_BACKEND_FILES;
+	snprintf(fc.store_dir, sizeof(fc.store_dir), "%s/one", tmpdir);
+	ck_assert_int_eq(odin_store_open_config(&fc, &f1), ODIN_OK);
+	for (i = 0; i < 3; i++) {
+		make_record(&r[i]);
+		r[i].last_step = 1000 + i;
+		r[i].lockout_until = i == 1 ? 1800000000 : 0;
+		r[i].nbackup = (unsigned)i;
+		put(f1, users[i], &r[i]);
+	}
+	odin_record_init(&r[2], 5);	/* carol pending */
+	put(f1, users[2], &r[2]);
+	pg = open_pg();
+	ck_assert_int_eq(odin_store_copy(f1, pg, NULL, NULL), ODIN_OK);
+	ck_assert_int_eq(odin_store_list(pg, count_cb, &n), ODIN_OK);
+	ck_assert_int_eq(n, 3);
+	snprintf(fc.store_dir, sizeof(fc.store_dir), "%s/two", tmpdir);
+	ck_assert_int_eq(odin_store_open_config(&fc, &f2), ODIN_OK);
+	ck_assert_int_eq(odin_store_copy(pg, f2, NULL, NULL), ODIN_OK);
+	for (i = 0; i < 3; i++) {
+		get(f2, users[i], &back, ODIN_OK);
+		ck_assert_int_eq(odin_record_format(&r[i], &a, &al), ODIN_OK);
+		ck_assert_int_eq(odin_record_format(&back, &b, &bl), ODIN_OK);
+		ck_assert_uint_eq(al, bl);
+		ck_assert_mem_eq(a, b, al);
+		odin_free_wipe(a, al);
+		odin_free_wipe(b, bl);
+	}
+	odin_store_close(f1);
+	odin_store_close(f2);
+	odin_store_close(pg);
+}
+END_TEST
+
+START_TEST(hostile_environment_refused)
+{
+	struct odin_store *st = NULL;
+
+	setenv("PGHOSTADDR", "127.0.0.1", 1);
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_EUNSAFE);
+	ck_assert_ptr_null(st);
+	unsetenv("PGHOSTADDR");
+	setenv("PGOPTIONS", "-c search_path=evil", 1);
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_EUNSAFE);
+	unsetenv("PGOPTIONS");
+	/* one with a compiled default is pinned back instead, and works */
+	setenv("PGPORT", "1", 1);
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_OK);
+	odin_store_close(st);
+	unsetenv("PGPORT");
+}
+END_TEST
+
+START_TEST(bad_password_fails_closed)
+{
+	struct odin_store *st = (struct odin_store *)1;
+	char p[128];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/pw", tmpdir);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("wrong\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(p, 0600), 0);
+	snprintf(cfg.pg_password_file, sizeof(cfg.pg_password_file), "%s", p);
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_EIO);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(chmod(p, 0644), 0);
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_EUNSAFE);
+}
+END_TEST
+
+static Suite *
+pg_suite(void)
+{
+	Suite *s = suite_create("store_pg");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, init_twice);
+	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, pending_round_trip);
+	tcase_add_test(tc, sealed_at_rest);
+	tcase_add_test(tc, row_copied_to_other_user);
+	tcase_add_test(tc, tampered_rows_refused);
+	tcase_add_test(tc, delete_removes_codes);
+	tcase_add_test(tc, accept_step_once);
+	tcase_add_test(tc, consume_backup_once);
+	tcase_add_test(tc, count_failure_locks);
+	tcase_add_test(tc, one_winner_lock_save);
+	tcase_add_test(tc, one_winner_accept_step);
+	tcase_add_test(tc, migrate_round_trip);
+	tcase_add_test(tc, hostile_environment_refused);
+	tcase_add_test(tc, bad_password_fails_closed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	if (getenv("ODIN_TEST_PG_CONNINFO") == NULL || getenv("ODIN_TEST_PG_PWFILE") == NULL ||
+	    getenv("ODIN_TEST_PG_KEY") == NULL) {
+		fprintf(stderr, "check_store_pg: no server (run tests/pg/run.sh); skipped\n");
+		return 77;
+	}
+	sr = srunner_create(pg_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: ISC
+# Sourced by tests/pg/*.sh: a private PostgreSQL server for the tests.
+#   pg_start DIR   initdb into DIR/data as the postgres user, listen only on
+#                  a unix socket in DIR/sock (no TCP), create role odin with
+#                  a password and database odin; sets PG_SOCK, PG_CONNINFO,
+#                  PG_PWFILE (root 0600), PG_KEY (root 0600).
+#   pg_stop        fast shutdown (idempotent)
+#   pg_psql SQL    runs SQL as the superuser in database odin
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
+
+pg_as() { runuser -u postgres -- "$@"; }
+
+pg_start() {
+	PG_DIR=$1
+	mkdir -p "$PG_DIR"
+	chmod 755 "$PG_DIR"
+	install -d -o postgres -g postgres -m 700 "$PG_DIR/data"
+	install -d -o postgres -g postgres -m 755 "$PG_DIR/sock"
+	PG_SOCK=$PG_DIR/sock
+	echo pgsuper >"$PG_DIR/superpw"
+	chown postgres "$PG_DIR/superpw"
+	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -A scram-sha-256 -U postgres \
+		--pwfile="$PG_DIR/superpw" -E UTF8 --no-instructions >"$PG_DIR/initdb.log" 2>&1 ||
+		{ cat "$PG_DIR/initdb.log"; return 1; }
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/data/server.log" -w -t 30 \
+		-o "-c listen_addresses='' -c unix_socket_directories='$PG_SOCK' -c fsync=off -c max_connections=120" \
+		start >/dev/null || { cat "$PG_DIR/data/server.log"; return 1; }
+	PGPASSWORD=pgsuper pg_as "$PG_BIN/psql" -qX -h "$PG_SOCK" -U postgres -d postgres \
+		-v ON_ERROR_STOP=1 -c "CREATE ROLE odin LOGIN PASSWORD 'odin-db-pw'" \
+		-c "CREATE DATABASE odin OWNER odin" >/dev/null || return 1
+	PG_PWFILE=$PG_DIR/pgpass
+	( umask 077; echo odin-db-pw >"$PG_PWFILE" )
+	PG_KEY=$PG_DIR/key
+	( umask 077; openssl rand -hex 32 >"$PG_KEY" )
+	PG_CONNINFO="host=$PG_SOCK dbname=odin user=odin"
+	export PG_SOCK PG_CONNINFO PG_PWFILE PG_KEY PG_DIR
+}
+
+pg_stop() {
+	[ -n "${PG_DIR:-}" ] && [ -f "$PG_DIR/data/postmaster.pid" ] &&
+		pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1
+	return 0
+}
+
+pg_psql() {
+	PGPASSWORD=pgsuper "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U postgres -d odin -v ON_ERROR_STOP=1 -c "$1"
+}
