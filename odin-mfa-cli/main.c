@@ -264,7 +264,7 @@ st_open(struct cli *c)
 		return EXIT_SYSTEM;
 	}
 	cli_clear_detail();
-	rc = odin_store_open(c->cfg.store_dir, &c->st);
+	rc = odin_store_open_config(&c->cfg, &c->st);
 	priv_lower();
 	if (rc != ODIN_OK) {
 		char s[ODIN_PATH_MAX * 4];
@@ -841,6 +841,8 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 	}
 	cli_snapshot_take(&snap, rc, &r);
 	odin_record_wipe(&r);
+	/* Hold nothing of root's while the caller is shown things and types. */
+	st_close(c);
 
 	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
 		snprintf(host, sizeof(host), "localhost");
@@ -921,6 +923,9 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 
+	if ((ret = st_open(c)) != EXIT_DONE)
+		goto out;
+	ret = EXIT_SYSTEM;
 	/* Once the code is confirmed an interrupt no longer cancels: finish and show the codes. */
 	cli_signals_block(1, &old);
 	rc = st_lock(c, user, 0, &txn, &r);
