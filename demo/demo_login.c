@@ -25,9 +25,13 @@
 
 #define DEMO_LINE_MAX 512
 
-/* Reads one line (without its newline) into buf; 0 on success, -1 on EOF/error. */
+/*
+ * Shows prompt and reads one line (without its newline) into buf; 0 on
+ * success, -1 on EOF/error.  Echo goes off before the prompt is shown (as
+ * getpass does), so nothing typed after the prompt is flushed or echoed.
+ */
 static int
-demo_read_line(char *buf, size_t bufsz, int echo)
+demo_read_line(const char *prompt, char *buf, size_t bufsz, int echo)
 {
 	struct termios old, quiet;
 	int tty = isatty(STDIN_FILENO), restore = 0, rc = -1;
@@ -38,13 +42,15 @@ demo_read_line(char *buf, size_t bufsz, int echo)
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
 	}
+	fputs(prompt, stdout);
+	fflush(stdout);
 	if (fgets(buf, (int)bufsz, stdin) != NULL) {
 		n = strcspn(buf, "\r\n");
 		buf[n] = '\0';
 		rc = 0;
 	}
 	if (restore)
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		(void)tcsetattr(STDIN_FILENO, TCSANOW, &old);
 	/* The typed newline was not echoed (echo off, or input from a pipe). */
 	if (restore || !tty)
 		fputc('\n', stdout);
@@ -81,9 +87,8 @@ demo_conv(int n, const struct pam_message **msg, struct pam_response **resp, voi
 		switch (msg[i]->msg_style) {
 		case PAM_PROMPT_ECHO_OFF:
 		case PAM_PROMPT_ECHO_ON:
-			fputs(msg[i]->msg, stdout);
-			fflush(stdout);
-			if (demo_read_line(line, sizeof(line), msg[i]->msg_style == PAM_PROMPT_ECHO_ON) != 0)
+			if (demo_read_line(msg[i]->msg, line, sizeof(line),
+			    msg[i]->msg_style == PAM_PROMPT_ECHO_ON) != 0)
 				goto fail;
 			r[i].resp = strdup(line);
 			explicit_bzero(line, sizeof(line));
