@@ -198,7 +198,7 @@ bk_random_code(char *out)
 		out[i] = bk_alphabet[(bits >> (5 * i)) & 31];
 	out[ODIN_BACKUP_CODE_LEN] = '\0';
 	odin_wipe(rnd, sizeof(rnd));
-	bits = 0;
+	odin_wipe(&bits, sizeof(bits));	/* a plain "bits = 0" is a dead store the compiler drops */
 	return ODIN_OK;
 }
 

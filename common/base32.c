@@ -84,7 +84,7 @@ odin_base32_encode(const uint8_t *in, size_t n, char *out, size_t outsz)
 	if (bits > 0)
 		out[o++] = b32_enc_char((acc << (5 - bits)) & 31u);
 	out[o] = '\0';
-	acc = 0;
+	odin_wipe(&acc, sizeof(acc));	/* not "acc = 0": a dead store is elided */
 	return ODIN_OK;
 }
 
@@ -186,7 +186,7 @@ odin_base32_decode(const char *in, uint8_t *out, size_t outsz, size_t *outlen)
 	*outlen = o;
 	return ODIN_OK;
 fail:
-	acc = 0;
+	odin_wipe(&acc, sizeof(acc));	/* partial secret bits; see encode */
 	if (out != NULL)
 		odin_wipe(out, outsz);
 	return rc;

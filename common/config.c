@@ -220,7 +220,8 @@ odin_config_set(struct odin_config *c, const char *key, const char *value)
 	case CFG_GROUP:
 	case CFG_ISSUER:
 	case CFG_CONNINFO:
-		if (!cfg_string_ok(k->type, value, k->size))
+		/* value == NULL is also refused inside; said here so the analyzers see it */
+		if (value == NULL || !cfg_string_ok(k->type, value, k->size))
 			return ODIN_EINVAL;
 		memcpy((char *)c + k->off, value, strlen(value) + 1);
 		return ODIN_OK;

@@ -322,6 +322,7 @@ imp_ga(char *text, struct odin_import *out, const char **why)
 			} else if (imp_is_word(opt, "HOTP_COUNTER")) {
 				*why = "google-authenticator file is HOTP (counter-based): only TOTP can be carried over";
 				return ODIN_EINVAL;
+			/* NOLINTNEXTLINE(bugprone-branch-clone): three options, each deliberately dropped */
 			} else if (imp_is_word(opt, "RATE_LIMIT") && imp_numbers(arg, 2, 1000)) {
 				/* Our own lockout replaces it. */
 			} else if (imp_is_word(opt, "WINDOW_SIZE") && imp_numbers(arg, 1, 1)) {

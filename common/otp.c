@@ -114,7 +114,7 @@ odin_hotp(enum odin_alg alg, const uint8_t *key, size_t keylen,
 	}
 	bin = odin_hotp_truncate(mac, maclen);
 	*code = bin % otp_pow10[digits];
-	bin = 0;
+	odin_wipe(&bin, sizeof(bin));	/* not "bin = 0": a dead store is elided */
 out:
 	odin_wipe(mac, sizeof(mac));
 	odin_wipe(msg, sizeof(msg));
