@@ -1364,7 +1364,8 @@ cmd_admin_list(struct cli *c, int argc, char **argv)
 		ret = nm.oom ? (cli_err("out of memory"), EXIT_SYSTEM) : cli_store_error("list", rc);
 		goto out;
 	}
-	qsort(nm.v, nm.n, sizeof(*nm.v), cli_cmp_names);
+	if (nm.n > 1)
+		qsort(nm.v, nm.n, sizeof(*nm.v), cli_cmp_names);
 	if (as_json)
 		printf("[");
 	else
@@ -1547,6 +1548,89 @@ out:
 	return ret;
 }
 
+/* admin db-init: create or upgrade the database schema (postgresql backend). */
+static int
+cmd_admin_db_init(struct cli *c, int argc, char **argv)
+{
+	static const char usage[] = "odin-mfa-cli admin db-init\n"
+	    "Creates or upgrades the database schema (backend = postgresql).\n";
+	const char *none;
+	int ret, rc;
+
+	if ((ret = cli_admin_args(c, argc, argv, usage, NULL, NULL, 0, &none)) >= 0)
+		return ret;
+	if ((ret = cli_admin_begin(c, "db-init", NULL)) != EXIT_DONE)
+		return ret;
+	if (priv_raise() != 0) {
+		st_close(c);
+		return EXIT_SYSTEM;
+	}
+	rc = odin_store_init(c->st);
+	priv_lower();
+	st_close(c);
+	if (rc == ODIN_EPERM) {
+		cli_err("db-init: the configured backend has no schema (backend = files)");
+		return EXIT_USAGE;
+	}
+	if (rc != ODIN_OK)
+		return cli_store_error("db-init", rc);
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "admin db-init (uid %lu): schema ready", (unsigned long)c->who.uid);
+	printf("schema ready\n");
+	return EXIT_DONE;
+}
+
+static void
+cli_migrated(const char *user, void *ctx)
+{
+	(*(unsigned *)ctx)++;
+	(void)user;
+}
+
+/* admin migrate --to postgresql|files: copy every record from the configured backend. */
+static int
+cmd_admin_migrate(struct cli *c, int argc, char **argv)
+{
+	static const char usage[] = "odin-mfa-cli admin migrate --to postgresql|files\n"
+	    "Copies every record (secret, last code, lockout, backup codes) from the\n"
+	    "configured backend to the other one; then set backend = ... in the config.\n";
+	struct odin_config to_cfg;
+	struct odin_store *to = NULL;
+	const char *target = NULL;
+	unsigned n = 0;
+	int ret, rc;
+
+	if (argc == 3 && strcmp(argv[1], "--to") == 0)
+		target = argv[2];
+	else if (argc == 2 && strncmp(argv[1], "--to=", 5) == 0)
+		target = argv[1] + 5;
+	if (target == NULL || (strcmp(target, "postgresql") != 0 && strcmp(target, "files") != 0))
+		return cli_verb_usage(usage, argc == 2 && strcmp(argv[1], "--help") == 0);
+	if ((ret = cli_admin_begin(c, "migrate", NULL)) != EXIT_DONE)
+		return ret;
+	to_cfg = c->cfg;
+	if (odin_config_set(&to_cfg, "backend", target) != ODIN_OK || to_cfg.backend == c->cfg.backend) {
+		cli_err("migrate: the configured backend already is %s", target);
+		st_close(c);
+		return EXIT_USAGE;
+	}
+	if (priv_raise() != 0) {
+		st_close(c);
+		return EXIT_SYSTEM;
+	}
+	rc = odin_store_open_config(&to_cfg, &to);
+	if (rc == ODIN_OK)
+		rc = odin_store_copy(c->st, to, cli_migrated, &n);
+	odin_store_close(to);
+	priv_lower();
+	st_close(c);
+	if (rc != ODIN_OK)
+		return cli_store_error("migrate", rc);
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "admin migrate (uid %lu): %u records copied to %s",
+	    (unsigned long)c->who.uid, n, target);
+	printf("%u records copied to %s\n", n, target);
+	return EXIT_DONE;
+}
+
 static int
 cmd_admin(struct cli *c, int argc, char **argv)
 {
@@ -1560,6 +1644,8 @@ cmd_admin(struct cli *c, int argc, char **argv)
 		{ "status", cmd_admin_status },
 		{ "list", cmd_admin_list },
 		{ "import", cmd_admin_import },
+		{ "db-init", cmd_admin_db_init },
+		{ "migrate", cmd_admin_migrate },
 	};
 	static const char usage[] =
 	    "odin-mfa-cli admin force-enable [--reset] USER\n"
@@ -1568,6 +1654,8 @@ cmd_admin(struct cli *c, int argc, char **argv)
 	    "       odin-mfa-cli admin status USER\n"
 	    "       odin-mfa-cli admin list [--json]\n"
 	    "       odin-mfa-cli admin import [--force] USER < SECRET\n"
+	    "       odin-mfa-cli admin db-init\n"
+	    "       odin-mfa-cli admin migrate --to postgresql|files\n"
 	    "Admin commands need root, or membership of the admin_group of the config.\n"
 	    "Every change is logged to syslog (authpriv).\n";
 	const char *arg;
