@@ -100,18 +100,29 @@ static int
 enroll_show_backup(struct pod *p, const struct odin_backup_code *codes, unsigned n)
 {
 	char text[ODIN_BACKUP_MAX][32];
-	const char *lines[ODIN_BACKUP_MAX + 2];
+	const char *lines[ODIN_BACKUP_MAX + 1];
+	char ack[POD_INPUT_MAX + 1];
 	unsigned i, k = 0;
-	int rv;
+	int rv, toolong;
 
 	lines[k++] = "Backup codes (each works once, shown only now; keep them somewhere safe):";
 	for (i = 0; i < n && i < ODIN_BACKUP_MAX; i++) {
 		(void)snprintf(text[i], sizeof(text[i]), "    %.11s", codes[i].s);
 		lines[k++] = text[i];
 	}
-	lines[k++] = "Two-factor authentication is now set up.";
 	rv = pod_conv_show(p->pamh, PAM_TEXT_INFO, lines, k);
 	odin_wipe(text, sizeof(text));
+	if (rv != PAM_SUCCESS)
+		return rv;
+	/*
+	 * Some applications show informational text only together with the
+	 * next prompt (sshd's keyboard-interactive for "ssh host command"), so
+	 * end with one: otherwise the codes could be lost unseen.  The answer
+	 * itself does not matter; a failed conversation means not seen.
+	 */
+	rv = pod_conv_ask(p->pamh, PAM_PROMPT_ECHO_ON,
+	    "Press Enter once the backup codes are saved: ", ack, sizeof(ack), &toolong);
+	odin_wipe(ack, sizeof(ack));
 	return rv;
 }
 
@@ -246,6 +257,7 @@ pod_enroll(struct pod *p, const struct odin_record *pending)
 		goto fail_msg;
 	}
 	pod_decision(p, LOG_INFO, "success", "enroll", "enrolled");
+	pod_say(p->pamh, PAM_TEXT_INFO, "Two-factor authentication is now set up.");
 	rv = PAM_SUCCESS;
 	goto out;
 fail_msg:
