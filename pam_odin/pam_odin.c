@@ -526,7 +526,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	if ((rv = pod_get_user(&p)) != PAM_SUCCESS)
 		goto out;
-	if ((e = odin_store_open(p.cfg.store_dir, &p.st)) != ODIN_OK) {
+	if ((e = odin_store_open_config(&p.cfg, &p.st)) != ODIN_OK) {
 		odin_log(LOG_ERR, "user=%s result=deny method=none reason=store %s: %s",
 		    p.user, p.cfg.store_dir, odin_strerror(e));
 		rv = pod_store_err(e);

@@ -1,0 +1,186 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+#
+# The postgresql backend against a real, private PostgreSQL server:
+# initdb into a temp dir as the postgres user, a unix socket only (no TCP),
+# then
+#   1. tests/check_store_pg (store-level suite, incl. 32-process races and
+#      migrate files -> postgresql -> files);
+#   2. two "hosts" (two configs, two PAM service dirs, one database):
+#      enroll on A (odin-mfa-cli admin import), log in on B, replay on A
+#      refused; the secret in the database is sealed;
+#   3. the cross-host race: 32 concurrent pam_authenticate() with one code,
+#      half through A and half through B -> exactly one success, 10 rounds;
+#   4. server stopped -> deny within the timeout, one log line, no hang;
+#      the CLI says so in one line too.
+# Needs root and the Debian package postgresql (server binaries).  Run
+# from the top build directory, or pass it as $1.  Runs in a private mount
+# namespace with its own /dev/log.
+set -u
+
+if [ -z "${ODIN_PG_NS:-}" ]; then
+	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+	exec env ODIN_PG_NS=1 unshare -m --propagation private -- bash "$0" "$@"
+fi
+
+B=$(cd "${1:-.}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+MOD=$B/pam_odin/.libs/pam_odin.so
+H=$B/tests/pam_harness
+CLI=$B/odin-mfa-cli/odin-mfa-cli
+for f in "$MOD" "$H" "$CLI" "$B/tests/check_store_pg"; do
+	[ -e "$f" ] || { echo "missing $f: build first (configure with libpq)"; exit 99; }
+done
+. "$HERE/server.sh"
+[ -x "$PG_BIN/initdb" ] || { echo "SKIP: no PostgreSQL server (apt-get install postgresql)"; exit 77; }
+export TZ=UTC
+
+T=$(mktemp -d /tmp/odin_pg_test.XXXXXX)
+chmod 755 "$T"
+LOGPID=
+cleanup() {
+	pg_stop
+	[ -n "$LOGPID" ] && kill "$LOGPID" 2>/dev/null && wait "$LOGPID" 2>/dev/null
+	rm -rf --one-file-system "$T"
+}
+trap cleanup EXIT
+
+# ---- private /dev with our own log socket, a test user -------------------
+mount -t tmpfs -o mode=0755 odin-dev /dev || exit 99
+mknod -m 666 /dev/null c 1 3; mknod -m 666 /dev/zero c 1 5
+mknod -m 666 /dev/random c 1 8; mknod -m 666 /dev/urandom c 1 9
+ln -s /proc/self/fd /dev/fd
+mkdir -m 1777 /dev/shm && mount -t tmpfs -o mode=1777 odin-shm /dev/shm
+touch "$T/log"
+"$H" -L /dev/log "$T/log" & LOGPID=$!
+for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+[ -S /dev/log ] || { echo "log reader did not start"; exit 99; }
+cp /etc/passwd "$T/passwd"
+echo "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+mount --bind "$T/passwd" /etc/passwd || exit 99
+
+pass=0 fails=0
+ok() { pass=$((pass + 1)); echo "ok $((pass + fails)) - $1"; }
+notok() { fails=$((fails + 1)); echo "not ok $((pass + fails)) - $1"; }
+check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+
+# ---- the server ------------------------------------------------------------
+t0=$(date +%s)
+pg_start "$T/pg" || { echo "cannot start PostgreSQL"; exit 99; }
+echo "# server up in $(( $(date +%s) - t0 )) s: $PG_CONNINFO"
+
+# ---- 1. the store-level suite ---------------------------------------------
+if ODIN_TEST_PG_CONNINFO=$PG_CONNINFO ODIN_TEST_PG_PWFILE=$PG_PWFILE ODIN_TEST_PG_KEY=$PG_KEY \
+    "$B/tests/check_store_pg" > "$T/check.out" 2>&1; then
+	ok "check_store_pg: $(grep -o 'Checks: [0-9]*, Failures: 0, Errors: 0' "$T/check.out")"
+else
+	notok "check_store_pg"; sed 's/^/#   /' "$T/check.out" | tail -n 20
+fi
+pg_psql "DROP TABLE IF EXISTS backup_codes, users, odin_schema" >/dev/null
+
+# ---- two hosts: configs and PAM service dirs, one database ----------------
+SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+for h in A B; do
+	mkdir -p "$T/$h/pam.d"
+	cp "$PG_KEY" "$T/$h/key"		# the key is distributed to every host
+	cat > "$T/$h/odin.conf" <<EOC
+backend = postgresql
+pg_conninfo = $PG_CONNINFO
+pg_password_file = $PG_PWFILE
+secret_key_file = $T/$h/key
+pg_connect_timeout = 2
+pg_statement_timeout = 2
+max_failures = 1000
+store_dir = $T/$h/unused
+EOC
+	chmod 644 "$T/$h/odin.conf"
+	echo "auth required $MOD config=$T/$h/odin.conf" > "$T/$h/pam.d/login"
+done
+at() { date -u -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
+code() { oathtool --totp -b -N "@$1" "$SECRET"; }
+# login HOST TIME CODE: RES
+login() {
+	faketime -f "$(at "$2")" "$H" -d "$T/$1/pam.d" -r "$3" login pgalice > "$T/out" 2>&1
+	RES=$(sed -n 's/^RESULT //p' "$T/out")
+}
+
+# ---- 2. db-init, enroll on A, log in on B, replay on A ---------------------
+"$CLI" --config "$T/A/odin.conf" admin db-init > "$T/cli.out" 2>&1
+check "admin db-init" '[ $? -eq 0 ]'
+"$CLI" --config "$T/B/odin.conf" admin db-init > "$T/cli.out" 2>&1
+check "admin db-init again (host B) is harmless" '[ $? -eq 0 ]'
+echo "$SECRET" | "$CLI" --config "$T/A/odin.conf" admin import pgalice > "$T/cli.out" 2>&1
+check "enroll on host A (admin import)" '[ $? -eq 0 ]'
+row=$(pg_psql "SELECT mfa_enabled, mfa_secret FROM users WHERE user_name = 'pgalice'")
+check "the row is enabled and its secret sealed" \
+    '[[ "$row" == "t|enc1:"* ]] && [[ "$row" != *"$SECRET"* ]]'
+NOW=$(date +%s); NOW=$(( NOW - NOW % 30 + 10 ))
+C=$(code "$NOW")
+login B "$NOW" "$C"
+check "log in on host B with A's enrollment" '[ "$RES" = PAM_SUCCESS ]'
+login A "$NOW" "$C"
+check "the same code replayed on host A is refused" '[ "$RES" = PAM_AUTH_ERR ]'
+check "the replay is logged as such" 'grep -q "reason=replayed code" "$T/log"'
+
+# ---- 3. the race: 32 logins, one code, two hosts, 10 rounds -----------------
+race_ok=0
+for round in $(seq 1 10); do
+	tnow=$(( NOW + 30 * round ))
+	C=$(code "$tnow")
+	rm -rf "$T/bar"; mkdir "$T/bar"
+	pids=()
+	for i in $(seq 1 32); do
+		h=A; [ $((i % 2)) -eq 0 ] && h=B
+		faketime -f "$(at "$tnow")" "$H" -d "$T/$h/pam.d" -b "$T/bar" -r "$C" login pgalice \
+		    > "$T/race.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in $(seq 200); do [ "$(ls "$T/bar" | wc -l)" -ge 32 ] && break; sleep 0.05; done
+	touch "$T/bar/go"
+	wait "${pids[@]}"
+	wins=$(cat "$T"/race.* | grep -c '^RESULT PAM_SUCCESS$')
+	total=$(cat "$T"/race.* | grep -c '^RESULT ')
+	if [ "$wins" -eq 1 ] && [ "$total" -eq 32 ]; then
+		race_ok=$((race_ok + 1))
+	else
+		echo "# round $round: $wins successes of $total results"
+		grep -h '^RESULT' "$T"/race.* | sort | uniq -c | sed 's/^/#   /'
+	fi
+	rm -f "$T"/race.*
+done
+check "race: 32 concurrent logins on 2 hosts, one code -> exactly one success (10 rounds, $race_ok good)" \
+    '[ "$race_ok" -eq 10 ]'
+last=$(pg_psql "SELECT last_step FROM users WHERE user_name = 'pgalice'")
+check "last_step is the last round's step" '[ "$last" -eq $(( (NOW + 300) / 30 )) ]'
+
+# ---- a row's secret copied onto another user fails to decrypt ---------------
+pg_psql "INSERT INTO users SELECT 'nobody', mfa_enabled, pending, mfa_secret, algorithm, digits, period, 0, 0, 0, 0, 'none', 0, NULL, created, updated FROM users WHERE user_name = 'pgalice'" >/dev/null
+before=$(stat -c %s "$T/log")
+faketime -f "$(at "$NOW")" "$H" -d "$T/A/pam.d" -r "$(code "$NOW")" login nobody > "$T/out" 2>&1
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+check "a row copied onto another user is refused" '[ "$RES" != PAM_SUCCESS ] && [ -n "$RES" ]'
+check "... and logged as not decrypting" 'tail -c +$((before + 1)) "$T/log" | grep -q "does not decrypt"'
+pg_psql "DELETE FROM users WHERE user_name = 'nobody'" >/dev/null
+
+# ---- 4. the database down: deny within the timeout, one line ----------------
+pg_stop
+before=$(stat -c %s "$T/log")
+s=$(date +%s%N)
+C=$(code "$((NOW + 400))")
+login A "$((NOW + 400))" "$C"
+ms=$(( ($(date +%s%N) - s) / 1000000 ))
+check "server stopped: login denied ($RES in $ms ms)" \
+    '[ "$RES" = PAM_AUTHINFO_UNAVAIL ] || [ "$RES" = PAM_AUTH_ERR ] || [ "$RES" = PAM_SYSTEM_ERR ]'
+check "server stopped: within the 2 s connect timeout + 3 s (the module's fail delay included)" '[ "$ms" -lt 5000 ]'
+check "server stopped: one clear log line" \
+    'tail -c +$((before + 1)) "$T/log" | grep -c "postgresql: cannot connect" | grep -qx 1'
+"$CLI" --config "$T/A/odin.conf" admin status pgalice > "$T/cli.out" 2>&1
+rc=$?
+check "server stopped: the CLI fails in one line (exit $rc)" \
+    '[ $rc -ne 0 ] && [ "$(wc -l < "$T/cli.out")" -le 2 ] && grep -qi "postgresql\|store" "$T/cli.out"'
+check "no code or secret in the log" \
+    '! grep -q "$SECRET" "$T/log" && ! grep -q "enc1:" "$T/log"'
+
+echo "1..$((pass + fails))"
+echo "# pass $pass fail $fails"
+[ "$fails" -eq 0 ]
