@@ -7,12 +7,14 @@
  *   coredrv -d CONFDIR -m MSGFILE SERVICE USER < ANSWERS
  *
  * Each prompt is answered with the next line of standard input, read with
- * read(2) (no stdio buffer) and wiped after use; the line "@oath" answers
+ * read(2) (no stdio buffer) into the response buffer itself (any length:
+ * the hostile-input test sends megabytes); the line "@oath" answers
  * with oathtool's code for the key the module showed last (run in a child,
  * its output read with read(2) and wiped).  Every message the module shows
  * is written straight from the module's buffer to MSGFILE, so the test
  * learns the key and the backup codes without this process copying them.
- * Prints "RESULT n" (the pam_authenticate code) and exits; the test stops
+ * Prints "RESULT n" (the pam_authenticate code) and "MAXRSS_KB k" (peak
+ * resident size) and exits; notrace.test stops
  * it at exit_group under gdb and takes the core there.
  */
 #include "autoconfig.h"
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,22 +41,52 @@ wipe(void *p, size_t n)
 		*v++ = 0;
 }
 
-/* One line of stdin into buf via read(2); 0 on EOF. */
-static int
-read_answer(char *buf, size_t sz)
+/*
+ * One line of stdin via read(2), in a buffer that becomes the response
+ * itself (the module frees it): no second copy, so ru_maxrss shows what the
+ * module adds to a huge answer.  NULL on EOF.  A line of up to 255 bytes
+ * is never reallocated (so no unwiped copy of a short answer is left).
+ */
+static char *
+read_answer(void)
 {
-	size_t n = 0;
-	char c;
+	size_t n = 0, sz = 256;
+	char *buf = malloc(sz), *nb, c = 0;
+	ssize_t k = 0;
 
-	while (n + 1 < sz && read(0, &c, 1) == 1) {
-		if (c == '\n') {
-			buf[n] = '\0';
-			return 1;
+	if (buf == NULL)
+		return NULL;
+	/* byte by byte (the next answer stays unread) up to 4 KB, then in bulk */
+	while (n < 4096 && (k = read(0, &c, 1)) == 1 && c != '\n') {
+		if (n + 1 >= sz) {
+			if ((nb = realloc(buf, sz * 2)) == NULL)
+				break;
+			buf = nb;
+			sz *= 2;
 		}
 		buf[n++] = c;
 	}
+	if (n == 4096) {
+		while (sz < ((size_t)64 << 20)) {
+			if ((nb = realloc(buf, sz * 2)) == NULL)
+				break;
+			buf = nb;
+			sz *= 2;
+			if ((k = read(0, buf + n, sz - 1 - n)) <= 0)
+				break;
+			n += (size_t)k;
+			if (buf[n - 1] == '\n') {
+				n--;
+				break;
+			}
+		}
+	}
+	if (n == 0 && k != 1) {
+		free(buf);
+		return NULL;
+	}
 	buf[n] = '\0';
-	return n > 0;
+	return buf;
 }
 
 /* oathtool --totp -b KEY in a child; the code into out (wiped by the caller). */
@@ -104,7 +137,7 @@ static int
 conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
 	struct pam_response *r;
-	char line[4096];
+	char line[64];
 	int i;
 
 	(void)data;
@@ -117,14 +150,14 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp, void *da
 		case PAM_PROMPT_ECHO_OFF:
 		case PAM_PROMPT_ECHO_ON:
 			show("PROMPT ", msg[i]->msg);
-			if (!read_answer(line, sizeof(line)))
+			if ((r[i].resp = read_answer()) == NULL)
 				goto fail;
-			if (strcmp(line, "@oath") == 0 && oath_code(line, sizeof(line)) != 0)
-				goto fail;
-			r[i].resp = strdup(line);
-			wipe(line, sizeof(line));
-			if (r[i].resp == NULL)
-				goto fail;
+			if (strcmp(r[i].resp, "@oath") == 0) {
+				if (oath_code(line, sizeof(line)) != 0)
+					goto fail;
+				memcpy(r[i].resp, line, strlen(line) + 1);	/* 7 bytes fit in 256 */
+				wipe(line, sizeof(line));
+			}
 			break;
 		case PAM_TEXT_INFO:
 			show("INFO ", msg[i]->msg);
@@ -150,13 +183,21 @@ fail:
 	return PAM_CONV_ERR;
 }
 
+static void
+no_delay(int status, unsigned delay, void *data)
+{
+	(void)status;
+	(void)delay;
+	(void)data;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct pam_conv pc = { conv, NULL };
 	const char *confdir = NULL, *msgfile = NULL;
 	pam_handle_t *pamh = NULL;
-	char out[32];
+	char out[64];
 	int c, rv;
 
 	while ((c = getopt(argc, argv, "d:m:")) != -1) {
@@ -173,10 +214,16 @@ main(int argc, char **argv)
 		return 2;
 	if (pam_start_confdir(argv[optind], argv[optind + 1], &pc, confdir, &pamh) != PAM_SUCCESS)
 		return 2;
+	(void)pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)no_delay);	/* fast tests */
 	rv = pam_authenticate(pamh, 0);
 	pam_end(pamh, rv);
 	wipe(key, sizeof(key));
-	c = snprintf(out, sizeof(out), "RESULT %d\n", rv);
+	{
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		c = snprintf(out, sizeof(out), "RESULT %d\nMAXRSS_KB %ld\n", rv, ru.ru_maxrss);
+	}
 	if (write(1, out, (size_t)c) < 0)
 		return 2;
 	close(msgfd);
