@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "backup.h"
 #include "base32.h"
 #include "config.h"
@@ -413,79 +414,32 @@ cli_load_config(struct cli *c)
 
 /* ---- verifying codes -------------------------------------------------- */
 
+/* Says, without ever showing a code, that the device clock looks off by seconds. */
 static void
-cli_note_failure(const struct odin_config *cfg, struct odin_record *r, int64_t now)
+cli_say_skew(int64_t seconds)
 {
-	r->failures++;
-	if (r->failures >= cfg->max_failures) {
-		uint64_t secs = cfg->lockout_seconds;
-		unsigned i;
-
-		for (i = 0; i < r->lockout_count && secs < cfg->lockout_max_seconds; i++)
-			secs *= 2;
-		if (secs > cfg->lockout_max_seconds)
-			secs = cfg->lockout_max_seconds;
-		r->lockout_until = now + (int64_t)secs;
-		r->lockout_count++;
-		r->failures = 0;
-	}
-	r->updated = now;
-}
-
-/* Says, without ever showing a code, whether the phone's clock looks off. */
-static void
-cli_skew_hint(const struct odin_totp_params *p, const uint8_t *key, size_t keylen,
-    const char *code, int64_t now, unsigned max_steps)
-{
-	int64_t off;
-
-	if (max_steps == 0 ||
-	    odin_totp_find_skew(p, key, keylen, code, now, max_steps, &off) != ODIN_OK)
-		return;
 	printf("That code would be right if your device's clock were %lld seconds %s.\n"
 	    "Check the time on your device (automatic time is best).\n",
-	    (long long)((off < 0 ? -off : off) * (int64_t)p->period), off < 0 ? "later" : "earlier");
+	    (long long)(seconds < 0 ? -seconds : seconds), seconds < 0 ? "later" : "earlier");
 }
 
 /*
  * Checks typed input against an enabled record under its lock and updates
- * it (last_step, consumed backup code, failure count).  Returns ODIN_OK,
- * ODIN_ENOMATCH, ODIN_EREPLAY or an error.  The caller saves r either way.
+ * it (odin_auth_check: the same decision and bookkeeping as the module).
+ * Says, without ever showing a code, whether the device clock looks off.
+ * Returns ODIN_OK, ODIN_ENOMATCH, ODIN_EREPLAY or an error.  The caller
+ * saves r either way.
  */
 static int
 cli_verify_record(struct cli *c, struct odin_record *r, const char *typed, int64_t now, const char **method)
 {
-	char norm[CLI_LINE_MAX];
-	struct odin_totp_params p = { r->alg, r->digits, r->period, c->cfg.window };
-	enum odin_input_kind kind;
-	int64_t step = 0;
+	struct odin_auth_result res;
 	int rc;
 
-	kind = odin_input_classify(typed, r->digits, norm, sizeof(norm));
-	if (kind == ODIN_INPUT_TOTP) {
-		*method = "totp";
-		rc = odin_totp_verify(&p, r->secret, r->secret_len, norm, now, r->last_step, &step);
-		if (rc == ODIN_OK)
-			r->last_step = step;
-		else if (rc == ODIN_ENOMATCH)
-			cli_skew_hint(&p, r->secret, r->secret_len, norm, now, c->cfg.skew_steps);
-	} else if (kind == ODIN_INPUT_BACKUP) {
-		/* norm is already the normal form consume() expects (also for imported scratch codes). */
-		*method = "backup";
-		rc = odin_backup_consume(r, norm);
-	} else {
-		*method = "invalid";
-		rc = ODIN_ENOMATCH;
-	}
-	odin_wipe(norm, sizeof(norm));
-	if (rc == ODIN_OK) {
-		r->failures = 0;
-		r->lockout_count = 0;
-		r->lockout_until = 0;
-		r->updated = now;
-	} else if (rc == ODIN_ENOMATCH || rc == ODIN_EREPLAY) {
-		cli_note_failure(&c->cfg, r, now);
-	}
+	rc = odin_auth_check(&c->cfg, r, typed, now, &res);
+	*method = res.method == ODIN_AUTH_NONE ? "invalid" : odin_auth_method_name(res.method);
+	if (res.skew)
+		cli_say_skew(res.skew_seconds);
 	return rc;
 }
 
@@ -900,8 +854,12 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 		if (rc == ODIN_OK) {
 			accepted = 1;
 		} else {
+			int64_t off;
+
 			printf("Code not accepted.\n");
-			cli_skew_hint(&p, secret, sizeof(secret), norm, now, c->cfg.skew_steps);
+			if (c->cfg.skew_steps > 0 && odin_totp_find_skew(&p, secret, sizeof(secret),
+			    norm, now, c->cfg.skew_steps, &off) == ODIN_OK)
+				cli_say_skew(off * (int64_t)p.period);
 		}
 		odin_wipe(line, sizeof(line));
 		odin_wipe(norm, sizeof(norm));

@@ -29,6 +29,7 @@
 #include <security/pam_modules.h>
 #include <security/pam_modutil.h>
 
+#include "auth.h"
 #include "backup.h"
 #include "config.h"
 #include "err.h"
@@ -325,116 +326,47 @@ pod_minutes(int64_t secs)
 static int
 pod_locked_out(struct pod *p, const struct odin_record *r, int64_t now)
 {
+	int64_t left = odin_auth_lockout_left(r, now);
 	unsigned m;
 
-	if (r->lockout_until <= now)
+	if (left == 0)
 		return 0;
-	m = pod_minutes(r->lockout_until - now);
+	m = pod_minutes(left);
 	pod_say(p->pamh, PAM_ERROR_MSG,
 	    "Too many failed attempts; try again in %u minute%s", m, m == 1 ? "" : "s");
 	pod_decision(p, LOG_NOTICE, "deny", "none", "locked out");
 	return 1;
 }
 
-/* A failed attempt: count it, lock out at max_failures (doubling, capped). */
-static void
-pod_count_failure(struct pod *p, struct odin_record *r, int64_t now)
-{
-	uint64_t secs = p->cfg.lockout_seconds;
-
-	r->failures++;
-	r->updated = now;
-	if (r->failures < p->cfg.max_failures)
-		return;
-	if (r->lockout_count >= 32 || (secs << r->lockout_count) > p->cfg.lockout_max_seconds)
-		secs = p->cfg.lockout_max_seconds;
-	else
-		secs <<= r->lockout_count;
-	r->lockout_until = now + (int64_t)secs;
-	r->lockout_count++;
-	r->failures = 0;
-	odin_log(LOG_INFO, "user=%s locked out for %llu s after %u failures",
-	    p->user, (unsigned long long)secs, p->cfg.max_failures);
-}
-
-/* Wrong TOTP code: is the device clock off?  Logged for the admin, never accepted. */
-static void
-pod_skew_hint(struct pod *p, const struct odin_totp_params *tp,
-    const struct odin_record *r, const char *code, int64_t now)
-{
-	int64_t off;
-
-	if (p->cfg.skew_steps == 0)
-		return;
-	if (odin_totp_find_skew(tp, r->secret, r->secret_len, code, now,
-	    p->cfg.skew_steps, &off) == ODIN_OK)
-		odin_log(LOG_NOTICE, "user=%s code matches a clock offset of %+lld s; check the device clock",
-		    p->user, (long long)off * (long long)r->period);
-}
-
 /*
- * Checks one answer against the fresh record r (locked).  Returns
- * PAM_SUCCESS and updates r, or PAM_AUTH_ERR; sets *method and *reason.
+ * Checks one answer against the fresh, locked record r and updates it
+ * (odin_auth_check: the decision the CLI makes too).  Logs what an admin
+ * needs beyond the decision line: a clock-skew diagnosis, a new lockout.
  */
 static int
 pod_check(struct pod *p, struct odin_record *r, const char *input, int toolong,
     int64_t now, const char **method, const char **reason)
 {
-	char norm[64];
-	struct odin_totp_params tp;
-	int64_t matched = 0;
-	int e, rv = PAM_AUTH_ERR;
+	struct odin_auth_result res;
+	int e;
 
-	*method = "none";
+	memset(&res, 0, sizeof(res));
 	if (toolong) {
-		*reason = "input too long";
-		return PAM_AUTH_ERR;
+		res.reason = "input too long";
+		odin_auth_fail(&p->cfg, r, now, &res);
+		e = ODIN_ENOMATCH;
+	} else {
+		e = odin_auth_check(&p->cfg, r, input, now, &res);
 	}
-	switch (odin_input_classify(input, r->digits, norm, sizeof(norm))) {
-	case ODIN_INPUT_TOTP:
-		*method = "totp";
-		tp.alg = r->alg;
-		tp.digits = r->digits;
-		tp.period = r->period;
-		tp.window = p->cfg.window;
-		e = odin_totp_verify(&tp, r->secret, r->secret_len, norm, now,
-		    r->last_step, &matched);
-		if (e == ODIN_OK) {
-			r->last_step = matched;
-			rv = PAM_SUCCESS;
-		} else if (e == ODIN_EREPLAY) {
-			*reason = "replayed code";
-		} else if (e == ODIN_ENOMATCH) {
-			*reason = "wrong code";
-			pod_skew_hint(p, &tp, r, norm, now);
-		} else {
-			*reason = odin_strerror(e);
-		}
-		break;
-	case ODIN_INPUT_BACKUP:
-		*method = "backup";
-		odin_wipe(norm, sizeof(norm));
-		e = odin_backup_normalise(input, norm, sizeof(norm));
-		if (e == ODIN_OK)
-			e = odin_backup_consume(r, norm);
-		if (e == ODIN_OK)
-			rv = PAM_SUCCESS;
-		else
-			*reason = e == ODIN_ENOMATCH ? "wrong or used backup code" : odin_strerror(e);
-		break;
-	default:
-		*reason = input[0] == '\0' ? "empty input" : "malformed input";
-		break;
-	}
-	odin_wipe(norm, sizeof(norm));
-	if (rv == PAM_SUCCESS) {
-		r->failures = 0;
-		r->lockout_until = 0;
-		r->lockout_count = 0;
-		r->updated = now;
-		*reason = "code accepted";
-	}
-	return rv;
+	*method = odin_auth_method_name(res.method);
+	*reason = res.reason;
+	if (res.skew)
+		odin_log(LOG_NOTICE, "user=%s code matches a clock offset of %+lld s; check the device clock",
+		    p->user, (long long)res.skew_seconds);
+	if (res.lockout_seconds > 0)
+		odin_log(LOG_INFO, "user=%s locked out for %lld s after %u failures",
+		    p->user, (long long)res.lockout_seconds, p->cfg.max_failures);
+	return e == ODIN_OK ? PAM_SUCCESS : PAM_AUTH_ERR;
 }
 
 /* An enabled user: ask, then verify and update under the lock. */
@@ -486,8 +418,6 @@ pod_verify(struct pod *p, const struct odin_record *first)
 	}
 
 	rv = pod_check(p, &r, input, toolong, now, &method, &reason);
-	if (rv != PAM_SUCCESS)
-		pod_count_failure(p, &r, now);
 	e = odin_store_save(txn, &r);
 	if (e != ODIN_OK) {
 		/* never succeed without a durable record: the code could be replayed after a crash */

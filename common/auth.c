@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: ISC */
+#include "autoconfig.h"
+
+#include <string.h>
+
+#include "auth.h"
+#include "backup.h"
+#include "err.h"
+#include "otp.h"
+#include "secure.h"
+
+/* A normalised answer: at most a backup code or 8 digits, with room to spare. */
+#define AUTH_NORM_MAX 64
+
+const char *
+odin_auth_method_name(enum odin_auth_method m)
+{
+	switch (m) {
+	case ODIN_AUTH_TOTP:	return "totp";
+	case ODIN_AUTH_BACKUP:	return "backup";
+	case ODIN_AUTH_NONE:	break;
+	}
+	return "none";
+}
+
+int64_t
+odin_auth_lockout_left(const struct odin_record *r, int64_t now)
+{
+	return r->lockout_until > now ? r->lockout_until - now : 0;
+}
+
+void
+odin_auth_fail(const struct odin_config *cfg, struct odin_record *r,
+    int64_t now, struct odin_auth_result *res)
+{
+	uint64_t secs = cfg->lockout_seconds, cap = cfg->lockout_max_seconds;
+
+	r->updated = now;
+	if (r->failures < UINT32_MAX)
+		r->failures++;
+	if (r->failures < cfg->max_failures)
+		return;
+	if (cap < secs)
+		cap = secs;	/* a cap below the base would shorten the first lockout */
+	/* lockout_seconds <= 86400 < 2^17, so a shift below 40 cannot overflow. */
+	if (r->lockout_count >= 40 || (secs << r->lockout_count) > cap)
+		secs = cap;
+	else
+		secs <<= r->lockout_count;
+	r->lockout_until = now + (int64_t)secs;
+	if (r->lockout_count < UINT32_MAX)
+		r->lockout_count++;
+	r->failures = 0;
+	res->lockout_seconds = (int64_t)secs;
+}
+
+static int
+auth_totp(const struct odin_config *cfg, struct odin_record *r, const char *norm,
+    int64_t now, struct odin_auth_result *res)
+{
+	struct odin_totp_params tp;
+	int64_t matched = 0, off = 0;
+	int e;
+
+	tp.alg = r->alg;
+	tp.digits = r->digits;
+	tp.period = r->period;
+	tp.window = cfg->window;
+	e = odin_totp_verify(&tp, r->secret, r->secret_len, norm, now, r->last_step, &matched);
+	switch (e) {
+	case ODIN_OK:
+		r->last_step = matched;
+		res->reason = "code accepted";
+		break;
+	case ODIN_EREPLAY:
+		res->reason = "replayed code";
+		break;
+	case ODIN_ENOMATCH:
+		res->reason = "wrong code";
+		/* diagnostics only: the code stays refused */
+		if (cfg->skew_steps > 0 && odin_totp_find_skew(&tp, r->secret,
+		    r->secret_len, norm, now, cfg->skew_steps, &off) == ODIN_OK) {
+			res->skew = 1;
+			res->skew_seconds = off * (int64_t)r->period;
+		}
+		break;
+	default:
+		res->reason = odin_strerror(e);
+		break;
+	}
+	return e;
+}
+
+int
+odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
+    const char *input, int64_t now, struct odin_auth_result *res)
+{
+	char norm[AUTH_NORM_MAX];
+	int e;
+
+	memset(res, 0, sizeof(*res));
+	res->reason = "malformed input";
+	if (r->state != ODIN_STATE_ENABLED || r->secret_len == 0) {
+		res->reason = "record not enabled";
+		return ODIN_EINVAL;
+	}
+	switch (odin_input_classify(input, r->digits, norm, sizeof(norm))) {
+	case ODIN_INPUT_TOTP:
+		res->method = ODIN_AUTH_TOTP;
+		e = auth_totp(cfg, r, norm, now, res);
+		break;
+	case ODIN_INPUT_BACKUP:
+		/* norm is the form consume() hashes, imported scratch codes included */
+		res->method = ODIN_AUTH_BACKUP;
+		e = odin_backup_consume(r, norm);
+		res->reason = e == ODIN_OK ? "backup code accepted" :
+		    e == ODIN_ENOMATCH ? "wrong or used backup code" : odin_strerror(e);
+		break;
+	default:
+		if (input[0] == '\0')
+			res->reason = "empty input";
+		e = ODIN_ENOMATCH;
+		break;
+	}
+	odin_wipe(norm, sizeof(norm));
+	if (e == ODIN_OK) {
+		r->failures = 0;
+		r->lockout_until = 0;
+		r->lockout_count = 0;
+		r->updated = now;
+	} else {
+		odin_auth_fail(cfg, r, now, res);
+	}
+	return e;
+}

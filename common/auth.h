@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The one decision "is this answer good for this enabled record", shared
+ * by the PAM module and the CLI, with the bookkeeping that belongs to it:
+ * the last accepted step, the consumed backup code, the failure count and
+ * the lockout (lockout_seconds, doubled for each lockout since the last
+ * success, capped at lockout_max_seconds).  Pure: no I/O and no logging.
+ * The caller holds the record's lock, saves the record whatever the
+ * result, and reports the result in its own words.
+ */
+#ifndef ODIN_AUTH_H
+#define ODIN_AUTH_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "record.h"
+
+enum odin_auth_method { ODIN_AUTH_NONE = 0, ODIN_AUTH_TOTP = 1, ODIN_AUTH_BACKUP = 2 };
+
+struct odin_auth_result {
+	enum odin_auth_method method;
+	const char *reason;		/* static text for logs; never holds input */
+	int skew;			/* a wrong TOTP code matches skew_seconds away */
+	int64_t skew_seconds;		/* > 0: the device clock is behind */
+	int64_t lockout_seconds;	/* > 0: this failure started a lockout */
+};
+
+/* "totp", "backup" or "none". */
+const char *odin_auth_method_name(enum odin_auth_method m);
+
+/* Seconds until r's lockout ends; 0 if r is not locked out at now. */
+int64_t odin_auth_lockout_left(const struct odin_record *r, int64_t now);
+
+/*
+ * Checks input (what the user typed, up to its NUL) against the enabled
+ * record r at time now, with cfg's window, skew_steps, max_failures and
+ * lockout settings, and updates r.  On success: last_step is the matched
+ * step or the backup code is removed, and the failure and lockout
+ * counters are reset.  On any failure: odin_auth_fail().  Returns ODIN_OK,
+ * ODIN_EREPLAY (a code for a step already used), ODIN_ENOMATCH (wrong,
+ * used, malformed or empty input), or ODIN_EINVAL/ODIN_ECRYPTO (record or
+ * library trouble; counted as a failure too).  A locked-out record is not
+ * checked here: callers test odin_auth_lockout_left() first.
+ */
+int odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
+    const char *input, int64_t now, struct odin_auth_result *res);
+
+/*
+ * Counts one failed attempt in r (also for failures the caller detects
+ * itself, such as an answer too long to read): at cfg->max_failures
+ * consecutive failures it starts a lockout and sets res->lockout_seconds.
+ */
+void odin_auth_fail(const struct odin_config *cfg, struct odin_record *r,
+    int64_t now, struct odin_auth_result *res);
+
+#endif
