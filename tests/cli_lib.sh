@@ -79,7 +79,7 @@ check() {	# check DESCRIPTION COMMAND...
 	if "$@"; then ok "$d"; else fail "$d"; fi
 }
 finish() {
-	echo "# $ntests checks, $nfail failed"
+	echo "# $((ntests - nfail)) passed, $nfail failed"
 	[ "$nfail" -eq 0 ]
 	exit $?
 }
