@@ -55,8 +55,8 @@ odin_auth_fail(const struct odin_config *cfg, struct odin_record *r,
 }
 
 static int
-auth_totp(const struct odin_config *cfg, struct odin_record *r, const char *norm,
-    int64_t now, struct odin_auth_result *res)
+auth_totp(const struct odin_config *cfg, const struct odin_record *r, const char *norm,
+    int64_t now, struct odin_auth_result *res, struct odin_auth_plan *plan)
 {
 	struct odin_totp_params tp;
 	int64_t matched = 0, off = 0;
@@ -69,7 +69,7 @@ auth_totp(const struct odin_config *cfg, struct odin_record *r, const char *norm
 	e = odin_totp_verify(&tp, r->secret, r->secret_len, norm, now, r->last_step, &matched);
 	switch (e) {
 	case ODIN_OK:
-		r->last_step = matched;
+		plan->step = matched;
 		res->reason = "code accepted";
 		break;
 	case ODIN_EREPLAY:
@@ -92,13 +92,15 @@ auth_totp(const struct odin_config *cfg, struct odin_record *r, const char *norm
 }
 
 int
-odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
-    const char *input, int64_t now, struct odin_auth_result *res)
+odin_auth_decide(const struct odin_config *cfg, const struct odin_record *r,
+    const char *input, int64_t now, struct odin_auth_result *res,
+    struct odin_auth_plan *plan)
 {
 	char norm[AUTH_NORM_MAX];
 	int e;
 
 	memset(res, 0, sizeof(*res));
+	memset(plan, 0, sizeof(*plan));
 	res->reason = "malformed input";
 	if (r->state != ODIN_STATE_ENABLED || r->secret_len == 0) {
 		res->reason = "record not enabled";
@@ -107,12 +109,12 @@ odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
 	switch (odin_input_classify(input, r->digits, norm, sizeof(norm))) {
 	case ODIN_INPUT_TOTP:
 		res->method = ODIN_AUTH_TOTP;
-		e = auth_totp(cfg, r, norm, now, res);
+		e = auth_totp(cfg, r, norm, now, res, plan);
 		break;
 	case ODIN_INPUT_BACKUP:
-		/* norm is the form consume() hashes, imported scratch codes included */
+		/* norm is the form find() hashes, imported scratch codes included */
 		res->method = ODIN_AUTH_BACKUP;
-		e = odin_backup_consume(r, norm);
+		e = odin_backup_find(r, norm, &plan->backup_idx, plan->backup_hash);
 		res->reason = e == ODIN_OK ? "backup code accepted" :
 		    e == ODIN_ENOMATCH ? "wrong or used backup code" : odin_strerror(e);
 		break;
@@ -123,6 +125,21 @@ odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
 		break;
 	}
 	odin_wipe(norm, sizeof(norm));
+	if (e == ODIN_OK)
+		plan->method = res->method;
+	return e;
+}
+
+int
+odin_auth_apply(const struct odin_config *cfg, struct odin_record *r, int e,
+    const struct odin_auth_plan *plan, int64_t now, struct odin_auth_result *res)
+{
+	if (e == ODIN_OK && plan->method == ODIN_AUTH_TOTP)
+		r->last_step = plan->step;
+	else if (e == ODIN_OK && plan->method == ODIN_AUTH_BACKUP)
+		e = odin_backup_remove(r, plan->backup_idx);
+	else if (e == ODIN_OK)
+		e = ODIN_EINVAL;	/* a plan with nothing to record is no success */
 	if (e == ODIN_OK) {
 		r->failures = 0;
 		r->lockout_until = 0;
@@ -131,5 +148,18 @@ odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
 	} else {
 		odin_auth_fail(cfg, r, now, res);
 	}
+	return e;
+}
+
+int
+odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
+    const char *input, int64_t now, struct odin_auth_result *res)
+{
+	struct odin_auth_plan plan;
+	int e;
+
+	e = odin_auth_decide(cfg, r, input, now, res, &plan);
+	e = odin_auth_apply(cfg, r, e, &plan, now, res);
+	odin_wipe(&plan, sizeof(plan));
 	return e;
 }

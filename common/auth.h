@@ -26,6 +26,18 @@ struct odin_auth_result {
 	int64_t lockout_seconds;	/* > 0: this failure started a lockout */
 };
 
+/*
+ * What a successful decision asks the store to record: method TOTP, take
+ * step; method BACKUP, consume the code stored as backup_hash (slot
+ * backup_idx of the record decided on).  Holds no secret, but wipe it.
+ */
+struct odin_auth_plan {
+	enum odin_auth_method method;
+	int64_t step;
+	unsigned backup_idx;
+	uint8_t backup_hash[ODIN_BACKUP_HASH_LEN];
+};
+
 /* "totp", "backup" or "none". */
 const char *odin_auth_method_name(enum odin_auth_method m);
 
@@ -45,6 +57,24 @@ int64_t odin_auth_lockout_left(const struct odin_record *r, int64_t now);
  */
 int odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
     const char *input, int64_t now, struct odin_auth_result *res);
+
+/*
+ * The decision of odin_auth_check() without changing r: same returns and
+ * res; on ODIN_OK *plan says what to record, on anything else the caller
+ * counts one failure (odin_auth_fail() or the store's count).
+ */
+int odin_auth_decide(const struct odin_config *cfg, const struct odin_record *r,
+    const char *input, int64_t now, struct odin_auth_result *res,
+    struct odin_auth_plan *plan);
+
+/*
+ * Applies decision e (what odin_auth_decide() returned for r) to r: on
+ * ODIN_OK the plan and the reset of the failure/lockout counters, else
+ * odin_auth_fail().  Returns e, or ODIN_EINVAL (counted as a failure) if
+ * an ODIN_OK plan cannot be applied to r.
+ */
+int odin_auth_apply(const struct odin_config *cfg, struct odin_record *r, int e,
+    const struct odin_auth_plan *plan, int64_t now, struct odin_auth_result *res);
 
 /*
  * Counts one failed attempt in r (also for failures the caller detects

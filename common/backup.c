@@ -292,14 +292,15 @@ odin_backup_hash(const struct odin_record *r, const char *normalised,
 }
 
 int
-odin_backup_consume(struct odin_record *r, const char *normalised)
+odin_backup_find(const struct odin_record *r, const char *normalised,
+    unsigned *idx_out, uint8_t hash[ODIN_BACKUP_HASH_LEN])
 {
 	static const uint8_t nosalt[ODIN_BACKUP_SALT_LEN];
 	uint8_t h[ODIN_BACKUP_HASH_LEN];
 	unsigned i, found = 0, idx = 0, have;
 	int rc;
 
-	if (r == NULL || normalised == NULL || !bk_is_plain(normalised) ||
+	if (r == NULL || normalised == NULL || idx_out == NULL || !bk_is_plain(normalised) ||
 	    r->nbackup > ODIN_BACKUP_MAX)
 		return ODIN_EINVAL;
 	/* Without codes, still pay for one KDF: a failure costs the same either way. */
@@ -316,12 +317,32 @@ odin_backup_consume(struct odin_record *r, const char *normalised)
 		idx = (idx & ~take) | (i & take);
 		found |= eq;
 	}
+	if (have && found) {
+		*idx_out = idx;
+		if (hash != NULL)
+			memcpy(hash, h, sizeof(h));
+	}
 	odin_wipe(h, sizeof(h));
-	if (!have || !found)
-		return ODIN_ENOMATCH;
+	return have && found ? ODIN_OK : ODIN_ENOMATCH;
+}
+
+int
+odin_backup_remove(struct odin_record *r, unsigned idx)
+{
+	if (r == NULL || r->nbackup > ODIN_BACKUP_MAX || idx >= r->nbackup)
+		return ODIN_EINVAL;
 	memmove(r->backup[idx], r->backup[idx + 1],
 	    (size_t)(r->nbackup - idx - 1) * ODIN_BACKUP_HASH_LEN);
 	r->nbackup--;
 	odin_wipe(r->backup[r->nbackup], ODIN_BACKUP_HASH_LEN);
 	return ODIN_OK;
+}
+
+int
+odin_backup_consume(struct odin_record *r, const char *normalised)
+{
+	unsigned idx = 0;
+	int rc = odin_backup_find(r, normalised, &idx, NULL);
+
+	return rc == ODIN_OK ? odin_backup_remove(r, idx) : rc;
 }

@@ -52,6 +52,18 @@ int odin_backup_normalise(const char *in, char *out, size_t outsz);
 int odin_backup_consume(struct odin_record *r, const char *normalised);
 
 /*
+ * The same check without changing r: on a match *idx is the slot and
+ * hash (may be NULL) the stored hash -- what a store that consumes a code
+ * with one conditional delete needs (store.h, odin_store_consume_backup).
+ * Returns ODIN_OK, ODIN_ENOMATCH, ODIN_EINVAL, ODIN_ECRYPTO.
+ */
+int odin_backup_find(const struct odin_record *r, const char *normalised,
+    unsigned *idx, uint8_t hash[ODIN_BACKUP_HASH_LEN]);
+
+/* Removes backup hash idx from r (wiped); ODIN_OK or ODIN_EINVAL. */
+int odin_backup_remove(struct odin_record *r, unsigned idx);
+
+/*
  * The stored hash of a normalised code under r's salt and iterations
  * (what odin_backup_consume compares against), for stores that consume a
  * code with one conditional delete (store.h, odin_store_consume_backup).

@@ -113,9 +113,13 @@ int odin_store_list(struct odin_store *st, int (*cb)(const char *user, void *ctx
  *   code exists (any more).
  * odin_store_count_failure: failures += 1 in the store; when it reaches
  *   max_failures, lockout_until = now + min(lockout_seconds <<
- *   lockout_count, lockout_max_seconds), lockout_count += 1, failures = 0
- *   -- the same rule as pam_odin's; *locked_until (may be NULL) gets the
- *   resulting lockout_until.  ODIN_OK or ODIN_ENOENT.
+ *   lockout_count, max(lockout_max_seconds, lockout_seconds)),
+ *   lockout_count += 1, failures = 0 -- the rule of odin_auth_fail();
+ *   *locked_until (may be NULL) gets the resulting lockout_until (> now:
+ *   this call started a lockout).  ODIN_OK; ODIN_ELOCK if the record is
+ *   locked out at now (nothing counted, as a login under the files lock
+ *   would not count either; *locked_until = its end); ODIN_ENOENT if
+ *   there is no enabled record.
  */
 struct odin_lockout_policy {
 	unsigned max_failures;

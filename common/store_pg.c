@@ -935,6 +935,13 @@ pg_consume_backup(struct odin_store *st, const char *user, const uint8_t *hash, 
 	return won ? ODIN_OK : ODIN_ENOMATCH;
 }
 
+/*
+ * One statement in the common case: the increment (and a lockout, with
+ * the rule of odin_auth_fail(): lockout_seconds << lockout_count, capped
+ * at max(lockout_max_seconds, lockout_seconds)) happens only on an enabled
+ * record that is not locked out at now.  No row: a second read tells a
+ * missing record from a lockout another login started meanwhile.
+ */
 static int
 pg_count_failure(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, int64_t *locked_until)
@@ -947,27 +954,41 @@ pg_count_failure(struct odin_store *st, const char *user, int64_t now,
 	(void)snprintf(n, sizeof(n), "%" PRId64, now);
 	(void)snprintf(mf, sizeof(mf), "%u", pol->max_failures);
 	(void)snprintf(ls, sizeof(ls), "%u", pol->lockout_seconds);
-	(void)snprintf(lm, sizeof(lm), "%u", pol->lockout_max_seconds);
+	(void)snprintf(lm, sizeof(lm), "%u", pol->lockout_max_seconds > pol->lockout_seconds ?
+	    pol->lockout_max_seconds : pol->lockout_seconds);
 	res = pg_run(st, "count failure", user,
 	    "UPDATE users SET"
 	    " failures = CASE WHEN failures + 1 >= $3::integer THEN 0 ELSE failures + 1 END,"
 	    " lockout_until = CASE WHEN failures + 1 >= $3::integer THEN $2::bigint +"
-	    "  CASE WHEN lockout_count >= 32 OR ($4::bigint << lockout_count) > $5::bigint"
+	    "  CASE WHEN lockout_count >= 40 OR ($4::bigint << lockout_count) > $5::bigint"
 	    "  THEN $5::bigint ELSE $4::bigint << lockout_count END ELSE lockout_until END,"
 	    " lockout_count = CASE WHEN failures + 1 >= $3::integer THEN lockout_count + 1"
 	    "  ELSE lockout_count END,"
 	    " updated = $2::bigint"
-	    " WHERE user_name = $1 RETURNING lockout_until", 5, v, &rc);
+	    " WHERE user_name = $1 AND mfa_enabled AND lockout_until <= $2::bigint"
+	    " RETURNING lockout_until", 5, v, &rc);
 	if (res == NULL)
 		return rc;
-	if (PQntuples(res) != 1) {
+	if (PQntuples(res) == 1) {
+		if (locked_until != NULL)
+			*locked_until = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
-		return ODIN_ENOENT;
+		return ODIN_OK;
 	}
-	if (locked_until != NULL)
-		*locked_until = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	return ODIN_OK;
+	res = pg_run(st, "count failure", user,
+	    "SELECT lockout_until FROM users WHERE user_name = $1 AND mfa_enabled"
+	    " AND lockout_until > $2::bigint", 2, v, &rc);
+	if (res == NULL)
+		return rc;
+	rc = ODIN_ENOENT;
+	if (PQntuples(res) == 1) {
+		if (locked_until != NULL)
+			*locked_until = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		rc = ODIN_ELOCK;
+	}
+	PQclear(res);
+	return rc;
 }
 
 static const struct odin_store_ops pg_ops = {

@@ -6,7 +6,10 @@
  * update under the record lock -> PAM code.  The lock is never held while
  * the user types: the record is read once to decide what to ask, then
  * locked again, read again and verified against that fresh copy, so that N
- * concurrent logins presenting one code let exactly one through.
+ * concurrent logins presenting one code let exactly one through.  A store
+ * with single-statement operations (postgresql, shared by many hosts)
+ * instead records the decision with one conditional statement
+ * (pod_verify_atomic), which gives the same guarantee across hosts.
  *
  * Fails closed: only a user with no record at all (and not enforced) is
  * PAM_IGNORE; anything unreadable, unsafe or unwritable denies.
@@ -338,10 +341,21 @@ pod_locked_out(struct pod *p, const struct odin_record *r, int64_t now)
 	return 1;
 }
 
+/* What an admin needs beyond the decision line: a clock-skew diagnosis, a new lockout. */
+static void
+pod_note(const struct pod *p, const struct odin_auth_result *res)
+{
+	if (res->skew)
+		odin_log(LOG_NOTICE, "user=%s code matches a clock offset of %+lld s; check the device clock",
+		    p->user, (long long)res->skew_seconds);
+	if (res->lockout_seconds > 0)
+		odin_log(LOG_INFO, "user=%s locked out for %lld s after %u failures",
+		    p->user, (long long)res->lockout_seconds, p->cfg.max_failures);
+}
+
 /*
  * Checks one answer against the fresh, locked record r and updates it
- * (odin_auth_check: the decision the CLI makes too).  Logs what an admin
- * needs beyond the decision line: a clock-skew diagnosis, a new lockout.
+ * (odin_auth_check: the decision the CLI makes too).
  */
 static int
 pod_check(struct pod *p, struct odin_record *r, const char *input, int toolong,
@@ -360,16 +374,121 @@ pod_check(struct pod *p, struct odin_record *r, const char *input, int toolong,
 	}
 	*method = odin_auth_method_name(res.method);
 	*reason = res.reason;
-	if (res.skew)
-		odin_log(LOG_NOTICE, "user=%s code matches a clock offset of %+lld s; check the device clock",
-		    p->user, (long long)res.skew_seconds);
-	if (res.lockout_seconds > 0)
-		odin_log(LOG_INFO, "user=%s locked out for %lld s after %u failures",
-		    p->user, (long long)res.lockout_seconds, p->cfg.max_failures);
+	pod_note(p, &res);
 	return e == ODIN_OK ? PAM_SUCCESS : PAM_AUTH_ERR;
 }
 
-/* An enabled user: ask, then verify and update under the lock. */
+/*
+ * A store with single-statement operations (a database shared by many
+ * hosts): decide on a snapshot read after the user answered
+ * (odin_auth_decide, the decision odin_auth_check makes), then let one
+ * conditional statement record it -- take the step only if last_step is
+ * still below it, delete the backup code only if it is still there --
+ * so of N logins with one code on any number of hosts exactly one wins,
+ * and the others are refused as replays.  A failure is an increment in
+ * the store (with the lockout rule of odin_auth_fail), never a
+ * read-modify-write here.  Nothing is held while the statements run.
+ */
+static int
+pod_verify_atomic(struct pod *p, const char *input, int toolong)
+{
+	struct odin_record r;
+	struct odin_txn *txn = NULL;
+	struct odin_auth_result res;
+	struct odin_auth_plan plan;
+	struct odin_lockout_policy pol;
+	const char *method;
+	int64_t now = (int64_t)time(NULL), until = 0;
+	int rv, e;
+
+	memset(&r, 0, sizeof(r));
+	memset(&res, 0, sizeof(res));
+	memset(&plan, 0, sizeof(plan));
+	e = odin_store_lock(p->st, p->user, ODIN_LOCK_IF_EXISTS, &txn, &r);
+	odin_store_unlock(txn);	/* a snapshot: decided on, never written back */
+	if (e == ODIN_ENOENT) {
+		pod_decision(p, LOG_NOTICE, "deny", "none", "record removed during login");
+		rv = PAM_AUTH_ERR;
+		goto out;
+	} else if (e != ODIN_OK) {
+		odin_log(LOG_ERR, "user=%s result=deny method=none reason=cannot read record: %s",
+		    p->user, odin_strerror(e));
+		rv = pod_store_err(e);
+		goto out;
+	}
+	if (r.state != ODIN_STATE_ENABLED) {
+		pod_decision(p, LOG_NOTICE, "deny", "none", "record changed during login");
+		rv = PAM_AUTH_ERR;
+		goto out;
+	}
+	if (pod_locked_out(p, &r, now)) {
+		rv = PAM_MAXTRIES;
+		goto out;
+	}
+
+	if (toolong) {
+		res.reason = "input too long";
+		e = ODIN_ENOMATCH;
+	} else {
+		e = odin_auth_decide(&p->cfg, &r, input, now, &res, &plan);
+	}
+	method = odin_auth_method_name(res.method);
+	if (e == ODIN_OK) {
+		if (plan.method == ODIN_AUTH_BACKUP)
+			e = odin_store_consume_backup(p->st, p->user, plan.backup_hash, now);
+		else
+			e = odin_store_accept_step(p->st, p->user, plan.step, now);
+		if (e == ODIN_EREPLAY) {
+			res.reason = "replayed code";	/* another login took this step first */
+		} else if (e == ODIN_ENOMATCH) {
+			res.reason = "wrong or used backup code";
+		} else if (e != ODIN_OK) {
+			odin_log(LOG_ERR, "user=%s result=deny method=%s reason=cannot save record: %s (see pam_odin(8), RECOVERY)",
+			    p->user, method, odin_strerror(e));
+			rv = pod_store_err(e);
+			goto out;
+		}
+	}
+	if (e != ODIN_OK) {
+		pol.max_failures = p->cfg.max_failures;
+		pol.lockout_seconds = p->cfg.lockout_seconds;
+		pol.lockout_max_seconds = p->cfg.lockout_max_seconds;
+		e = odin_store_count_failure(p->st, p->user, now, &pol, &until);
+		if (e == ODIN_ELOCK) {
+			/* another login started a lockout meanwhile: refused as under the lock */
+			r.lockout_until = until;
+			if (!pod_locked_out(p, &r, now))
+				pod_decision(p, LOG_NOTICE, "deny", "none", "locked out");
+			rv = PAM_MAXTRIES;
+			goto out;
+		} else if (e == ODIN_ENOENT) {
+			pod_decision(p, LOG_NOTICE, "deny", "none", "record changed during login");
+			rv = PAM_AUTH_ERR;
+			goto out;
+		} else if (e != ODIN_OK) {
+			odin_log(LOG_ERR, "user=%s result=deny method=%s reason=cannot save record: %s (see pam_odin(8), RECOVERY)",
+			    p->user, method, odin_strerror(e));
+			rv = pod_store_err(e);
+			goto out;
+		}
+		if (until > now)
+			res.lockout_seconds = until - now;
+		rv = PAM_AUTH_ERR;
+	} else {
+		rv = PAM_SUCCESS;
+	}
+	pod_note(p, &res);
+	if (rv == PAM_SUCCESS)
+		pod_decision(p, LOG_INFO, "success", method, res.reason);
+	else
+		pod_decision(p, LOG_NOTICE, "deny", method, res.reason);
+out:
+	odin_record_wipe(&r);
+	odin_wipe(&plan, sizeof(plan));
+	return rv;
+}
+
+/* An enabled user: ask, then verify and update under the lock (or atomically). */
 static int
 pod_verify(struct pod *p, const struct odin_record *first)
 {
@@ -395,6 +514,10 @@ pod_verify(struct pod *p, const struct odin_record *first)
 		goto out;
 	}
 
+	if (odin_store_has_atomic(p->st)) {
+		rv = pod_verify_atomic(p, input, toolong);
+		goto out;
+	}
 	now = (int64_t)time(NULL);
 	e = odin_store_lock(p->st, p->user, ODIN_LOCK_IF_EXISTS, &txn, &r);
 	if (e == ODIN_ENOENT) {

@@ -168,6 +168,50 @@ START_TEST(backup_generated_once)
 }
 END_TEST
 
+/* odin_auth_decide() changes nothing and plans what odin_auth_check() does. */
+START_TEST(decide_is_pure_and_plans)
+{
+	struct odin_backup_code codes[ODIN_BACKUP_MAX];
+	struct odin_auth_result res;
+	struct odin_auth_plan plan;
+	struct odin_record before;
+	uint8_t h[ODIN_BACKUP_HASH_LEN];
+	char code[16], norm[16];
+
+	ck_assert_int_eq(odin_backup_generate(&rec, 3, codes), ODIN_OK);
+	rec.failures = 2;
+	before = rec;
+	oath(T0 + 30, code);
+	ck_assert_int_eq(odin_auth_decide(&cfg, &rec, code, T0, &res, &plan), ODIN_OK);
+	ck_assert_mem_eq(&rec, &before, sizeof(rec));
+	ck_assert_int_eq(plan.method, ODIN_AUTH_TOTP);
+	ck_assert_int_eq(plan.step, T0 / 30 + 1);
+	ck_assert_int_eq(odin_auth_decide(&cfg, &rec, codes[2].s, T0, &res, &plan), ODIN_OK);
+	ck_assert_mem_eq(&rec, &before, sizeof(rec));
+	ck_assert_int_eq(plan.method, ODIN_AUTH_BACKUP);
+	ck_assert_uint_eq(plan.backup_idx, 2);
+	/* the planned hash is the stored one, as odin_backup_hash computes it */
+	ck_assert_int_eq(odin_backup_normalise(codes[2].s, norm, sizeof(norm)), ODIN_OK);
+	ck_assert_int_eq(odin_backup_hash(&rec, norm, h), ODIN_OK);
+	ck_assert_mem_eq(plan.backup_hash, h, sizeof(h));
+	ck_assert_mem_eq(plan.backup_hash, rec.backup[2], sizeof(h));
+	ck_assert_int_eq(odin_auth_decide(&cfg, &rec, "000000", T0, &res, &plan), ODIN_ENOMATCH);
+	ck_assert_mem_eq(&rec, &before, sizeof(rec));
+	ck_assert_int_eq(plan.method, ODIN_AUTH_NONE);
+	/* apply: the plan, then the counters reset */
+	ck_assert_int_eq(odin_auth_decide(&cfg, &rec, codes[0].s, T0, &res, &plan), ODIN_OK);
+	ck_assert_int_eq(odin_auth_apply(&cfg, &rec, ODIN_OK, &plan, T0, &res), ODIN_OK);
+	ck_assert_uint_eq(rec.nbackup, 2);
+	ck_assert_mem_eq(rec.backup[0], before.backup[1], sizeof(h));
+	ck_assert_uint_eq(rec.failures, 0);
+	/* a plan with nothing to record is counted as a failure, never a success */
+	memset(&plan, 0, sizeof(plan));
+	ck_assert_int_eq(odin_auth_apply(&cfg, &rec, ODIN_OK, &plan, T0, &res), ODIN_EINVAL);
+	ck_assert_uint_eq(rec.failures, 1);
+	odin_record_wipe(&before);
+}
+END_TEST
+
 /* Regression: imported google-authenticator scratch codes (8 digits) must work at the prompt. */
 START_TEST(backup_imported_scratch_code)
 {
@@ -257,6 +301,7 @@ auth_suite(void)
 	tcase_add_test(tc, skew_reported_never_accepted);
 	tcase_add_test(tc, malformed_and_empty);
 	tcase_add_test(tc, backup_generated_once);
+	tcase_add_test(tc, decide_is_pure_and_plans);
 	tcase_add_test(tc, backup_imported_scratch_code);
 	tcase_add_test(tc, lockout_doubles_and_caps);
 	tcase_add_test(tc, success_resets_lockout_count);

@@ -19,6 +19,7 @@
 
 #include <libpq-fe.h>
 
+#include "auth.h"
 #include "backup.h"
 #include "base32.h"
 #include "config.h"
@@ -396,6 +397,75 @@ START_TEST(count_failure_locks)
 }
 END_TEST
 
+/*
+ * The store's failure count follows odin_auth_fail() exactly (the oracle:
+ * the files path's rule), policies with a cap below the base included;
+ * while locked out nothing is counted (ODIN_ELOCK), as under the lock.
+ */
+START_TEST(count_failure_matches_auth)
+{
+	static const struct odin_lockout_policy pols[] = {
+		{ 3, 10, 25 }, { 2, 60, 30 }, { 1, 1, 604800 }, { 5, 300, 86400 },
+	};
+	struct odin_store *st = open_pg();
+	struct odin_record r, mem, back;
+	struct odin_config c;
+	struct odin_auth_result res;
+	int64_t now, until;
+	unsigned p, i;
+	int rc;
+
+	for (p = 0; p < sizeof(pols) / sizeof(pols[0]); p++) {
+		odin_config_defaults(&c);
+		c.max_failures = pols[p].max_failures;
+		c.lockout_seconds = pols[p].lockout_seconds;
+		c.lockout_max_seconds = pols[p].lockout_max_seconds;
+		make_record(&r);
+		r.failures = 0;
+		r.lockout_until = 0;
+		r.lockout_count = 0;
+		put(st, "alice", &r);
+		mem = r;
+		now = 1000000;
+		for (i = 0; i < 40; i++) {
+			memset(&res, 0, sizeof(res));
+			if (odin_auth_lockout_left(&mem, now) > 0) {
+				rc = odin_store_count_failure(st, "alice", now, &pols[p], &until);
+				ck_assert_int_eq(rc, ODIN_ELOCK);
+				ck_assert_int_eq(until, mem.lockout_until);
+				now = mem.lockout_until;	/* wait it out */
+				continue;
+			}
+			odin_auth_fail(&c, &mem, now, &res);
+			ck_assert_int_eq(odin_store_count_failure(st, "alice", now, &pols[p], &until), ODIN_OK);
+			ck_assert_int_eq(until, mem.lockout_until);
+			get(st, "alice", &back, ODIN_OK);
+			ck_assert_uint_eq(back.failures, mem.failures);
+			ck_assert_uint_eq(back.lockout_count, mem.lockout_count);
+			ck_assert_int_eq(back.lockout_until, mem.lockout_until);
+			odin_record_wipe(&back);
+			now += 7;
+		}
+		ck_assert_uint_gt(mem.lockout_count, 2);
+		odin_record_wipe(&mem);
+		odin_record_wipe(&r);
+	}
+	/* a record that is not enabled is not counted */
+	make_record(&r);
+	r.state = ODIN_STATE_PENDING;
+	r.secret_len = 0;
+	r.last_step = 0;
+	r.failures = 0;
+	r.lockout_count = 0;
+	r.backup_iter = 0;
+	r.nbackup = 0;
+	put(st, "bob", &r);
+	ck_assert_int_eq(odin_store_count_failure(st, "bob", 5, &pols[0], &until), ODIN_ENOENT);
+	odin_record_wipe(&r);
+	odin_store_close(st);
+}
+END_TEST
+
 /* 32 processes, each its own connection, lock/check/save the same step: one wins. */
 START_TEST(one_winner_lock_save)
 {
@@ -581,6 +651,7 @@ pg_suite(void)
 	tcase_add_test(tc, accept_step_once);
 	tcase_add_test(tc, consume_backup_once);
 	tcase_add_test(tc, count_failure_locks);
+	tcase_add_test(tc, count_failure_matches_auth);
 	tcase_add_test(tc, one_winner_lock_save);
 	tcase_add_test(tc, one_winner_accept_step);
 	tcase_add_test(tc, migrate_round_trip);
