@@ -4,6 +4,13 @@
 # namespace (unshare -m) where /dev is an overlay holding our own /dev/log
 # datagram socket, so the CLI's syslog lines land in $LOG instead of the
 # console, and the test can assert them.  Needs root.
+#
+# ODIN_TEST_BACKEND=postgresql (with ODIN_TEST_PG_CONNINFO,
+# ODIN_TEST_PG_PWFILE, ODIN_TEST_PG_KEY; tests/pg/run.sh sets them) runs a
+# suite against that database: the config names it, the scripts read
+# records through recfile/store_state (tests/recordtool), and the cases
+# about the files layout are skipped with the reason (files_only).  The
+# default is the files backend, unchanged.
 
 set -u
 cli_self=$0
@@ -21,6 +28,17 @@ done
 CLI=${ODIN_CLI:-$PWD/odin-mfa-cli/odin-mfa-cli}
 [ -x "$CLI" ] || { echo "FAIL: no CLI at $CLI" >&2; exit 99; }
 CLI=$(cd "$(dirname "$CLI")" && pwd)/$(basename "$CLI")
+BACKEND=${ODIN_TEST_BACKEND:-files}
+RT=$PWD/tests/recordtool
+case $BACKEND in
+files) ;;
+postgresql)
+	[ -x "$RT" ] || { echo "FAIL: no $RT (make check builds it)" >&2; exit 99; }
+	for v in ODIN_TEST_PG_CONNINFO ODIN_TEST_PG_PWFILE ODIN_TEST_PG_KEY; do
+		[ -n "${!v:-}" ] || { echo "FAIL: ODIN_TEST_BACKEND=postgresql needs $v" >&2; exit 99; }
+	done;;
+*) echo "FAIL: ODIN_TEST_BACKEND=$BACKEND: files or postgresql" >&2; exit 99;;
+esac
 
 if [ -z "${ODIN_CLI_IN_NS:-}" ]; then
 	exec env ODIN_CLI_IN_NS=1 ODIN_CLI="$CLI" unshare -m --propagation private -- "$BASH" "$cli_self" "$@"
@@ -68,6 +86,11 @@ for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 STORE=$T/store
 CONF=$T/odin-mfa.conf
 printf 'store_dir = %s\n' "$STORE" > "$CONF"
+if [ "$BACKEND" = postgresql ]; then
+	printf 'backend = postgresql\npg_conninfo = %s\npg_password_file = %s\nsecret_key_file = %s\npg_connect_timeout = 5\npg_statement_timeout = 5\n' \
+	    "$ODIN_TEST_PG_CONNINFO" "$ODIN_TEST_PG_PWFILE" "$ODIN_TEST_PG_KEY" >> "$CONF"
+	"$RT" "$CONF" init && "$RT" "$CONF" wipe || { echo "FAIL: cannot prepare the database" >&2; exit 99; }
+fi
 chmod 644 "$CONF"
 
 ntests=0
@@ -113,3 +136,24 @@ store_digest() {
 
 # Field of a record file: record_field FILE KEY
 record_field() { awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$1"; }
+
+# The record of user $1 as a file to read: the store's own file on the
+# files backend, else its text (secret in clear) fetched through recordtool
+# (no file if there is no record).
+recfile() {
+	if [ "$BACKEND" = files ]; then echo "$STORE/users/$1"; return; fi
+	rm -f "$T/rec.$1"
+	"$RT" "$CONF" cat "$1" > "$T/rec.$1.tmp" && mv "$T/rec.$1.tmp" "$T/rec.$1"
+	rm -f "$T/rec.$1.tmp"
+	echo "$T/rec.$1"
+}
+# A digest of every record: store_digest of the directory, or every record's text.
+store_state() {
+	if [ "$BACKEND" = files ]; then store_digest "$STORE"; else "$RT" "$CONF" dump | sha256sum; fi
+}
+# files_only WHAT: true on the files backend; else prints why WHAT is skipped.
+files_only() {
+	[ "$BACKEND" = files ] && return 0
+	echo "# skip on $BACKEND: $1 (about the files layout)"
+	return 1
+}
