@@ -13,6 +13,12 @@
 #      half through A and half through B -> exactly one success, 10 rounds;
 #   4. server stopped -> deny within the timeout, one log line, no hang;
 #      the CLI says so in one line too.
+# and, before 2: the module and CLI suites (tests/pam_odin.test,
+# tests/cli_enroll.sh, tests/cli_admin.sh) with ODIN_TEST_BACKEND=postgresql;
+# before 4: `odin-mfa-cli admin migrate` files -> postgresql -> files, every
+# record equivalent in meaning at each hop.
+# ODIN_PG_SUITES=0 skips the suites (the CLI ones wait for fresh TOTP steps,
+# about a minute).
 # Needs root and the Debian package postgresql (server binaries).  Run
 # from the top build directory, or pass it as $1.  Runs in a private mount
 # namespace with its own /dev/log.
@@ -28,7 +34,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$B/pam_odin/.libs/pam_odin.so
 H=$B/tests/pam_harness
 CLI=$B/odin-mfa-cli/odin-mfa-cli
-for f in "$MOD" "$H" "$CLI" "$B/tests/check_store_pg"; do
+RT=$B/tests/recordtool
+for f in "$MOD" "$H" "$CLI" "$B/tests/check_store_pg" "$RT"; do
 	[ -e "$f" ] || { echo "missing $f: build first (configure with libpq)"; exit 99; }
 done
 . "$HERE/server.sh"
@@ -51,6 +58,10 @@ mknod -m 666 /dev/null c 1 3; mknod -m 666 /dev/zero c 1 5
 mknod -m 666 /dev/random c 1 8; mknod -m 666 /dev/urandom c 1 9
 ln -s /proc/self/fd /dev/fd
 mkdir -m 1777 /dev/shm && mount -t tmpfs -o mode=1777 odin-shm /dev/shm
+# ptys for the CLI suites (expect)
+mkdir -m 755 /dev/pts && mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts &&
+	ln -s pts/ptmx /dev/ptmx || exit 99
+mknod -m 666 /dev/tty c 5 0
 touch "$T/log"
 "$H" -L /dev/log "$T/log" & LOGPID=$!
 for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
@@ -75,6 +86,27 @@ if ODIN_TEST_PG_CONNINFO=$PG_CONNINFO ODIN_TEST_PG_PWFILE=$PG_PWFILE ODIN_TEST_P
 	ok "check_store_pg: $(grep -o 'Checks: [0-9]*, Failures: 0, Errors: 0' "$T/check.out")"
 else
 	notok "check_store_pg"; sed 's/^/#   /' "$T/check.out" | tail -n 20
+fi
+
+# ---- the module and CLI suites on this backend -------------------------------
+if [ "${ODIN_PG_SUITES:-1}" != 0 ]; then
+	for suite in pam_odin.test cli_enroll.sh cli_admin.sh; do
+		s0=$(date +%s)
+		( cd "$B" && ODIN_TEST_BACKEND=postgresql ODIN_TEST_PG_CONNINFO=$PG_CONNINFO \
+		    ODIN_TEST_PG_PWFILE=$PG_PWFILE ODIN_TEST_PG_KEY=$PG_KEY \
+		    ODIN_PAM_VALGRIND=0 ODIN_PAM_BENCH=0 bash "$HERE/../$suite" ) > "$T/suite.out" 2>&1
+		rc=$?
+		sum=$(grep -E '^# [0-9]+ passed, [0-9]+ failed' "$T/suite.out" | tail -n 1)
+		skips=$(grep -c '^# skip on postgresql' "$T/suite.out")
+		if [ $rc -eq 0 ] && [ -n "$sum" ]; then
+			ok "$suite on postgresql: ${sum#\# } ($skips files-layout cases skipped, $(( $(date +%s) - s0 )) s)"
+		else
+			notok "$suite on postgresql (exit $rc)"
+			grep -E '^not ok|^FAIL|^#' "$T/suite.out" | head -n 30 | sed 's/^/#   /'
+		fi
+	done
+else
+	echo "# ODIN_PG_SUITES=0: module and CLI suites skipped"
 fi
 pg_psql "DROP TABLE IF EXISTS backup_codes, users, odin_schema" >/dev/null
 
@@ -161,6 +193,60 @@ RES=$(sed -n 's/^RESULT //p' "$T/out")
 check "a row copied onto another user is refused" '[ "$RES" != PAM_SUCCESS ] && [ -n "$RES" ]'
 check "... and logged as not decrypting" 'tail -c +$((before + 1)) "$T/log" | grep -q "does not decrypt"'
 pg_psql "DELETE FROM users WHERE user_name = 'nobody'" >/dev/null
+
+# ---- migrate through the CLI: files -> postgresql -> files ---------------------
+# One config per side, the same key (a files store seals with it too).  The
+# records: an enabled user with backup codes (imported scratch codes), a
+# last_step, failures and a lockout in progress; a pending user.  Each hop
+# must give every record back equivalent in meaning (recordtool dump: the
+# parsed record, secret opened, every field).
+M=$T/mig
+mkdir -m 700 "$M"
+for b in files postgresql; do
+	cat > "$M/$b.conf" <<EOC
+backend = $b
+store_dir = $M/store
+pg_conninfo = $PG_CONNINFO
+pg_password_file = $PG_PWFILE
+secret_key_file = $PG_KEY
+pg_connect_timeout = 2
+pg_statement_timeout = 2
+EOC
+	chmod 644 "$M/$b.conf"
+done
+pg_psql "DELETE FROM users" >/dev/null
+printf '%s\n" TOTP_AUTH\n12345678\n23456789\n' "$SECRET" |
+    "$CLI" --config "$M/files.conf" admin import pgalice > "$T/cli.out" 2>&1
+"$CLI" --config "$M/files.conf" admin force-enable nobody >> "$T/cli.out" 2>&1
+"$RT" "$M/files.conf" cat pgalice | sed -e 's/^last_step .*/last_step 56666777/' \
+    -e 's/^failures .*/failures 2/' -e 's/^lockout_until .*/lockout_until 4102444800/' \
+    -e 's/^lockout_count .*/lockout_count 3/' > "$M/rec"
+"$RT" "$M/files.conf" put pgalice < "$M/rec"
+rm -f "$M/rec"
+"$RT" "$M/files.conf" dump > "$M/before"
+check "migrate: two records in the files store, with backup codes and a lockout" \
+    '[ "$(grep -c "^user " "$M/before")" -eq 2 ] && [ "$(grep -c "^backup " "$M/before")" -eq 2 ] &&
+     grep -qx "lockout_count 3" "$M/before" && grep -q "^secret enc1:" "$M/store/users/pgalice"'
+"$CLI" --config "$M/files.conf" admin migrate --to postgresql > "$T/cli.out" 2>&1
+check "migrate --to postgresql: exit 0, '2 records copied'" \
+    '[ $? -eq 0 ] && grep -qx "2 records copied to postgresql" "$T/cli.out"'
+"$RT" "$M/postgresql.conf" dump > "$M/mid"
+check "migrate --to postgresql: every record equivalent in meaning" 'cmp -s "$M/before" "$M/mid"'
+row=$(pg_psql "SELECT last_step, failures, lockout_until, lockout_count, (SELECT count(*) FROM backup_codes b WHERE b.user_name = u.user_name), mfa_secret LIKE 'enc1:%' FROM users u WHERE user_name = 'pgalice'")
+check "migrate --to postgresql: the row holds last_step, failures, lockout, 2 backup codes, a sealed secret ($row)" \
+    '[ "$row" = "56666777|2|4102444800|3|2|t" ]'
+"$CLI" --config "$M/postgresql.conf" admin migrate --to postgresql > "$T/cli.out" 2>&1
+check "migrate to the backend already configured is a usage error" '[ $? -eq 2 ]'
+rm -rf --one-file-system "$M/store"
+"$CLI" --config "$M/postgresql.conf" admin migrate --to files > "$T/cli.out" 2>&1
+check "migrate --to files: exit 0, '2 records copied'" \
+    '[ $? -eq 0 ] && grep -qx "2 records copied to files" "$T/cli.out"'
+"$RT" "$M/files.conf" dump > "$M/after"
+check "migrate back to files: every record equivalent in meaning to the original" 'cmp -s "$M/before" "$M/after"'
+check "migrate back to files: the records are root 0600, the secret sealed" \
+    '[ "$(stat -c "%a %U" "$M/store/users/pgalice")" = "600 root" ] && grep -q "^secret enc1:" "$M/store/users/pgalice"'
+check "migrate: the CLI logged both copies" \
+    '[ "$(grep -c "admin migrate (uid 0): 2 records copied to" "$T/log")" -eq 2 ]'
 
 # ---- 4. the database down: deny within the timeout, one line ----------------
 pg_stop
