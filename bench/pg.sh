@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+#
+# bench/pg.sh [BUILD_DIR] [N]: pam_odin on the files backend beside the
+# postgresql backend (a private local server over a unix socket, started
+# and stopped here with tests/pg/server.sh; fsync on for the files store,
+# the server as tests/pg runs it).  Prints two tables:
+#   1. p50/p90 wall time of one login process (tests/pam_harness:
+#      pam_start .. pam_authenticate .. pam_end, one successful TOTP login,
+#      N logins each at a fresh step), with a pam_permit-only stack as the
+#      floor (process start, libpam, faketime): module cost = p50 - floor;
+#   2. the race: 32 concurrent logins presenting one code, 5 rounds:
+#      successes per round (must be 1) and the wall time of a round.
+# Needs root (private mount namespace, root-owned stores), the Debian
+# package postgresql, oathtool, faketime.  BUILD_DIR defaults to the
+# current directory; N to 31.  Small on purpose: the machine is shared.
+set -u
+
+if [ -z "${ODIN_BENCH_NS:-}" ]; then
+	[ "$(id -u)" -eq 0 ] || { echo "bench/pg.sh: needs root"; exit 2; }
+	exec env ODIN_BENCH_NS=1 unshare -m --propagation private -- bash "$0" "$@"
+fi
+
+B=$(cd "${1:-.}" && pwd)
+N=${2:-31}
+HERE=$(cd "$(dirname "$0")" && pwd)
+MOD=$B/pam_odin/.libs/pam_odin.so
+H=$B/tests/pam_harness
+RT=$B/tests/recordtool
+for f in "$MOD" "$H" "$RT"; do
+	[ -e "$f" ] || { echo "bench/pg.sh: missing $f (build with libpq, make check programs)"; exit 2; }
+done
+. "$HERE/../tests/pg/server.sh"
+[ -x "$PG_BIN/initdb" ] || { echo "bench/pg.sh: no PostgreSQL server (apt-get install postgresql)"; exit 2; }
+export TZ=UTC
+
+T=$(mktemp -d /tmp/odin_pg_bench.XXXXXX)
+chmod 755 "$T"
+FS=$(mktemp -d /var/tmp/odin_pg_bench.XXXXXX)	# the files store on the real disk
+LOGPID=
+cleanup() {
+	pg_stop
+	[ -n "$LOGPID" ] && kill "$LOGPID" 2>/dev/null && wait "$LOGPID" 2>/dev/null
+	rm -rf --one-file-system "$T" "$FS"
+}
+trap cleanup EXIT
+
+mount -t tmpfs -o mode=0755 odin-dev /dev || exit 2
+mknod -m 666 /dev/null c 1 3; mknod -m 666 /dev/zero c 1 5
+mknod -m 666 /dev/random c 1 8; mknod -m 666 /dev/urandom c 1 9
+ln -s /proc/self/fd /dev/fd
+mkdir -m 1777 /dev/shm && mount -t tmpfs -o mode=1777 odin-shm /dev/shm
+"$H" -L /dev/log /dev/null & LOGPID=$!
+for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+cp /etc/passwd "$T/passwd"
+echo "benchu:x:4911:4911::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+mount --bind "$T/passwd" /etc/passwd || exit 2
+
+pg_start "$T/pg" >/dev/null || { echo "bench/pg.sh: cannot start PostgreSQL"; exit 2; }
+
+SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+T0=1699999995
+mkdir -m 700 "$FS/store"
+printf 'max_failures = 1000\nstore_dir = %s\n' "$FS/store" > "$T/files.conf"
+printf 'max_failures = 1000\nbackend = postgresql\npg_conninfo = %s\npg_password_file = %s\nsecret_key_file = %s\npg_connect_timeout = 5\npg_statement_timeout = 5\nstore_dir = %s/unused\n' \
+    "$PG_CONNINFO" "$PG_PWFILE" "$PG_KEY" "$T" > "$T/postgresql.conf"
+chmod 644 "$T/files.conf" "$T/postgresql.conf"
+"$RT" "$T/postgresql.conf" init || exit 2
+mkdir -p "$T/pam.d"
+echo "auth required pam_permit.so" > "$T/pam.d/floor"
+for b in files postgresql; do
+	echo "auth required $MOD config=$T/$b.conf" > "$T/pam.d/$b"
+done
+rec() {
+	printf 'odin-mfa-record 1\nstate enabled\nsecret %s\nalgorithm SHA1\ndigits 6\nperiod 30\nlast_step 0\nfailures 0\nlockout_until 0\nlockout_count 0\nbackup_kdf none\ncreated 1690000000\nupdated 1690000000\nend\n' "$SECRET" |
+	    "$RT" "$T/$1.conf" put benchu
+}
+at() { date -u -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
+
+# p50 SERVICE: N logins, each a process at a fresh step; prints "p50 p90" in ms
+lat() {
+	local svc=$1 i t c s e
+	: > "$T/ms"
+	for i in $(seq 1 "$N"); do
+		t=$((T0 + 30 * i))
+		c=$(oathtool --totp -b -N "@$t" "$SECRET")
+		s=$(date +%s%N)
+		faketime -f "$(at "$t")" "$H" -d "$T/pam.d" -r "$c" "$svc" benchu > "$T/out" 2>&1
+		e=$(date +%s%N)
+		grep -q '^RESULT PAM_SUCCESS$' "$T/out" || { echo "bench/pg.sh: $svc login $i failed: $(cat "$T/out")" >&2; exit 1; }
+		echo $(( (e - s) / 1000 )) >> "$T/ms"
+	done
+	sort -n "$T/ms" | awk '{ v[NR] = $1 } END { printf "%.1f %.1f", v[int((NR + 1) / 2)] / 1000, v[int(NR * 0.9 + 0.5)] / 1000 }'
+}
+
+# race SERVICE: 32 logins with one code, 5 rounds; prints "wins-per-round mean-round-ms"
+race() {
+	local svc=$1 r t c i s e wins list="" total=0
+	for r in 1 2 3 4 5; do
+		t=$((T0 + 30 * (N + 10 + r)))
+		c=$(oathtool --totp -b -N "@$t" "$SECRET")
+		rm -rf "$T/bar"; mkdir "$T/bar"
+		pids=()
+		for i in $(seq 32); do
+			faketime -f "$(at "$t")" "$H" -d "$T/pam.d" -b "$T/bar" -r "$c" "$svc" benchu > "$T/race.$i" 2>&1 &
+			pids+=($!)
+		done
+		for i in $(seq 400); do [ "$(ls "$T/bar" | wc -l)" -ge 32 ] && break; sleep 0.05; done
+		s=$(date +%s%N)
+		touch "$T/bar/go"
+		wait "${pids[@]}"
+		e=$(date +%s%N)
+		wins=$(cat "$T"/race.* | grep -c '^RESULT PAM_SUCCESS$')
+		list="$list${list:+,}$wins"
+		total=$((total + (e - s) / 1000000))
+		rm -f "$T"/race.*
+	done
+	echo "$list $((total / 5))"
+}
+
+rec files; rec postgresql
+read -r f50 f90 < <(lat floor)
+read -r a50 a90 < <(lat files)
+read -r p50 p90 < <(lat postgresql)
+rec files; rec postgresql
+read -r fw fms < <(race files)
+read -r pw pms < <(race postgresql)
+
+echo "## pam_odin: files vs postgresql (bench/pg.sh, N=$N, $(nproc) CPUs, $(date -u +%Y-%m-%d))"
+echo
+echo "| stack | p50 login process (ms) | p90 (ms) | module p50 over the floor (ms) |"
+echo "|---|---|---|---|"
+echo "| pam_permit only (floor) | $f50 | $f90 | - |"
+echo "| pam_odin, files (/var/tmp, fsync) | $a50 | $a90 | $(awk -v a="$a50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
+echo "| pam_odin, postgresql (local server, unix socket, scram-sha-256, fsync=off as tests/pg runs it) | $p50 | $p90 | $(awk -v a="$p50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
+echo
+echo "| race: 32 concurrent logins, one code | successes per round (5 rounds) | mean round wall time (ms) |"
+echo "|---|---|---|"
+echo "| files (flock, lock/read/check/save) | $fw | $fms |"
+echo "| postgresql (conditional UPDATE) | $pw | $pms |"
+ok=1
+for w in ${fw//,/ } ${pw//,/ }; do [ "$w" -eq 1 ] || ok=0; done
+[ $ok -eq 1 ]
