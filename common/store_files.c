@@ -24,6 +24,8 @@
  *  - a save writes a fresh O_EXCL temporary, fsyncs it, renames it over
  *    the record and fsyncs the directory; on failure it removes the
  *    temporary and never touches the record, so the old record survives.
+ * With a secret_key_file (st->base.key, set by odin_store_open_config) the
+ * secret line is sealed for the user (crypt.h) on every save.
  * Intermediate components of the store path itself are followed: they
  * belong to the administrator who chose the path.
  */
@@ -307,7 +309,12 @@ fs_read_record(struct odin_txn *t, struct odin_record *rec)
 		rc = ODIN_ETOOBIG;
 		goto out;
 	}
-	if ((rc = odin_record_parse(buf, len, rec)) != ODIN_OK)
+	rc = odin_record_parse_key(buf, len, rec, st->base.key, t->user);
+	if (rc == ODIN_ECRYPTO)
+		odin_log(LOG_ERR, "store %s: the secret of %s does not decrypt (%s)", st->where,
+		    t->user, st->base.key == NULL ? "no secret_key_file configured" :
+		    "wrong key, or a record copied from another user");
+	else if (rc != ODIN_OK)
 		odin_log(LOG_ERR, "store %s: the record of %s is corrupt", st->where, t->user);
 out:
 	odin_wipe(buf, sizeof(buf));
@@ -414,7 +421,7 @@ fs_save(struct odin_txn *t, const struct odin_record *rec)
 
 	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->user) >= (int)sizeof(tmp))
 		return ODIN_EBADNAME;
-	if ((rc = odin_record_format(rec, &text, &len)) != ODIN_OK)
+	if ((rc = odin_record_format_key(rec, st->base.key, t->user, &text, &len)) != ODIN_OK)
 		return rc;
 
 	step = "remove the stale temporary file";
