@@ -1164,12 +1164,12 @@ cmd_run(int argc, char **argv, int hostlog)
 	pl.sizes[0] = 1; pl.sizes[1] = 1000; pl.sizes[2] = 10000; pl.sizes[3] = 100000;
 	pl.k1 = 1000;
 	pl.kmax = 2000;
-	pl.cap_s = 40;
+	pl.cap_s = 20;
 	pl.min_k = 200;
 	pl.wrong_n = 1000;
 	pl.wrong_k = 300;
 	pl.par_n = 10000;
-	pl.par_m = 500;
+	pl.par_m = 250;
 	pl.rss_k = 200;
 	for (i = 0; i < (unsigned)argc; i++) {
 		if (strcmp(argv[i], "--smoke") == 0) {
