@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * otpauth:// URIs (Google's Key Uri Format) and their QR codes.
+ * otpauth:// URIs (Google's Key Uri Format), their QR matrix and its
+ * terminal renderings.  The PNG and SVG writers live in qr_image.c (the
+ * only user of libpng, linked into the CLI alone).
  *
  * Every buffer here holds the secret in some form (the URI, the QR
  * modules, the rendered lines, PNG rows, SVG text), so each one is wiped
@@ -22,14 +24,11 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#include <png.h>
 #include <qrencode.h>
 
 #include "base32.h"
@@ -38,7 +37,6 @@
 #include "secure.h"
 
 #define QR_QUIET 4
-#define QR_PNG_SCALE 8
 #define QR_URI_MAX 2048
 
 /* ---- percent-encoding ------------------------------------------------- */
@@ -374,46 +372,58 @@ out:
 
 /* ---- QR matrix -------------------------------------------------------- */
 
-struct qr_matrix {
-	QRcode *qr;
-	int size;	/* modules per side including the quiet zone */
-};
-
-static int
-qr_make(const char *uri, struct qr_matrix *m)
+int
+odin_qr_matrix_make(const char *uri, struct odin_qr_matrix *m)
 {
+	QRcode *qr;
+	size_t n;
+	int w, x, y;
+
+	if (m == NULL)
+		return ODIN_EINVAL;
+	m->size = 0;
+	m->dark = NULL;
 	if (uri == NULL || *uri == '\0' || strlen(uri) >= QR_URI_MAX)
 		return ODIN_EINVAL;
 	errno = 0;
 	/* 8-bit mode, case-sensitive: the URI goes in byte for byte. */
-	m->qr = QRcode_encodeString(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-	if (m->qr == NULL)
+	qr = QRcode_encodeString(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	if (qr == NULL)
 		return errno == ENOMEM ? ODIN_ENOMEM : ODIN_EINVAL;
-	m->size = m->qr->width + 2 * QR_QUIET;
+	w = qr->width;
+	m->size = w + 2 * QR_QUIET;
+	n = (size_t)m->size * (size_t)m->size;
+	if ((m->dark = calloc(n, 1)) != NULL) {
+		for (y = 0; y < w; y++)
+			for (x = 0; x < w; x++)
+				m->dark[(size_t)(y + QR_QUIET) * (size_t)m->size + (size_t)(x + QR_QUIET)] =
+				    qr->data[y * w + x] & 1;
+	}
+	odin_wipe(qr->data, (size_t)w * (size_t)w);
+	QRcode_free(qr);
+	if (m->dark == NULL) {
+		m->size = 0;
+		return ODIN_ENOMEM;
+	}
 	return ODIN_OK;
 }
 
-/* 1 if the module at (x, y), quiet-zone coordinates, is dark; outside the code: light. */
-static int
-qr_dark(const struct qr_matrix *m, int x, int y)
+int
+odin_qr_matrix_dark(const struct odin_qr_matrix *m, int x, int y)
 {
-	int w = m->qr->width;
-
-	x -= QR_QUIET;
-	y -= QR_QUIET;
-	if (x < 0 || y < 0 || x >= w || y >= w)
+	if (x < 0 || y < 0 || x >= m->size || y >= m->size)
 		return 0;
-	return m->qr->data[y * w + x] & 1;
+	return m->dark[(size_t)y * (size_t)m->size + (size_t)x];
 }
 
-static void
-qr_free(struct qr_matrix *m)
+void
+odin_qr_matrix_free(struct odin_qr_matrix *m)
 {
-	if (m->qr != NULL) {
-		odin_wipe(m->qr->data, (size_t)m->qr->width * (size_t)m->qr->width);
-		QRcode_free(m->qr);
-		m->qr = NULL;
-	}
+	if (m == NULL)
+		return;
+	odin_free_wipe(m->dark, (size_t)m->size * (size_t)m->size);
+	m->dark = NULL;
+	m->size = 0;
 }
 
 /* ---- terminal --------------------------------------------------------- */
@@ -431,7 +441,7 @@ odin_qr_lines_free(char **lines, size_t nlines)
 }
 
 static char *
-qr_line_utf8(const struct qr_matrix *m, int y)
+qr_line_utf8(const struct odin_qr_matrix *m, int y)
 {
 	static const char full[] = "\xe2\x96\x88", upper[] = "\xe2\x96\x80", lower[] = "\xe2\x96\x84";
 	char *s, *o;
@@ -442,8 +452,8 @@ qr_line_utf8(const struct qr_matrix *m, int y)
 	o = s;
 	for (x = 0; x < m->size; x++) {
 		/* Glyph = light.  The half row below the last one is the terminal's dark. */
-		top = !qr_dark(m, x, y);
-		bottom = y + 1 < m->size ? !qr_dark(m, x, y + 1) : 0;
+		top = !odin_qr_matrix_dark(m, x, y);
+		bottom = y + 1 < m->size ? !odin_qr_matrix_dark(m, x, y + 1) : 0;
 		if (top && bottom)
 			memcpy(o, full, 3), o += 3;
 		else if (top)
@@ -462,7 +472,7 @@ qr_line_utf8(const struct qr_matrix *m, int y)
 #define ANSI_RESET "\x1b[0m"
 
 static char *
-qr_line_ansi(const struct qr_matrix *m, int y)
+qr_line_ansi(const struct odin_qr_matrix *m, int y)
 {
 	char *s, *o;
 	int x, d, cur = -1;
@@ -472,7 +482,7 @@ qr_line_ansi(const struct qr_matrix *m, int y)
 		return NULL;
 	o = s;
 	for (x = 0; x < m->size; x++) {
-		d = qr_dark(m, x, y);
+		d = odin_qr_matrix_dark(m, x, y);
 		if (d != cur) {
 			memcpy(o, d ? ANSI_DARK : ANSI_LIGHT, sizeof(ANSI_DARK) - 1);
 			o += sizeof(ANSI_DARK) - 1;
@@ -488,7 +498,7 @@ qr_line_ansi(const struct qr_matrix *m, int y)
 int
 odin_qr_text(const char *uri, enum odin_qr_style style, char ***lines, size_t *nlines)
 {
-	struct qr_matrix m = { NULL, 0 };
+	struct odin_qr_matrix m = { 0, NULL };
 	char **out = NULL;
 	size_t n = 0, cap;
 	int y, rc;
@@ -499,7 +509,7 @@ odin_qr_text(const char *uri, enum odin_qr_style style, char ***lines, size_t *n
 	*nlines = 0;
 	if (style != ODIN_QR_UTF8 && style != ODIN_QR_ANSI)
 		return ODIN_EINVAL;
-	if ((rc = qr_make(uri, &m)) != ODIN_OK)
+	if ((rc = odin_qr_matrix_make(uri, &m)) != ODIN_OK)
 		return rc;
 	cap = style == ODIN_QR_UTF8 ? (size_t)(m.size + 1) / 2 : (size_t)m.size;
 	if ((out = calloc(cap, sizeof(*out))) == NULL) {
@@ -519,183 +529,6 @@ odin_qr_text(const char *uri, enum odin_qr_style style, char ***lines, size_t *n
 	*nlines = n;
 	rc = ODIN_OK;
 out:
-	qr_free(&m);
-	return rc;
-}
-
-/* ---- files ------------------------------------------------------------ */
-
-static int
-qr_write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	ssize_t r;
-
-	while (n > 0) {
-		r = write(fd, p, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return odin_err_from_errno(r < 0 ? errno : EIO);
-		p += r;
-		n -= (size_t)r;
-	}
-	return ODIN_OK;
-}
-
-struct qr_png_ctx {
-	int fd;
-	int rc;
-};
-
-static void
-qr_png_write(png_structp png, png_bytep data, size_t len)
-{
-	struct qr_png_ctx *ctx = png_get_io_ptr(png);
-
-	if (ctx->rc == ODIN_OK)
-		ctx->rc = qr_write_all(ctx->fd, data, len);
-	if (ctx->rc != ODIN_OK)
-		png_error(png, "write failed");
-}
-
-static void
-qr_png_flush(png_structp png)
-{
-	(void)png;
-}
-
-/* libpng's diagnostics would go to stderr: keep quiet, the return code tells. */
-static void
-qr_png_error(png_structp png, png_const_charp msg)
-{
-	(void)msg;
-	png_longjmp(png, 1);
-}
-
-static void
-qr_png_warning(png_structp png, png_const_charp msg)
-{
-	(void)png;
-	(void)msg;
-}
-
-/*
- * 1-bit greyscale at 8 pixels per module: one module is exactly one byte
- * of a row (0x00 dark, 0xff light).
- */
-static int
-qr_png_emit(const struct qr_matrix *m, struct qr_png_ctx *ctx, png_bytep row)
-{
-	png_structp png;
-	png_infop info = NULL;
-	int x, y, k;
-
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, qr_png_error, qr_png_warning);
-	if (png == NULL)
-		return ODIN_ENOMEM;
-	if ((info = png_create_info_struct(png)) == NULL) {
-		png_destroy_write_struct(&png, NULL);
-		return ODIN_ENOMEM;
-	}
-	if (setjmp(png_jmpbuf(png))) {
-		png_destroy_write_struct(&png, &info);
-		return ctx->rc != ODIN_OK ? ctx->rc : ODIN_EIO;
-	}
-	png_set_write_fn(png, ctx, qr_png_write, qr_png_flush);
-	png_set_IHDR(png, info, (png_uint_32)(m->size * QR_PNG_SCALE),
-	    (png_uint_32)(m->size * QR_PNG_SCALE), 1, PNG_COLOR_TYPE_GRAY,
-	    PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(png, info);
-	for (y = 0; y < m->size; y++) {
-		for (x = 0; x < m->size; x++)
-			row[x] = qr_dark(m, x, y) ? 0x00 : 0xff;
-		for (k = 0; k < QR_PNG_SCALE; k++)
-			png_write_row(png, row);
-	}
-	png_write_end(png, info);
-	png_destroy_write_struct(&png, &info);
-	return ODIN_OK;
-}
-
-int
-odin_qr_png(const char *uri, int fd)
-{
-	struct qr_matrix m = { NULL, 0 };
-	struct qr_png_ctx ctx;
-	png_bytep row;
-	int rc;
-
-	if (fd < 0)
-		return ODIN_EINVAL;
-	if ((rc = qr_make(uri, &m)) != ODIN_OK)
-		return rc;
-	if ((row = malloc((size_t)m.size)) == NULL) {
-		qr_free(&m);
-		return ODIN_ENOMEM;
-	}
-	ctx.fd = fd;
-	ctx.rc = ODIN_OK;
-	rc = qr_png_emit(&m, &ctx, row);
-	odin_free_wipe(row, (size_t)m.size);
-	qr_free(&m);
-	return rc;
-}
-
-int
-odin_qr_svg(const char *uri, int fd)
-{
-	struct qr_matrix m = { NULL, 0 };
-	char *buf = NULL;
-	size_t cap, pos = 0;
-	int x, y, run, n, rc;
-
-	if (fd < 0)
-		return ODIN_EINVAL;
-	if ((rc = qr_make(uri, &m)) != ODIN_OK)
-		return rc;
-	/* Header and footer, plus at most one "M..h..v1h-..z" per module. */
-	cap = 512 + (size_t)m.size * (size_t)m.size * 32;
-	if ((buf = malloc(cap)) == NULL) {
-		rc = ODIN_ENOMEM;
-		goto out;
-	}
-	n = snprintf(buf, cap,
-	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	    "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" "
-	    "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">\n"
-	    "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\" stroke=\"none\"/>\n"
-	    "<path fill=\"#000000\" stroke=\"none\" d=\"",
-	    m.size * QR_PNG_SCALE, m.size * QR_PNG_SCALE, m.size, m.size, m.size, m.size);
-	if (n < 0 || (size_t)n >= cap) {
-		rc = ODIN_EINVAL;
-		goto out;
-	}
-	pos = (size_t)n;
-	/* One sub-path per horizontal run of dark modules. */
-	for (y = 0; y < m.size; y++) {
-		for (x = 0; x < m.size; x += run > 0 ? run : 1) {
-			for (run = 0; x + run < m.size && qr_dark(&m, x + run, y); run++)
-				;
-			if (run == 0)
-				continue;
-			n = snprintf(buf + pos, cap - pos, "M%d %dh%dv1h-%dz", x, y, run, run);
-			if (n < 0 || (size_t)n >= cap - pos) {
-				rc = ODIN_EINVAL;
-				goto out;
-			}
-			pos += (size_t)n;
-		}
-	}
-	n = snprintf(buf + pos, cap - pos, "\"/>\n</svg>\n");
-	if (n < 0 || (size_t)n >= cap - pos) {
-		rc = ODIN_EINVAL;
-		goto out;
-	}
-	pos += (size_t)n;
-	rc = qr_write_all(fd, buf, pos);
-out:
-	odin_free_wipe(buf, buf != NULL ? cap : 0);
-	qr_free(&m);
+	odin_qr_matrix_free(&m);
 	return rc;
 }

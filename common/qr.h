@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * otpauth:// URIs (Key Uri Format) and QR renderings of them for the
- * terminal, PNG and SVG.  Only enrollment needs this file.
+ * terminal.  Only enrollment needs this file.  PNG and SVG: qr_image.h
+ * (libpng; the CLI only).
  */
 #ifndef ODIN_QR_H
 #define ODIN_QR_H
@@ -71,13 +72,19 @@ int odin_qr_text(const char *uri, enum odin_qr_style style, char ***lines, size_
 void odin_qr_lines_free(char **lines, size_t nlines);
 
 /*
- * Writes a PNG (1-bit greyscale, 8 px per module, 4-module quiet zone) to
- * the open fd.  Returns ODIN_OK, ODIN_EINVAL, ODIN_ENOMEM or a write error
- * (odin_err_from_errno).
+ * The QR matrix of uri (error correction M, 8-bit mode), quiet zone
+ * included, in memory of our own: dark[y * size + x] is 1 for a dark
+ * module.  It encodes the secret: odin_qr_matrix_free() wipes it.
+ * make returns ODIN_OK, ODIN_EINVAL (empty, >= 2048 bytes, too long for
+ * a QR code) or ODIN_ENOMEM; on error m is empty.  dark() is 0 outside
+ * the matrix.  The renderers here and in qr_image.c use nothing else.
  */
-int odin_qr_png(const char *uri, int fd);
-
-/* Writes an SVG (white rect, one black path, 4-module quiet zone, 8 px per module) to the open fd; returns as odin_qr_png. */
-int odin_qr_svg(const char *uri, int fd);
+struct odin_qr_matrix {
+	int size;		/* modules per side, the 4-module quiet zone included */
+	unsigned char *dark;	/* size * size bytes */
+};
+int odin_qr_matrix_make(const char *uri, struct odin_qr_matrix *m);
+int odin_qr_matrix_dark(const struct odin_qr_matrix *m, int x, int y);
+void odin_qr_matrix_free(struct odin_qr_matrix *m);
 
 #endif

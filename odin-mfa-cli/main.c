@@ -41,6 +41,7 @@
 #include "log.h"
 #include "otp.h"
 #include "qr.h"
+#include "qr_image.h"
 #include "record.h"
 #include "secure.h"
 #include "store.h"

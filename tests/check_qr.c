@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "qr.h"
+#include "qr_image.h"
 #include "secure.h"
 
 /* RFC 4226's test secret, "12345678901234567890". */
