@@ -132,6 +132,25 @@ odin_store_lock(struct odin_store *st, const char *user, int flags,
 }
 
 int
+odin_store_peek(struct odin_store *st, const char *user, struct odin_record *rec)
+{
+	struct odin_txn *txn = NULL;
+	int rc;
+
+	if (rec != NULL)
+		odin_record_wipe(rec);
+	if (st == NULL || rec == NULL)
+		return ODIN_EINVAL;
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if (store_ops(st)->peek != NULL)
+		return store_ops(st)->peek(st, user, rec);
+	rc = store_ops(st)->lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, rec);
+	odin_store_unlock(txn);
+	return rc;
+}
+
+int
 odin_store_save(struct odin_txn *txn, const struct odin_record *rec)
 {
 	if (txn == NULL || rec == NULL)

@@ -76,6 +76,20 @@ int odin_store_lock(struct odin_store *st, const char *user, int flags,
     struct odin_txn **txn, struct odin_record *rec);
 
 /*
+ * Reads user's record without taking the lock: for a look before a
+ * decision that is made again under the lock (or by the single-statement
+ * operations below) before anything is written, such as what to ask at a
+ * login prompt.  Safe because every save is an atomic replace: a reader
+ * sees the old record or the new one, never a mix.  Returns ODIN_OK,
+ * ODIN_ENOENT (no record; nothing is created, not even a lock file), or
+ * an error as odin_store_lock() (the same checks of name, owner, mode,
+ * links and size, logged the same way); *rec is wiped on any error.
+ * files: the record alone, no lock file, no flock; postgresql: one plain
+ * SELECT; a backend without it: lock with ODIN_LOCK_IF_EXISTS + unlock.
+ */
+int odin_store_peek(struct odin_store *st, const char *user, struct odin_record *rec);
+
+/*
  * Atomically replaces (or creates) the locked record.  Returns ODIN_OK,
  * ODIN_EINVAL (rec not consistent), ODIN_ENOMEM, or a logged, mapped I/O
  * error (ODIN_ENOSPC, ODIN_EROFS, ODIN_EIO, ...); on error the old record
@@ -169,6 +183,7 @@ struct odin_store_ops {
 	    const uint8_t *hash, int64_t now);
 	int (*count_failure)(struct odin_store *st, const char *user, int64_t now,
 	    const struct odin_lockout_policy *pol, int64_t *locked_until);
+	int (*peek)(struct odin_store *st, const char *user, struct odin_record *rec);
 };
 
 /*

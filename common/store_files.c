@@ -388,6 +388,30 @@ fail:
 	return rc;
 }
 
+/*
+ * The record alone, without the lock file or flock: a save replaces the
+ * record with rename(), so this sees one whole record or the other.
+ * fs_read_record() makes every check fs_lock() makes, on the open fd.
+ */
+static int
+fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
+{
+	struct odin_txn t;
+	int rc;
+
+	odin_record_wipe(rec);
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	memset(&t, 0, sizeof(t));
+	t.base.ops = &odin_store_files_ops;
+	t.st = st;
+	t.lockfd = -1;
+	(void)snprintf(t.user, sizeof(t.user), "%s", user);	/* fits: validated */
+	rc = fs_read_record(&t, rec);
+	odin_wipe(&t, sizeof(t));
+	return rc;
+}
+
 static int
 fs_write_all(int fd, const char *p, size_t len)
 {
@@ -601,4 +625,5 @@ const struct odin_store_ops odin_store_files_ops = {
 	.del = fs_delete,
 	.unlock = fs_unlock,
 	.list = fs_list,
+	.peek = fs_peek,
 };

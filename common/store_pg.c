@@ -685,6 +685,38 @@ fail:
 	return rc;
 }
 
+/* One plain SELECT, no transaction, no row lock (store.h: odin_store_peek). */
+static int
+pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
+{
+	const char *v[1];
+	struct odin_txn *t;
+	PGresult *res;
+	int rc;
+
+	odin_record_wipe(rec);
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	/* pg_row_to_record() reads the store and the user from a txn */
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return ODIN_ENOMEM;
+	t->base.ops = st->base.ops;
+	t->st = st;
+	(void)snprintf(t->user, sizeof(t->user), "%s", user);
+	v[0] = t->user;
+	res = pg_run(st, "read", user,
+	    "SELECT " PG_SELECT_COLUMNS " FROM users u WHERE user_name = $1", 1, v, &rc);
+	if (res != NULL) {
+		rc = PQntuples(res) == 0 ? ODIN_ENOENT : pg_row_to_record(t, res, rec);
+		PQclear(res);
+	}
+	odin_wipe(t, sizeof(*t));
+	free(t);
+	if (rc != ODIN_OK)
+		odin_record_wipe(rec);
+	return rc;
+}
+
 static int
 pg_save(struct odin_txn *t, const struct odin_record *rec)
 {
@@ -1005,6 +1037,7 @@ static const struct odin_store_ops pg_ops = {
 	.accept_step = pg_accept_step,
 	.consume_backup = pg_consume_backup,
 	.count_failure = pg_count_failure,
+	.peek = pg_peek,
 };
 
 const struct odin_store_ops *const odin_store_pg_ops = &pg_ops;

@@ -393,7 +393,6 @@ static int
 pod_verify_atomic(struct pod *p, const char *input, int toolong)
 {
 	struct odin_record r;
-	struct odin_txn *txn = NULL;
 	struct odin_auth_result res;
 	struct odin_auth_plan plan;
 	struct odin_lockout_policy pol;
@@ -404,8 +403,7 @@ pod_verify_atomic(struct pod *p, const char *input, int toolong)
 	memset(&r, 0, sizeof(r));
 	memset(&res, 0, sizeof(res));
 	memset(&plan, 0, sizeof(plan));
-	e = odin_store_lock(p->st, p->user, ODIN_LOCK_IF_EXISTS, &txn, &r);
-	odin_store_unlock(txn);	/* a snapshot: decided on, never written back */
+	e = odin_store_peek(p->st, p->user, &r);	/* a snapshot: decided on, never written back */
 	if (e == ODIN_ENOENT) {
 		pod_decision(p, LOG_NOTICE, "deny", "none", "record removed during login");
 		rv = PAM_AUTH_ERR;
@@ -567,7 +565,6 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pod p;
 	struct odin_record rec;
-	struct odin_txn *txn = NULL;
 	int rv, e, enf;
 
 	memset(&p, 0, sizeof(p));
@@ -585,10 +582,11 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		rv = pod_store_err(e);
 		goto out;
 	}
-	/* read to decide what to ask; the lock is not kept while the user types */
-	e = odin_store_lock(p.st, p.user, ODIN_LOCK_IF_EXISTS, &txn, &rec);
-	odin_store_unlock(txn);
-	txn = NULL;
+	/*
+	 * read (no lock) to decide what to ask; whatever is written later is
+	 * decided again under the lock or by a conditional statement
+	 */
+	e = odin_store_peek(p.st, p.user, &rec);
 	if (e == ODIN_ENOENT) {
 		enf = pod_enforced(&p);
 		if (enf < 0) {

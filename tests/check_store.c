@@ -201,6 +201,15 @@ refused(struct odin_store *st, const char *user, int want, const char *logpart)
 	take(&locks1, "locks");
 	if (want != ODIN_ECORRUPT)
 		same(&locks0, &locks1, "locks/ (IF_EXISTS)");
+	/* the unlocked read refuses alike, and never touches locks/ */
+	memset(&r, 0x5a, sizeof(r));
+	ck_assert_int_eq(odin_store_peek(st, user, &r), want);
+	ck_assert_uint_eq(r.secret_len, 0);
+	if (logpart != NULL)
+		ck_assert_msg(strstr(odin_log_last(), logpart) != NULL,
+		    "peek: log \"%s\" lacks \"%s\"", odin_log_last(), logpart);
+	take(&locks0, "locks");
+	same(&locks1, &locks0, "locks/ (peek)");
 	txn = (struct odin_txn *)1;
 	ck_assert_int_eq(odin_store_lock(st, user, 0, &txn, &r), want);
 	ck_assert_ptr_null(txn);
@@ -291,6 +300,47 @@ START_TEST(absent_user)
 	odin_store_unlock(txn);
 	path(p, sizeof(p), "users/nobody1");
 	ck_assert_int_eq(lstat(p, &sb), -1);
+	odin_store_close(st);
+}
+END_TEST
+
+/*
+ * odin_store_peek: reads while another holder has the lock (a flock would
+ * block until the alarm kills the test), sees a save at once, and for a
+ * user without a record creates nothing.
+ */
+START_TEST(peek_unlocked)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r, held;
+	struct snap u0, u1, l0, l1;
+
+	put(st, "alice", 7);
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &txn, &held), ODIN_OK);
+	alarm(3);
+	ck_assert_int_eq(odin_store_peek(st, "alice", &r), ODIN_OK);
+	ck_assert(r.last_step == 7);
+	held.last_step = 8;
+	ck_assert_int_eq(odin_store_save(txn, &held), ODIN_OK);
+	ck_assert_int_eq(odin_store_peek(st, "alice", &r), ODIN_OK);
+	ck_assert(r.last_step == 8);		/* the renamed-in record, still locked */
+	alarm(0);
+	odin_store_unlock(txn);
+	odin_record_wipe(&held);
+
+	take(&u0, "users");
+	take(&l0, "locks");
+	memset(&r, 0x5a, sizeof(r));
+	ck_assert_int_eq(odin_store_peek(st, "nobody2", &r), ODIN_ENOENT);
+	ck_assert_uint_eq(r.secret_len, 0);
+	take(&u1, "users");
+	take(&l1, "locks");
+	same(&u0, &u1, "users/ (peek, no record)");
+	same(&l0, &l1, "locks/ (peek, no record)");
+	ck_assert_int_eq(odin_store_peek(st, "../alice", &r), ODIN_EBADNAME);
+	ck_assert_int_eq(odin_store_peek(st, "alice", NULL), ODIN_EINVAL);
+	ck_assert_int_eq(odin_store_peek(NULL, "alice", &r), ODIN_EINVAL);
 	odin_store_close(st);
 }
 END_TEST
@@ -849,6 +899,7 @@ store_suite(void)
 	tcase_add_test(tc, open_creates_layout);
 	tcase_add_test(tc, save_load_round_trip);
 	tcase_add_test(tc, absent_user);
+	tcase_add_test(tc, peek_unlocked);
 	tcase_add_test(tc, stale_temp);
 	tcase_add_test(tc, delete_wipes);
 	tcase_add_test(tc, list_users);
