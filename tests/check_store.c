@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "err.h"
 #include "log.h"
 #include "record.h"
@@ -814,7 +815,7 @@ full_fs_child(void)
 	int fd;
 	unsigned i;
 
-	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+	if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
 		return 77;
 	snprintf(mp, sizeof(mp), "%s/mnt", root);
 	if (mkdir(mp, 0700) != 0 || mount("tmpfs", mp, "tmpfs", 0, "size=64k,mode=0700") != 0)
@@ -854,7 +855,7 @@ full_fs_child(void)
 	snprintf(p, sizeof(p), "%s/filler", mp);
 	if (unlink(p) != 0)
 		return 16;
-	if (mount(NULL, mp, NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0)
+	if (mount("none", mp, "none", MS_REMOUNT | MS_RDONLY, NULL) != 0)
 		return 17;
 	if (odin_store_lock(st, "alice", 0, &txn, &r) != ODIN_OK)
 		return 18;
@@ -886,6 +887,139 @@ START_TEST(save_failure_keeps_old)
 	}
 	ck_assert_msg(WEXITSTATUS(status) == 0, "full-fs check failed at step %d",
 	    WEXITSTATUS(status));
+}
+END_TEST
+
+/* ---- the postgresql plugin loader (store_plugin.c), no server needed ---- */
+
+/* A config for backend = postgresql with a key, an unreachable server, and plugin. */
+static void
+pg_conf(struct odin_config *cfg, const char *plugin)
+{
+	char kp[256];
+	int fd;
+
+	snprintf(kp, sizeof(kp), "%s/key", root);
+	fd = open(kp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", 65), 65);
+	close(fd);
+	odin_config_defaults(cfg);
+	ck_assert_int_eq(odin_config_set(cfg, "backend", "postgresql"), ODIN_OK);
+	ck_assert_int_eq(odin_config_set(cfg, "pg_conninfo", "host=/nonexistent-odin dbname=x"), ODIN_OK);
+	ck_assert_int_eq(odin_config_set(cfg, "pg_connect_timeout", "1"), ODIN_OK);
+	ck_assert_int_eq(odin_config_set(cfg, "secret_key_file", kp), ODIN_OK);
+	if (plugin != NULL)
+		ck_assert_int_eq(odin_config_set(cfg, "pg_plugin", plugin), ODIN_OK);
+}
+
+/* open_config with plugin fails with want, and the last log line names why. */
+static void
+plugin_refused(const char *plugin, int want, const char *logpart)
+{
+	struct odin_config cfg;
+	struct odin_store *st = (struct odin_store *)1;
+
+	pg_conf(&cfg, plugin);
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), want);
+	ck_assert_ptr_null(st);
+	ck_assert_msg(strstr(odin_log_last(), logpart) != NULL, "%s: log \"%s\" lacks \"%s\"",
+	    plugin != NULL ? plugin : "(default)", odin_log_last(), logpart);
+}
+
+/* 1 if a file named name is mapped into this process. */
+static int
+mapped(const char *name)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, name) != NULL)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* Copies the built plugin to dst with mode; 0 if this build has no plugin. */
+static int
+copy_plugin(const char *dst, mode_t mode)
+{
+	char cmd[512];
+
+	if (access(TESTS_PG_PLUGIN, F_OK) != 0)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod %o '%s'", TESTS_PG_PLUGIN, dst,
+	    (unsigned)mode, dst);
+	ck_assert_int_eq(system(cmd), 0);
+	return 1;
+}
+
+START_TEST(plugin_unsafe_refused)
+{
+	char p[256], q[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/missing.so", root);
+	plugin_refused(p, ODIN_EIO, "cannot open");
+	plugin_refused(NULL, ODIN_EIO, ODIN_PLUGIN_DIR "/odin_store_pg.so");
+	snprintf(p, sizeof(p), "%s/dir.so", root);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	plugin_refused(p, ODIN_EUNSAFE, "not a regular file");
+	snprintf(p, sizeof(p), "%s/text.so", root);
+	fd = open(p, O_WRONLY | O_CREAT, 0755);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "not ELF\n", 8), 8);
+	close(fd);
+	plugin_refused(p, ODIN_EIO, "cannot load");
+	if (!copy_plugin(p, 0755)) {
+		fprintf(stderr, "plugin_unsafe_refused: built without libpq, real-plugin cases skipped\n");
+		return;
+	}
+	/* the real plugin, made unsafe in each way */
+	snprintf(q, sizeof(q), "%s/link.so", root);
+	ck_assert_int_eq(symlink(p, q), 0);
+	plugin_refused(q, ODIN_EUNSAFE, "symlink");
+	ck_assert_int_eq(chmod(p, 0775), 0);
+	plugin_refused(p, ODIN_EUNSAFE, "group/other-writable");
+	ck_assert_int_eq(chmod(p, 0757), 0);
+	plugin_refused(p, ODIN_EUNSAFE, "group/other-writable");
+	ck_assert_int_eq(chmod(p, 0755), 0);
+	ck_assert_int_eq(chown(p, 65534, 0), 0);
+	plugin_refused(p, ODIN_EUNSAFE, "not root");
+	/* a shared object that is not a store plugin (the PAM module) */
+	snprintf(q, sizeof(q), "%s", TESTS_PG_PLUGIN);
+	ck_assert_ptr_nonnull(strstr(q, "common/.libs/odin_store_pg.so"));
+	strcpy(strstr(q, "common/.libs/odin_store_pg.so"), "pam_odin/.libs/pam_odin.so");
+	plugin_refused(q, ODIN_EIO, "no odin_store_plugin symbol");
+	ck_assert(!mapped("odin_store_pg.so"));
+}
+END_TEST
+
+/*
+ * The real plugin loads (its own log line, "postgresql: cannot connect",
+ * reaches this thread's sink through the host's odin_log), fails closed
+ * on an unreachable server, and is unloaded again: libpq is mapped only
+ * while a postgresql store is open, never by a files store.
+ */
+START_TEST(plugin_loads_and_unloads)
+{
+	struct odin_store *st = NULL;
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/odin_store_pg.so", root);
+	if (!copy_plugin(p, 0755)) {
+		fprintf(stderr, "plugin_loads_and_unloads: built without libpq: skipped\n");
+		return;
+	}
+	ck_assert(!mapped("libpq"));
+	st = open_store();
+	odin_store_close(st);
+	ck_assert(!mapped("libpq"));
+	plugin_refused(p, ODIN_EIO, "postgresql: cannot connect");
+	ck_assert(!mapped("odin_store_pg.so"));
 }
 END_TEST
 
@@ -922,6 +1056,13 @@ store_suite(void)
 	tcase_add_test(tc, store_is_symlink);
 	tcase_add_test(tc, huge_record);
 	tcase_add_test(tc, delete_refuses_hard_link);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("plugin");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, plugin_unsafe_refused);
+	tcase_add_test(tc, plugin_loads_and_unloads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("durability");
