@@ -27,7 +27,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$B/pam_odin/.libs/pam_odin.so
 H=$B/tests/pam_harness
 RT=$B/tests/recordtool
-for f in "$MOD" "$H" "$RT"; do
+PLUGIN=$B/common/.libs/odin_store_pg.so
+for f in "$MOD" "$H" "$RT" "$PLUGIN"; do
 	[ -e "$f" ] || { echo "bench/pg.sh: missing $f (build with libpq, make check programs)"; exit 2; }
 done
 . "$HERE/../tests/pg/server.sh"
@@ -62,8 +63,8 @@ SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 T0=1699999995
 mkdir -m 700 "$FS/store"
 printf 'max_failures = 1000\nstore_dir = %s\n' "$FS/store" > "$T/files.conf"
-printf 'max_failures = 1000\nbackend = postgresql\npg_conninfo = %s\npg_password_file = %s\nsecret_key_file = %s\npg_connect_timeout = 5\npg_statement_timeout = 5\nstore_dir = %s/unused\n' \
-    "$PG_CONNINFO" "$PG_PWFILE" "$PG_KEY" "$T" > "$T/postgresql.conf"
+printf 'max_failures = 1000\nbackend = postgresql\npg_plugin = %s\npg_conninfo = %s\npg_password_file = %s\nsecret_key_file = %s\npg_connect_timeout = 5\npg_statement_timeout = 5\nstore_dir = %s/unused\n' \
+    "$PLUGIN" "$PG_CONNINFO" "$PG_PWFILE" "$PG_KEY" "$T" > "$T/postgresql.conf"
 chmod 644 "$T/files.conf" "$T/postgresql.conf"
 "$RT" "$T/postgresql.conf" init || exit 2
 mkdir -p "$T/pam.d"

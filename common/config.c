@@ -63,6 +63,7 @@ static const struct cfg_key cfg_keys[] = {
 	U(pg_connect_timeout, 1, 60),
 	U(pg_statement_timeout, 1, 60),
 	S(secret_key_file, NULL, CFG_PATH),
+	S(pg_plugin, NULL, CFG_PATH),
 };
 
 #undef U

@@ -46,6 +46,9 @@
  *   secret_key_file=PATH AES-256 key (64 hex digits), root-only 0600/0400;
  *                        needed by backend=postgresql, optional for files
  *                        (see crypt.h)
+ *   pg_plugin=PATH       the postgresql backend's plugin (store.h),
+ *                        default ODIN_PLUGIN_DIR/odin_store_pg.so; loaded
+ *                        only if root-owned, not group/other-writable
  * Numbers are plain decimal: no sign, blanks, base prefix or trailing junk.
  */
 #ifndef ODIN_CONFIG_H
@@ -82,6 +85,7 @@ struct odin_config {
 	unsigned pg_connect_timeout;
 	unsigned pg_statement_timeout;
 	char secret_key_file[ODIN_PATH_MAX];	/* "" = none */
+	char pg_plugin[ODIN_PATH_MAX];		/* "" = ODIN_PLUGIN_DIR/odin_store_pg.so */
 };
 
 /* Compiled-in defaults. */

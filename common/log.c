@@ -12,6 +12,13 @@
 static __thread odin_log_sink log_fn;
 static __thread void *log_ctx;
 static __thread char log_last[LOG_LINE_MAX];
+static odin_log_forward_fn log_forward;	/* process-wide; only a store plugin's copy sets it */
+
+void
+odin_log_forward(odin_log_forward_fn fn)
+{
+	__atomic_store_n(&log_forward, fn, __ATOMIC_RELEASE);
+}
 
 void
 odin_log_set_sink(odin_log_sink fn, void *ctx)
@@ -53,11 +60,16 @@ void
 odin_log(int prio, const char *fmt, ...)
 {
 	char raw[LOG_LINE_MAX], clean[LOG_LINE_MAX];
+	odin_log_forward_fn fwd;
 	va_list ap;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(raw, sizeof(raw), fmt, ap);	/* truncation is acceptable for a log line */
 	va_end(ap);
+	if ((fwd = __atomic_load_n(&log_forward, __ATOMIC_ACQUIRE)) != NULL) {
+		fwd(prio, raw);		/* the host's odin_log() sanitises it */
+		return;
+	}
 	odin_log_sanitise(raw, clean, sizeof(clean));
 	if (prio <= LOG_WARNING)
 		memcpy(log_last, clean, sizeof(log_last));

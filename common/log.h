@@ -29,6 +29,16 @@ void odin_log(int prio, const char *fmt, ...)
  */
 char *odin_log_sanitise(const char *s, char *out, size_t outsz);
 
+/*
+ * In a store plugin (store.h), which carries its own copy of this file:
+ * hands every line, formatted but not yet sanitised, to fn -- the host's
+ * odin_log(), which sanitises it and sends it to the calling thread's sink
+ * -- instead of this copy's sinks.  Process-wide; NULL turns it off.
+ * The host itself never calls it.
+ */
+typedef void (*odin_log_forward_fn)(int prio, const char *msg);
+void odin_log_forward(odin_log_forward_fn fn);
+
 /* The last message of priority LOG_WARNING or more urgent sent on this thread ("" if none). */
 const char *odin_log_last(void);
 

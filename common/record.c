@@ -19,6 +19,7 @@
 #include "err.h"
 #include "record.h"
 #include "secure.h"
+#include "store.h"
 
 /* Every key except "backup", as a bit in the "seen" mask. */
 enum rec_key {
@@ -35,6 +36,7 @@ static const char *const rec_keys[K_COUNT] = {
 
 #define REC_HEADER "odin-mfa-record 1"
 #define REC_KDF_NAME "pbkdf2-sha256"
+#define REC_USER_MAX 32
 
 /* How the secret line is sealed/opened; key NULL: in clear. */
 struct rec_crypt {
@@ -504,4 +506,24 @@ done:
 	*out = buf;
 	*outlen = off;
 	return ODIN_OK;
+}
+
+/* The user-name rule (store.h); here, because a store plugin needs it without store.c. */
+int
+odin_user_valid(const char *name)
+{
+	size_t i;
+
+	if (name == NULL || name[0] == '\0' || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (i = 0; name[i] != '\0'; i++) {
+		char c = name[i];
+
+		if (i >= REC_USER_MAX)
+			return 0;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
 }

@@ -17,27 +17,6 @@
 #include "secure.h"
 #include "store.h"
 
-#define USER_MAX 32
-
-int
-odin_user_valid(const char *name)
-{
-	size_t i;
-
-	if (name == NULL || name[0] == '\0' || name[0] == '.' || name[0] == '-')
-		return 0;
-	for (i = 0; name[i] != '\0'; i++) {
-		char c = name[i];
-
-		if (i >= USER_MAX)
-			return 0;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 static const struct odin_store_ops *
 store_ops(const void *obj)
 {
@@ -58,7 +37,9 @@ odin_store_open(const char *dir, struct odin_store **st)
 int
 odin_store_open_config(const struct odin_config *cfg, struct odin_store **st)
 {
+	const struct odin_store_ops *pg = NULL;
 	struct odin_key *key = NULL;
+	void *plugin = NULL;
 	int rc;
 
 	if (st == NULL)
@@ -67,33 +48,42 @@ odin_store_open_config(const struct odin_config *cfg, struct odin_store **st)
 	if (cfg == NULL)
 		return ODIN_EINVAL;
 	if (cfg->backend == ODIN_BACKEND_POSTGRESQL) {
-		if (odin_store_pg_ops == NULL) {
-			odin_log(LOG_ERR, "backend postgresql: this build has no PostgreSQL support");
-			return ODIN_EINVAL;
-		}
 		if (cfg->pg_conninfo[0] == '\0' || cfg->secret_key_file[0] == '\0') {
 			odin_log(LOG_ERR, "backend postgresql needs pg_conninfo and secret_key_file");
 			return ODIN_EINVAL;
 		}
+		rc = odin_store_plugin_load(cfg->pg_plugin[0] != '\0' ? cfg->pg_plugin :
+		    ODIN_PLUGIN_DIR "/odin_store_pg.so", "postgresql", &pg, &plugin);
+		if (rc != ODIN_OK)
+			return rc;
+		if (pg->open_config == NULL) {
+			odin_store_plugin_unload(plugin);
+			return ODIN_EINVAL;
+		}
 	}
 	if (cfg->secret_key_file[0] != '\0') {
-		if ((key = malloc(sizeof(*key))) == NULL)
+		if ((key = malloc(sizeof(*key))) == NULL) {
+			odin_store_plugin_unload(plugin);
 			return ODIN_ENOMEM;
+		}
 		if ((rc = odin_key_load(cfg->secret_key_file, key)) != ODIN_OK) {
 			odin_free_wipe(key, sizeof(*key));
+			odin_store_plugin_unload(plugin);
 			return rc;
 		}
 	}
-	if (cfg->backend == ODIN_BACKEND_POSTGRESQL)
-		rc = odin_store_pg_ops->open_config(cfg, st);
+	if (pg != NULL)
+		rc = pg->open_config(cfg, st);
 	else
 		rc = odin_store_open(cfg->store_dir, st);
 	if (rc != ODIN_OK) {
 		*st = NULL;
 		odin_free_wipe(key, sizeof(*key));
+		odin_store_plugin_unload(plugin);
 		return rc;
 	}
 	((struct odin_store_base *)(void *)*st)->key = key;
+	((struct odin_store_base *)(void *)*st)->plugin = plugin;
 	return ODIN_OK;
 }
 
@@ -107,13 +97,16 @@ void
 odin_store_close(struct odin_store *st)
 {
 	struct odin_key *key;
+	void *plugin;
 
 	if (st == NULL)
 		return;
 	key = ((struct odin_store_base *)(void *)st)->key;
+	plugin = ((struct odin_store_base *)(void *)st)->plugin;
 	store_ops(st)->close(st);
 	if (key != NULL)
 		odin_free_wipe(key, sizeof(*key));
+	odin_store_plugin_unload(plugin);	/* after close: its code ran close */
 }
 
 int

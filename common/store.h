@@ -188,17 +188,55 @@ struct odin_store_ops {
 
 /*
  * Every backend's store/txn starts with this, so the generic calls can
- * dispatch.  key (store only; NULL in a txn) is set by
+ * dispatch.  key and plugin (store only; NULL in a txn) are set by
  * odin_store_open_config() and owned by the generic layer; a backend
- * seals/opens secrets with it when it is not NULL.
+ * seals/opens secrets with key when it is not NULL.  plugin is the
+ * dlopen() handle of the backend's plugin, closed after ops->close().
  */
 struct odin_store_base {
 	const struct odin_store_ops *ops;
 	struct odin_key *key;
+	void *plugin;
 };
 
 extern const struct odin_store_ops odin_store_files_ops;
-/* The postgresql backend, or NULL when built without libpq. */
-extern const struct odin_store_ops *const odin_store_pg_ops;
+
+/*
+ * Store plugins.  The postgresql backend (store_pg.c, libpq) is not linked
+ * into the module or the CLI: it is the loadable module odin_store_pg.so
+ * in ODIN_PLUGIN_DIR (or the config key pg_plugin), loaded only when the
+ * configuration says backend = postgresql, so that a login on the files
+ * backend never maps libpq and its ~25 libraries.  A plugin carries its
+ * own copy of the common/ code it uses and exports exactly one symbol,
+ * ODIN_STORE_PLUGIN_SYMBOL: its ops table, wrapped with what the loader
+ * checks before it trusts the table (same ABI, same package version, the
+ * same sizes of the structures that cross the boundary).  attach() gives
+ * it the host's odin_log() (log.h: odin_log_forward).
+ */
+#define ODIN_STORE_PLUGIN_SYMBOL "odin_store_plugin"
+#define ODIN_STORE_PLUGIN_ABI 1
+#define ODIN_STORE_PLUGIN_SIZES { sizeof(struct odin_store_ops), \
+	sizeof(struct odin_store_base), sizeof(struct odin_record), sizeof(struct odin_config) }
+
+struct odin_store_plugin {
+	unsigned abi;			/* ODIN_STORE_PLUGIN_ABI */
+	const char *version;		/* PACKAGE_VERSION it was built from */
+	size_t sizes[4];		/* ODIN_STORE_PLUGIN_SIZES */
+	const struct odin_store_ops *ops;
+	void (*attach)(void (*log)(int prio, const char *msg));
+};
+
+/*
+ * Loads the plugin at path (absolute) with dlopen(RTLD_NOW | RTLD_LOCAL),
+ * after opening it with O_NOFOLLOW and checking on the fd that it is a
+ * regular file owned by root and not group/other-writable; the checked
+ * file itself is loaded (/proc/self/fd/N).  The plugin's ops must be the
+ * backend name.  Returns ODIN_OK (*ops and *handle set), ODIN_EUNSAFE
+ * (symlink, owner, mode, not a regular file), ODIN_EIO (missing, not
+ * loadable, not a plugin of this build); every refusal is one log line.
+ */
+int odin_store_plugin_load(const char *path, const char *name,
+    const struct odin_store_ops **ops, void **handle);
+void odin_store_plugin_unload(void *handle);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The postgresql backend of the store (libpq), one database shared by many
- * hosts.  Schema (odin_store_init, version ODIN_PG_SCHEMA):
+ * hosts.  Built as the plugin odin_store_pg.so (store.h: store plugins),
+ * so that only a host configured for it ever loads libpq.  Schema (odin_store_init, version ODIN_PG_SCHEMA):
  *
  *   odin_schema(version)
  *   users(user_name PK, mfa_enabled, pending, mfa_secret, algorithm, digits,
@@ -80,6 +81,8 @@ struct odin_txn {
 	uint8_t backup[ODIN_BACKUP_MAX][ODIN_BACKUP_HASH_LEN];
 	char user[PG_USER_MAX + 1];
 };
+
+static const struct odin_store_ops pg_ops;
 
 static const char pg_schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS odin_schema (version integer NOT NULL);"
@@ -363,7 +366,7 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 	password[0] = '\0';
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return ODIN_ENOMEM;
-	st->base.ops = odin_store_pg_ops;
+	st->base.ops = &pg_ops;
 	st->timeout = cfg->pg_statement_timeout > 0 ? cfg->pg_statement_timeout : 5;
 
 	given = PQconninfoParse(cfg->pg_conninfo, &err);
@@ -651,7 +654,7 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 		return ODIN_EBADNAME;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return ODIN_ENOMEM;
-	t->base.ops = odin_store_pg_ops;
+	t->base.ops = &pg_ops;
 	t->st = st;
 	(void)snprintf(t->user, sizeof(t->user), "%s", user);
 	v[0] = t->user;
@@ -1040,4 +1043,18 @@ static const struct odin_store_ops pg_ops = {
 	.peek = pg_peek,
 };
 
-const struct odin_store_ops *const odin_store_pg_ops = &pg_ops;
+/* The host's odin_log() for this plugin's copy of log.c. */
+static void
+pg_attach(void (*log)(int prio, const char *msg))
+{
+	odin_log_forward(log);
+}
+
+/* The one symbol this plugin exports (store.h, odin_store_pg.map). */
+const struct odin_store_plugin odin_store_plugin = {
+	.abi = ODIN_STORE_PLUGIN_ABI,
+	.version = PACKAGE_VERSION,
+	.sizes = ODIN_STORE_PLUGIN_SIZES,
+	.ops = &pg_ops,
+	.attach = pg_attach,
+};

@@ -79,6 +79,7 @@ setup(void)
 	ck_assert_int_eq(odin_config_set(&cfg, "pg_password_file", getenv("ODIN_TEST_PG_PWFILE")), ODIN_OK);
 	ck_assert_int_eq(odin_config_set(&cfg, "secret_key_file", getenv("ODIN_TEST_PG_KEY")), ODIN_OK);
 	ck_assert_int_eq(odin_config_set(&cfg, "pg_statement_timeout", "3"), ODIN_OK);
+	ck_assert_int_eq(odin_config_set(&cfg, "pg_plugin", TESTS_PG_PLUGIN), ODIN_OK);
 	f = fopen(getenv("ODIN_TEST_PG_PWFILE"), "r");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(pw, sizeof(pw), f));

@@ -30,6 +30,7 @@ CLI=${ODIN_CLI:-$PWD/odin-mfa-cli/odin-mfa-cli}
 CLI=$(cd "$(dirname "$CLI")" && pwd)/$(basename "$CLI")
 BACKEND=${ODIN_TEST_BACKEND:-files}
 RT=$PWD/tests/recordtool
+PG_PLUGIN=$PWD/common/.libs/odin_store_pg.so
 case $BACKEND in
 files) ;;
 postgresql)
@@ -87,8 +88,8 @@ STORE=$T/store
 CONF=$T/odin-mfa.conf
 printf 'store_dir = %s\n' "$STORE" > "$CONF"
 if [ "$BACKEND" = postgresql ]; then
-	printf 'backend = postgresql\npg_conninfo = %s\npg_password_file = %s\nsecret_key_file = %s\npg_connect_timeout = 5\npg_statement_timeout = 5\n' \
-	    "$ODIN_TEST_PG_CONNINFO" "$ODIN_TEST_PG_PWFILE" "$ODIN_TEST_PG_KEY" >> "$CONF"
+	printf 'backend = postgresql\npg_plugin = %s\npg_conninfo = %s\npg_password_file = %s\nsecret_key_file = %s\npg_connect_timeout = 5\npg_statement_timeout = 5\n' \
+	    "$PG_PLUGIN" "$ODIN_TEST_PG_CONNINFO" "$ODIN_TEST_PG_PWFILE" "$ODIN_TEST_PG_KEY" >> "$CONF"
 	"$RT" "$CONF" init && "$RT" "$CONF" wipe || { echo "FAIL: cannot prepare the database" >&2; exit 99; }
 fi
 chmod 644 "$CONF"

@@ -35,7 +35,8 @@ MOD=$B/pam_odin/.libs/pam_odin.so
 H=$B/tests/pam_harness
 CLI=$B/odin-mfa-cli/odin-mfa-cli
 RT=$B/tests/recordtool
-for f in "$MOD" "$H" "$CLI" "$B/tests/check_store_pg" "$RT"; do
+PLUGIN=$B/common/.libs/odin_store_pg.so	# the postgresql backend (store.h: store plugins)
+for f in "$MOD" "$H" "$CLI" "$B/tests/check_store_pg" "$RT" "$PLUGIN"; do
 	[ -e "$f" ] || { echo "missing $f: build first (configure with libpq)"; exit 99; }
 done
 . "$HERE/server.sh"
@@ -117,6 +118,7 @@ for h in A B; do
 	cp "$PG_KEY" "$T/$h/key"		# the key is distributed to every host
 	cat > "$T/$h/odin.conf" <<EOC
 backend = postgresql
+pg_plugin = $PLUGIN
 pg_conninfo = $PG_CONNINFO
 pg_password_file = $PG_PWFILE
 secret_key_file = $T/$h/key
@@ -206,6 +208,7 @@ for b in files postgresql; do
 	cat > "$M/$b.conf" <<EOC
 backend = $b
 store_dir = $M/store
+pg_plugin = $PLUGIN
 pg_conninfo = $PG_CONNINFO
 pg_password_file = $PG_PWFILE
 secret_key_file = $PG_KEY

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Loading a store plugin (store.h).  The path comes from the configuration
+ * (pg_plugin, trusted only as far as the config file is: root-owned, not
+ * group/other-writable; the CLI refuses --config when setuid-elevated) or
+ * from ODIN_PLUGIN_DIR, fixed at build time; never from the environment.
+ * The file is opened once with O_NOFOLLOW, checked on the fd (regular,
+ * owner root, not group/other-writable), and that very file is handed to
+ * dlopen() as /proc/self/fd/N, so nothing can be swapped in between the
+ * check and the load.  (The directories above it are the administrator's
+ * choice, as for the store directory.)  Then the exported descriptor must
+ * match this build exactly before a single op is called.
+ */
+#include "autoconfig.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "store.h"
+
+/* What the plugin's copy of log.c forwards to: sanitised and sunk here. */
+static void
+plugin_log(int prio, const char *msg)
+{
+	odin_log(prio, "%s", msg);
+}
+
+/* Opens and checks path; returns the fd or -1 with *rc set (logged). */
+static int
+plugin_open(const char *path, int *rc)
+{
+	struct stat sb;
+	int fd;
+
+	if (path[0] != '/') {
+		odin_log(LOG_ERR, "store plugin %s: not an absolute path", path);
+		*rc = ODIN_EUNSAFE;
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ELOOP) {
+			odin_log(LOG_ERR, "store plugin %s: is a symlink: refused", path);
+			*rc = ODIN_EUNSAFE;
+		} else {
+			odin_log(LOG_ERR, "store plugin %s: cannot open: %s", path, strerror(errno));
+			*rc = ODIN_EIO;
+		}
+		return -1;
+	}
+	*rc = ODIN_EUNSAFE;
+	if (fstat(fd, &sb) != 0) {
+		odin_log(LOG_ERR, "store plugin %s: cannot stat: %s", path, strerror(errno));
+		*rc = ODIN_EIO;
+	} else if (!S_ISREG(sb.st_mode)) {
+		odin_log(LOG_ERR, "store plugin %s: not a regular file: refused", path);
+	} else if (sb.st_uid != 0) {
+		odin_log(LOG_ERR, "store plugin %s: owned by uid %lu, not root: refused",
+		    path, (unsigned long)sb.st_uid);
+	} else if ((sb.st_mode & 022) != 0) {
+		odin_log(LOG_ERR, "store plugin %s: mode %04o, group/other-writable: refused",
+		    path, (unsigned)(sb.st_mode & 07777));
+	} else {
+		*rc = ODIN_OK;
+		return fd;
+	}
+	(void)close(fd);
+	return -1;
+}
+
+int
+odin_store_plugin_load(const char *path, const char *name,
+    const struct odin_store_ops **ops, void **handle)
+{
+	static const size_t sizes[4] = ODIN_STORE_PLUGIN_SIZES;
+	const struct odin_store_plugin *pl;
+	char self[64];
+	const char *why = NULL;
+	void *h;
+	int fd, rc;
+
+	*ops = NULL;
+	*handle = NULL;
+	if ((fd = plugin_open(path, &rc)) < 0)
+		return rc;
+	(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	h = dlopen(self, RTLD_NOW | RTLD_LOCAL);
+	(void)close(fd);
+	if (h == NULL) {
+		const char *e = dlerror();
+
+		odin_log(LOG_ERR, "store plugin %s: cannot load: %s", path, e != NULL ? e : "?");
+		return ODIN_EIO;
+	}
+	pl = dlsym(h, ODIN_STORE_PLUGIN_SYMBOL);
+	if (pl == NULL)
+		why = "no " ODIN_STORE_PLUGIN_SYMBOL " symbol";
+	else if (pl->abi != ODIN_STORE_PLUGIN_ABI || pl->version == NULL ||
+	    strcmp(pl->version, PACKAGE_VERSION) != 0 ||
+	    memcmp(pl->sizes, sizes, sizeof(sizes)) != 0)
+		why = "built for another version of odin-mfa (" PACKAGE_VERSION " here)";
+	else if (pl->ops == NULL || pl->attach == NULL || pl->ops->name == NULL ||
+	    strcmp(pl->ops->name, name) != 0)
+		why = "not the plugin of this backend";
+	if (why != NULL) {
+		odin_log(LOG_ERR, "store plugin %s: %s: refused", path, why);
+		(void)dlclose(h);
+		return ODIN_EIO;
+	}
+	pl->attach(plugin_log);
+	*ops = pl->ops;
+	*handle = h;
+	return ODIN_OK;
+}
+
+void
+odin_store_plugin_unload(void *handle)
+{
+	if (handle != NULL)
+		(void)dlclose(handle);
+}
