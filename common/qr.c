@@ -7,6 +7,8 @@
  * Every buffer here holds the secret in some form (the URI, the QR
  * modules, the rendered lines, PNG rows, SVG text), so each one is wiped
  * before it is freed.  libqrencode's own scratch memory is out of reach.
+ * The matrix itself comes from qr_encode.c, the only user of libqrencode,
+ * which loads it only while it encodes.
  *
  * Terminal renderings:
  *  - ODIN_QR_UTF8 uses no escape sequences.  Light modules (and the 4-module
@@ -29,15 +31,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <qrencode.h>
-
 #include "base32.h"
 #include "err.h"
 #include "qr.h"
 #include "secure.h"
 
-#define QR_QUIET 4
-#define QR_URI_MAX 2048
+#define QR_URI_MAX ODIN_QR_URI_MAX
 
 /* ---- percent-encoding ------------------------------------------------- */
 
@@ -370,43 +369,7 @@ out:
 	return rc;
 }
 
-/* ---- QR matrix -------------------------------------------------------- */
-
-int
-odin_qr_matrix_make(const char *uri, struct odin_qr_matrix *m)
-{
-	QRcode *qr;
-	size_t n;
-	int w, x, y;
-
-	if (m == NULL)
-		return ODIN_EINVAL;
-	m->size = 0;
-	m->dark = NULL;
-	if (uri == NULL || *uri == '\0' || strlen(uri) >= QR_URI_MAX)
-		return ODIN_EINVAL;
-	errno = 0;
-	/* 8-bit mode, case-sensitive: the URI goes in byte for byte. */
-	qr = QRcode_encodeString(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-	if (qr == NULL)
-		return errno == ENOMEM ? ODIN_ENOMEM : ODIN_EINVAL;
-	w = qr->width;
-	m->size = w + 2 * QR_QUIET;
-	n = (size_t)m->size * (size_t)m->size;
-	if ((m->dark = calloc(n, 1)) != NULL) {
-		for (y = 0; y < w; y++)
-			for (x = 0; x < w; x++)
-				m->dark[(size_t)(y + QR_QUIET) * (size_t)m->size + (size_t)(x + QR_QUIET)] =
-				    qr->data[y * w + x] & 1;
-	}
-	odin_wipe(qr->data, (size_t)w * (size_t)w);
-	QRcode_free(qr);
-	if (m->dark == NULL) {
-		m->size = 0;
-		return ODIN_ENOMEM;
-	}
-	return ODIN_OK;
-}
+/* ---- QR matrix (made by qr_encode.c) ----------------------------------- */
 
 int
 odin_qr_matrix_dark(const struct odin_qr_matrix *m, int x, int y)

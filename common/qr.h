@@ -75,10 +75,17 @@ void odin_qr_lines_free(char **lines, size_t nlines);
  * The QR matrix of uri (error correction M, 8-bit mode), quiet zone
  * included, in memory of our own: dark[y * size + x] is 1 for a dark
  * module.  It encodes the secret: odin_qr_matrix_free() wipes it.
- * make returns ODIN_OK, ODIN_EINVAL (empty, >= 2048 bytes, too long for
- * a QR code) or ODIN_ENOMEM; on error m is empty.  dark() is 0 outside
- * the matrix.  The renderers here and in qr_image.c use nothing else.
+ * make returns ODIN_OK, ODIN_EINVAL (empty, >= ODIN_QR_URI_MAX bytes, too
+ * long for a QR code), ODIN_ENOMEM or ODIN_EIO; on error m is empty.
+ * dark() is 0 outside the matrix.  The renderers here and in qr_image.c use nothing else.
+ * make (qr_encode.c) loads libqrencode (SONAME libqrencode.so.4) with
+ * dlopen() for the call and unloads it after: the PAM module is loaded and
+ * unloaded by libpam at every login, and mapping libqrencode each time
+ * would cost more than the login itself while only an enrollment needs
+ * it.  If it cannot be loaded: ODIN_EIO, logged.
  */
+#define ODIN_QR_URI_MAX 2048	/* bytes, NUL included: the longest URI built, parsed or encoded */
+
 struct odin_qr_matrix {
 	int size;		/* modules per side, the 4-module quiet zone included */
 	unsigned char *dark;	/* size * size bytes */

@@ -523,6 +523,48 @@ START_TEST(ansi_scans)
 }
 END_TEST
 
+/* 1 if a file whose path contains name is mapped into this process. */
+static int
+mapped(const char *name)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, name) != NULL)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/*
+ * libqrencode is mapped only while a matrix is made (qr_encode.c): a
+ * process that links common/ (the PAM module) does not load it for a
+ * login, and is rid of it again after an enrollment's QR code.
+ */
+START_TEST(qrencode_loaded_only_to_encode)
+{
+	struct odin_qr_matrix m;
+	char **lines = NULL;
+	size_t n = 0;
+
+	ck_assert(!mapped("libqrencode"));
+	ck_assert_int_eq(odin_qr_matrix_make(scan_uris[0], &m), ODIN_OK);
+	ck_assert_int_gt(m.size, 21 + 8 - 1);	/* version 1 is 21 modules, plus the quiet zone */
+	ck_assert_int_eq(odin_qr_matrix_dark(&m, 0, 0), 0);		/* quiet zone */
+	ck_assert_int_eq(odin_qr_matrix_dark(&m, 4, 4), 1);		/* finder pattern corner */
+	ck_assert_int_eq(odin_qr_matrix_dark(&m, -1, m.size), 0);	/* outside */
+	odin_qr_matrix_free(&m);
+	ck_assert_ptr_null(m.dark);
+	ck_assert(!mapped("libqrencode"));
+	ck_assert_int_eq(odin_qr_text(scan_uris[0], ODIN_QR_UTF8, &lines, &n), ODIN_OK);
+	odin_qr_lines_free(lines, n);
+	ck_assert(!mapped("libqrencode"));
+}
+END_TEST
+
 START_TEST(text_rejects)
 {
 	char **lines = (char **)1;
@@ -595,6 +637,7 @@ qr_suite(void)
 	tcase_add_loop_test(tc, utf8_scans, 0, nscan);
 	tcase_add_loop_test(tc, ansi_scans, 0, nscan);
 	tcase_add_test(tc, text_rejects);
+	tcase_add_test(tc, qrencode_loaded_only_to_encode);
 	tcase_add_loop_test(tc, svg_scans, 0, nscan);
 	suite_add_tcase(s, tc);
 	return s;
