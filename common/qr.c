@@ -371,12 +371,18 @@ out:
 
 /* ---- QR matrix (made by qr_encode.c) ----------------------------------- */
 
-int
-odin_qr_matrix_dark(const struct odin_qr_matrix *m, int x, int y)
+static int
+qr_dark(const struct odin_qr_matrix *m, int x, int y)
 {
 	if (x < 0 || y < 0 || x >= m->size || y >= m->size)
 		return 0;
 	return m->dark[(size_t)y * (size_t)m->size + (size_t)x];
+}
+
+int
+odin_qr_matrix_dark(const struct odin_qr_matrix *m, int x, int y)
+{
+	return qr_dark(m, x, y);
 }
 
 void
@@ -415,8 +421,8 @@ qr_line_utf8(const struct odin_qr_matrix *m, int y)
 	o = s;
 	for (x = 0; x < m->size; x++) {
 		/* Glyph = light.  The half row below the last one is the terminal's dark. */
-		top = !odin_qr_matrix_dark(m, x, y);
-		bottom = y + 1 < m->size ? !odin_qr_matrix_dark(m, x, y + 1) : 0;
+		top = !qr_dark(m, x, y);
+		bottom = y + 1 < m->size ? !qr_dark(m, x, y + 1) : 0;
 		if (top && bottom)
 			memcpy(o, full, 3), o += 3;
 		else if (top)
@@ -445,7 +451,7 @@ qr_line_ansi(const struct odin_qr_matrix *m, int y)
 		return NULL;
 	o = s;
 	for (x = 0; x < m->size; x++) {
-		d = odin_qr_matrix_dark(m, x, y);
+		d = qr_dark(m, x, y);
 		if (d != cur) {
 			memcpy(o, d ? ANSI_DARK : ANSI_LIGHT, sizeof(ANSI_DARK) - 1);
 			o += sizeof(ANSI_DARK) - 1;

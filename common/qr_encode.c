@@ -28,23 +28,11 @@
 typedef QRcode *(*qr_encode_fn)(const char *, int, QRecLevel, QRencodeMode, int);
 typedef void (*qr_free_fn)(QRcode *);
 
-/* dlsym() for a function pointer, without a cast between object and function pointers. */
-static int
-qr_sym(void *h, const char *name, void *fn, size_t fnsz)
-{
-	void *p = dlsym(h, name);
-
-	if (p == NULL || fnsz != sizeof(p))
-		return -1;
-	memcpy(fn, &p, sizeof(p));
-	return 0;
-}
-
 int
 odin_qr_matrix_make(const char *uri, struct odin_qr_matrix *m)
 {
-	qr_encode_fn encode;
-	qr_free_fn qfree;
+	union { void *p; qr_encode_fn f; } encode;	/* dlsym() gives an object pointer */
+	union { void *p; qr_free_fn f; } qfree;
 	QRcode *qr;
 	void *h;
 	size_t n;
@@ -62,15 +50,16 @@ odin_qr_matrix_make(const char *uri, struct odin_qr_matrix *m)
 		odin_log(LOG_ERR, "cannot load %s for the QR code: %s", QR_SONAME, why != NULL ? why : "?");
 		return ODIN_EIO;
 	}
-	if (qr_sym(h, "QRcode_encodeString", &encode, sizeof(encode)) != 0 ||
-	    qr_sym(h, "QRcode_free", &qfree, sizeof(qfree)) != 0) {
+	encode.p = dlsym(h, "QRcode_encodeString");
+	qfree.p = dlsym(h, "QRcode_free");
+	if (encode.p == NULL || qfree.p == NULL) {
 		odin_log(LOG_ERR, "%s lacks QRcode_encodeString/QRcode_free", QR_SONAME);
 		(void)dlclose(h);
 		return ODIN_EIO;
 	}
 	errno = 0;
 	/* 8-bit mode, case-sensitive: the URI goes in byte for byte. */
-	qr = encode(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	qr = encode.f(uri, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	if (qr == NULL) {
 		e = errno;
 		(void)dlclose(h);
@@ -86,7 +75,7 @@ odin_qr_matrix_make(const char *uri, struct odin_qr_matrix *m)
 				    qr->data[y * w + x] & 1;
 	}
 	odin_wipe(qr->data, (size_t)w * (size_t)w);
-	qfree(qr);
+	qfree.f(qr);
 	(void)dlclose(h);
 	if (m->dark == NULL) {
 		m->size = 0;
