@@ -117,7 +117,7 @@ odin_store_lock(struct odin_store *st, const char *user, int flags,
 		*txn = NULL;
 	if (rec != NULL)
 		odin_record_wipe(rec);
-	if (st == NULL || txn == NULL || rec == NULL || (flags & ~ODIN_LOCK_IF_EXISTS) != 0)
+	if (st == NULL || txn == NULL || rec == NULL || (flags & ~(ODIN_LOCK_IF_EXISTS | ODIN_LOCK_EVEN_CORRUPT)) != 0)
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;

@@ -58,6 +58,15 @@ const char *odin_store_backend(const struct odin_store *st);
 void odin_store_close(struct odin_store *st);
 
 #define ODIN_LOCK_IF_EXISTS 0x1	/* ODIN_ENOENT without creating anything if there is no record */
+/*
+ * Also lock a record that is there but unusable: it does not parse
+ * (ODIN_ECORRUPT) or its secret does not open (ODIN_ECRYPTO).  Then *txn
+ * is set, *rec is wiped and that error is returned; the only thing to do
+ * with such a txn is odin_store_delete() (admin disable, the recovery
+ * path) or odin_store_unlock().  An unsafe record (symlink, owner, mode,
+ * links, size) is never locked.
+ */
+#define ODIN_LOCK_EVEN_CORRUPT 0x2
 
 /*
  * Locks user's record and loads it into *rec.  Returns:

@@ -377,7 +377,8 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		goto fail;
 	}
 	rc = fs_read_record(t, rec);
-	if (rc == ODIN_OK || (rc == ODIN_ENOENT && (flags & ODIN_LOCK_IF_EXISTS) == 0)) {
+	if (rc == ODIN_OK || (rc == ODIN_ENOENT && (flags & ODIN_LOCK_IF_EXISTS) == 0) ||
+	    ((rc == ODIN_ECORRUPT || rc == ODIN_ECRYPTO) && (flags & ODIN_LOCK_EVEN_CORRUPT) != 0)) {
 		*txn = t;
 		return rc;
 	}

@@ -672,8 +672,17 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 		*txn = t;
 		return rc;
 	}
-	if ((rc = pg_row_to_record(t, res, rec)) != ODIN_OK)
+	if ((rc = pg_row_to_record(t, res, rec)) != ODIN_OK) {
+		if ((rc == ODIN_ECORRUPT || rc == ODIN_ECRYPTO) &&
+		    (flags & ODIN_LOCK_EVEN_CORRUPT) != 0) {
+			/* locked for deletion only (store.h) */
+			PQclear(res);
+			odin_record_wipe(rec);
+			*txn = t;
+			return rc;
+		}
 		goto fail;
+	}
 	PQclear(res);
 	t->nbackup = rec->nbackup;
 	memcpy(t->backup, rec->backup, sizeof(t->backup));

@@ -1138,38 +1138,37 @@ cmd_admin_disable(struct cli *c, int argc, char **argv)
 {
 	static const char usage[] =
 	    "odin-mfa-cli admin disable USER\n"
-	    "Removes USER's record (secret and backup codes): password-only logins again.\n";
+	    "Removes USER's record (secret and backup codes): password-only logins again.\n"
+	    "A corrupt record, or one whose secret does not decrypt, is removed too.\n";
 	struct odin_txn *txn = NULL;
 	struct odin_record r;
 	const char *user;
-	int ret, rc;
+	int ret, rc, unusable;
 
 	memset(&r, 0, sizeof(r));
 	if ((ret = cli_admin_args(c, argc, argv, usage, NULL, NULL, 1, &user)) >= 0)
 		return ret;
 	if ((ret = cli_admin_begin(c, "disable", user)) != EXIT_DONE)
 		return ret;
-	rc = st_lock(c, user, ODIN_LOCK_IF_EXISTS, &txn, &r);
+	/* A record that does not parse or open can still be removed: that is the recovery path. */
+	rc = st_lock(c, user, ODIN_LOCK_IF_EXISTS | ODIN_LOCK_EVEN_CORRUPT, &txn, &r);
 	if (rc == ODIN_ENOENT) {
 		cli_err("%s: MFA is not set up; nothing changed", user);
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	/* A corrupt record can still be removed: that is the recovery path. */
-	if (rc != ODIN_OK && rc != ODIN_ECORRUPT) {
+	if (txn == NULL) {
 		ret = cli_store_error(user, rc);
 		goto out;
 	}
-	if (rc == ODIN_ECORRUPT) {
-		ret = cli_store_error(user, rc);
-		goto out;
-	}
+	unusable = rc != ODIN_OK;
 	if ((rc = st_delete(txn)) != ODIN_OK) {
 		ret = cli_store_error(user, rc);
 		goto out;
 	}
-	cli_admin_log(c, "disable", user, "record removed");
-	printf("%s: MFA disabled; secret and backup codes removed\n", user);
+	cli_admin_log(c, "disable", user, unusable ? "unreadable record removed" : "record removed");
+	printf("%s: MFA disabled; %s\n", user, unusable ?
+	    "the unreadable record was removed" : "secret and backup codes removed");
 	ret = EXIT_DONE;
 out:
 	st_unlock(txn);

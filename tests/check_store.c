@@ -499,6 +499,43 @@ START_TEST(record_corrupt)
 }
 END_TEST
 
+/* admin disable's recovery path: a corrupt record can be locked for deletion only. */
+START_TEST(corrupt_record_deletable)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn = NULL;
+	struct odin_record r;
+	char p[256];
+	int fd;
+
+	path(p, sizeof(p), "users/alice");
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "odin-mfa-record 1\nstate enabled\n", 32), 32);
+	close(fd);
+	/* without the flag: an error and no lock */
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_ECORRUPT);
+	ck_assert_ptr_null(txn);
+	/* with it: locked, nothing loaded, and it can be removed */
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS | ODIN_LOCK_EVEN_CORRUPT,
+	    &txn, &r), ODIN_ECORRUPT);
+	ck_assert_ptr_nonnull(txn);
+	ck_assert_uint_eq(r.secret_len, 0);
+	ck_assert_int_eq(odin_store_delete(txn), ODIN_OK);
+	odin_store_unlock(txn);
+	ck_assert_int_eq(access(p, F_OK), -1);
+	/* an unsafe record is never locked, flag or not */
+	put(st, "bob", 5);
+	path(p, sizeof(p), "users/bob");
+	ck_assert_int_eq(chmod(p, 0644), 0);
+	txn = NULL;
+	ck_assert_int_eq(odin_store_lock(st, "bob", ODIN_LOCK_IF_EXISTS | ODIN_LOCK_EVEN_CORRUPT,
+	    &txn, &r), ODIN_EUNSAFE);
+	ck_assert_ptr_null(txn);
+	odin_store_close(st);
+}
+END_TEST
+
 /* The store directory (or a subdirectory) itself is unsafe: open refuses, nothing changes. */
 static void
 open_refused(const char *logpart)
@@ -1050,6 +1087,7 @@ store_suite(void)
 	tcase_add_test(tc, record_mode_0644);
 	tcase_add_test(tc, record_not_regular);
 	tcase_add_test(tc, record_corrupt);
+	tcase_add_test(tc, corrupt_record_deletable);
 	tcase_add_test(tc, store_group_writable);
 	tcase_add_test(tc, store_wrong_owner);
 	tcase_add_test(tc, users_dir_unsafe);

@@ -155,6 +155,17 @@ run admin disable "$V" > /dev/null 2>&1; rc=$?
 check "disable of a user without a record exits 1" test "$rc" -eq 1
 run admin status "$V" > "$O/st3"
 check "admin status of a disabled user says off" grep -q "^MFA: *off" "$O/st3"
+# the recovery path: a record that does not parse still goes with disable
+if files_only "disable of a corrupt record"; then
+	run admin force-enable "$V" > /dev/null
+	printf 'odin-mfa-record 1\nstate enabled\ngarbage\n' > "$STORE/users/$V"
+	run admin status "$V" > /dev/null 2>&1; rc=$?
+	check "a corrupt record is an error for status (exit $rc)" test "$rc" -eq 3
+	run admin disable "$V" > "$O/dis4" 2>&1; rc=$?
+	check "disable removes a corrupt record (exit $rc)" test "$rc" -eq 0 -a ! -e "$STORE/users/$V"
+	check "... says so" grep -q "unreadable record was removed" "$O/dis4"
+	check "... logged" log_has "admin root \(uid 0\): disable $V: unreadable record removed"
+fi
 check "no secret in the log" sh -c "! grep -q -e '$S' -e '$HEX' -e '$S20' '$LOG'"
 
 finish
