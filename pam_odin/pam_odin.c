@@ -379,6 +379,42 @@ pod_check(struct pod *p, struct odin_record *r, const char *input, int toolong,
 }
 
 /*
+ * The record read again once the user has answered (under the lock, or
+ * the snapshot the atomic path decides on): e is the read's result.
+ * Returns PAM_SUCCESS if it is still there, enabled and not locked out,
+ * else the PAM code that denies, logged.
+ */
+static int
+pod_reread(struct pod *p, int e, const struct odin_record *r, int64_t now)
+{
+	if (e == ODIN_ENOENT) {
+		pod_decision(p, LOG_NOTICE, "deny", "none", "record removed during login");
+		return PAM_AUTH_ERR;
+	}
+	if (e != ODIN_OK) {
+		odin_log(LOG_ERR, "user=%s result=deny method=none reason=cannot read record: %s",
+		    p->user, odin_strerror(e));
+		return pod_store_err(e);
+	}
+	if (r->state != ODIN_STATE_ENABLED) {
+		pod_decision(p, LOG_NOTICE, "deny", "none", "record changed during login");
+		return PAM_AUTH_ERR;
+	}
+	if (pod_locked_out(p, r, now))
+		return PAM_MAXTRIES;
+	return PAM_SUCCESS;
+}
+
+/* The decision could not be recorded: deny, and say why. */
+static int
+pod_save_failed(struct pod *p, const char *method, int e)
+{
+	odin_log(LOG_ERR, "user=%s result=deny method=%s reason=cannot save record: %s (see pam_odin(8), RECOVERY)",
+	    p->user, method, odin_strerror(e));
+	return pod_store_err(e);
+}
+
+/*
  * A store with single-statement operations (a database shared by many
  * hosts): decide on a snapshot read after the user answered
  * (odin_auth_decide, the decision odin_auth_check makes), then let one
@@ -404,25 +440,8 @@ pod_verify_atomic(struct pod *p, const char *input, int toolong)
 	memset(&res, 0, sizeof(res));
 	memset(&plan, 0, sizeof(plan));
 	e = odin_store_peek(p->st, p->user, &r);	/* a snapshot: decided on, never written back */
-	if (e == ODIN_ENOENT) {
-		pod_decision(p, LOG_NOTICE, "deny", "none", "record removed during login");
-		rv = PAM_AUTH_ERR;
+	if ((rv = pod_reread(p, e, &r, now)) != PAM_SUCCESS)
 		goto out;
-	} else if (e != ODIN_OK) {
-		odin_log(LOG_ERR, "user=%s result=deny method=none reason=cannot read record: %s",
-		    p->user, odin_strerror(e));
-		rv = pod_store_err(e);
-		goto out;
-	}
-	if (r.state != ODIN_STATE_ENABLED) {
-		pod_decision(p, LOG_NOTICE, "deny", "none", "record changed during login");
-		rv = PAM_AUTH_ERR;
-		goto out;
-	}
-	if (pod_locked_out(p, &r, now)) {
-		rv = PAM_MAXTRIES;
-		goto out;
-	}
 
 	if (toolong) {
 		res.reason = "input too long";
@@ -441,9 +460,7 @@ pod_verify_atomic(struct pod *p, const char *input, int toolong)
 		} else if (e == ODIN_ENOMATCH) {
 			res.reason = "wrong or used backup code";
 		} else if (e != ODIN_OK) {
-			odin_log(LOG_ERR, "user=%s result=deny method=%s reason=cannot save record: %s (see pam_odin(8), RECOVERY)",
-			    p->user, method, odin_strerror(e));
-			rv = pod_store_err(e);
+			rv = pod_save_failed(p, method, e);
 			goto out;
 		}
 	}
@@ -464,9 +481,7 @@ pod_verify_atomic(struct pod *p, const char *input, int toolong)
 			rv = PAM_AUTH_ERR;
 			goto out;
 		} else if (e != ODIN_OK) {
-			odin_log(LOG_ERR, "user=%s result=deny method=%s reason=cannot save record: %s (see pam_odin(8), RECOVERY)",
-			    p->user, method, odin_strerror(e));
-			rv = pod_store_err(e);
+			rv = pod_save_failed(p, method, e);
 			goto out;
 		}
 		if (until > now)
@@ -518,33 +533,14 @@ pod_verify(struct pod *p, const struct odin_record *first)
 	}
 	now = (int64_t)time(NULL);
 	e = odin_store_lock(p->st, p->user, ODIN_LOCK_IF_EXISTS, &txn, &r);
-	if (e == ODIN_ENOENT) {
-		pod_decision(p, LOG_NOTICE, "deny", "none", "record removed during login");
-		rv = PAM_AUTH_ERR;
+	if ((rv = pod_reread(p, e, &r, now)) != PAM_SUCCESS)
 		goto out;
-	} else if (e != ODIN_OK) {
-		odin_log(LOG_ERR, "user=%s result=deny method=none reason=cannot read record: %s",
-		    p->user, odin_strerror(e));
-		rv = pod_store_err(e);
-		goto out;
-	}
-	if (r.state != ODIN_STATE_ENABLED) {
-		pod_decision(p, LOG_NOTICE, "deny", "none", "record changed during login");
-		rv = PAM_AUTH_ERR;
-		goto out;
-	}
-	if (pod_locked_out(p, &r, now)) {
-		rv = PAM_MAXTRIES;
-		goto out;
-	}
 
 	rv = pod_check(p, &r, input, toolong, now, &method, &reason);
 	e = odin_store_save(txn, &r);
 	if (e != ODIN_OK) {
 		/* never succeed without a durable record: the code could be replayed after a crash */
-		odin_log(LOG_ERR, "user=%s result=deny method=%s reason=cannot save record: %s (see pam_odin(8), RECOVERY)",
-		    p->user, method, odin_strerror(e));
-		rv = pod_store_err(e);
+		rv = pod_save_failed(p, method, e);
 		goto out;
 	}
 	if (rv == PAM_SUCCESS)
