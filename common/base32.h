@@ -32,4 +32,11 @@ int odin_base32_decode(const char *in, uint8_t *out, size_t outsz, size_t *outle
  */
 int odin_base32_grouped(const uint8_t *in, size_t n, char *out, size_t outsz);
 
+/*
+ * RFC 4648 base16 in lower case, the form of hashes, salts and sealed
+ * secrets in records and rows: writes 2n digits and a NUL to out, which
+ * must hold 2n + 1 bytes.
+ */
+void odin_base16_encode(const uint8_t *in, size_t n, char *out);
+
 #endif

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "crypt.h"
+#include "base32.h"
 #include "err.h"
 #include "log.h"
 #include "secure.h"
@@ -57,18 +58,6 @@ unhex(const char *s, size_t len, uint8_t *out, size_t n)
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
-}
-
-static void
-tohex(const uint8_t *in, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 0xf];
-	}
 }
 
 int
@@ -187,8 +176,7 @@ odin_seal(const struct odin_key *key, const char *user,
 	    blob + ODIN_SEAL_NONCE + len) != 1)
 		goto out;
 	memcpy(out, ODIN_SEAL_PREFIX, pl);
-	tohex(blob, blen, out + pl);
-	out[pl + 2 * blen] = '\0';
+	odin_base16_encode(blob, blen, out + pl);
 	rc = ODIN_OK;
 out:
 	EVP_CIPHER_CTX_free(ctx);

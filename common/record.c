@@ -425,19 +425,6 @@ rec_put(char *buf, size_t *off, const char *fmt, ...)
 	return 0;
 }
 
-static void
-rec_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
-
 int
 odin_record_format(const struct odin_record *r, char **out, size_t *outlen)
 {
@@ -482,13 +469,13 @@ odin_record_format_key(const struct odin_record *r, const struct odin_key *key,
 		if (rec_put(buf, &off, "backup_kdf none\n") != 0)
 			goto done;
 	} else {
-		rec_hex(r->backup_salt, sizeof(r->backup_salt), hex);
+		odin_base16_encode(r->backup_salt, sizeof(r->backup_salt), hex);
 		if (rec_put(buf, &off, "backup_kdf %s %u %s\n", REC_KDF_NAME,
 		    r->backup_iter, hex) != 0)
 			goto done;
 	}
 	for (i = 0; i < r->nbackup; i++) {
-		rec_hex(r->backup[i], ODIN_BACKUP_HASH_LEN, hex);
+		odin_base16_encode(r->backup[i], ODIN_BACKUP_HASH_LEN, hex);
 		if (rec_put(buf, &off, "backup %s\n", hex) != 0)
 			goto done;
 	}

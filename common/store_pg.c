@@ -54,6 +54,7 @@
 
 #include "config.h"
 #include "crypt.h"
+#include "base32.h"
 #include "err.h"
 #include "log.h"
 #include "record.h"
@@ -501,19 +502,6 @@ pg_close(struct odin_store *st)
 
 /* ---- rows and records ----------------------------------------------------- */
 
-static void
-pg_bin2hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Appends "key value\n"; value must not contain a line break (a tampered row could add keys). */
 static int
 pg_put(char *buf, size_t *off, const char *key, const char *value)
@@ -764,7 +752,7 @@ pg_save(struct odin_txn *t, const struct odin_record *rec)
 	(void)snprintf(nums[6], sizeof(nums[6]), "%u", rec->backup_iter);
 	(void)snprintf(nums[7], sizeof(nums[7]), "%" PRId64, rec->created);
 	(void)snprintf(nums[8], sizeof(nums[8]), "%" PRId64, rec->updated);
-	pg_bin2hex(rec->backup_salt, sizeof(rec->backup_salt), salt);
+	odin_base16_encode(rec->backup_salt, sizeof(rec->backup_salt), salt);
 	v[0] = t->user;
 	v[1] = rec->state == ODIN_STATE_ENABLED ? "t" : "f";
 	v[2] = rec->secret_len > 0 ? secret : NULL;
@@ -806,7 +794,7 @@ pg_save(struct odin_txn *t, const struct odin_record *rec)
 			for (i = 0; i < rec->nbackup; i++) {
 				if (i > 0)
 					strcat(hashes, ",");
-				pg_bin2hex(rec->backup[i], ODIN_BACKUP_HASH_LEN,
+				odin_base16_encode(rec->backup[i], ODIN_BACKUP_HASH_LEN,
 				    hashes + strlen(hashes));
 			}
 			v[1] = hashes;
@@ -963,7 +951,7 @@ pg_consume_backup(struct odin_store *st, const char *user, const uint8_t *hash, 
 	PGresult *res;
 	int rc, won;
 
-	pg_bin2hex(hash, ODIN_BACKUP_HASH_LEN, h);
+	odin_base16_encode(hash, ODIN_BACKUP_HASH_LEN, h);
 	(void)snprintf(n, sizeof(n), "%" PRId64, now);
 	res = pg_run(st, "consume backup code", user,
 	    "WITH d AS (DELETE FROM backup_codes WHERE user_name = $1 AND hash = decode($2, 'hex')"

@@ -249,6 +249,26 @@ START_TEST(grouped_format)
 }
 END_TEST
 
+/* RFC 4648 section 10, base16 (in lower case, the form records use). */
+START_TEST(base16_rfc_vectors)
+{
+	static const char *const in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *const want[] = { "", "66", "666f", "666f6f", "666f6f62",
+	    "666f6f6261", "666f6f626172" };
+	static const uint8_t all[] = { 0x00, 0x7f, 0x80, 0xa5, 0xff };
+	char out[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		memset(out, 'X', sizeof(out));
+		odin_base16_encode((const uint8_t *)in[i], strlen(in[i]), out);
+		ck_assert_str_eq(out, want[i]);
+	}
+	odin_base16_encode(all, sizeof(all), out);
+	ck_assert_str_eq(out, "007f80a5ff");
+}
+END_TEST
+
 static Suite *
 base32_suite(void)
 {
@@ -259,6 +279,7 @@ base32_suite(void)
 	tcase_add_loop_test(tc, rfc_encode, 0, NVECS);
 	tcase_add_loop_test(tc, rfc_decode_padded_and_bare, 0, NVECS);
 	tcase_add_test(tc, enclen_values);
+	tcase_add_test(tc, base16_rfc_vectors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("round_trip");
