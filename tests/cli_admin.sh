@@ -49,7 +49,8 @@ import_auth() {
 	# shellcheck disable=SC2086
 	code=$(oathtool -b $oargs "$secret")
 	drive "$O/imp-$name-auth" type:"$code" -- "$CLI" --config "$CONF" backup-codes
-	check "import $name: the CLI accepts oathtool's code" test "$(cat "$O/imp-$name-auth.rc")" = 0
+	check "import $name: the CLI accepts oathtool's code" test "$(cat "$O/imp-$name-auth.rc")" = 0 ||
+		sed 's/^/#   /' "$O/imp-$name-auth.log" 2>/dev/null | tr -d '\r' | head -n 20
 	check "import $name: logged" log_has "admin root \(uid 0\): import $U: "
 }
 # import_roundtrip NAME INPUT SECRET_BASE32 [OATHTOOL_ARGS]

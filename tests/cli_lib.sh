@@ -100,7 +100,7 @@ ok() { ntests=$((ntests + 1)); echo "ok $ntests - $*"; }
 fail() { ntests=$((ntests + 1)); nfail=$((nfail + 1)); echo "not ok $ntests - $*"; }
 check() {	# check DESCRIPTION COMMAND...
 	local d=$1; shift
-	if "$@"; then ok "$d"; else fail "$d"; fi
+	if "$@"; then ok "$d"; else fail "$d"; return 1; fi
 }
 finish() {
 	echo "# $((ntests - nfail)) passed, $nfail failed"
