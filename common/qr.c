@@ -111,7 +111,7 @@ odin_otpauth_uri(const char *issuer, const char *account,
 	*uri = NULL;
 	if (issuer == NULL)
 		issuer = "";
-	if (account == NULL || *account == '\0' ||
+	if (account == NULL || *account == '\0' || *account == ' ' ||
 	    !qr_label_ok(issuer, sizeof(((struct odin_otpauth *)0)->issuer)) ||
 	    !qr_label_ok(account, sizeof(((struct odin_otpauth *)0)->account)) ||
 	    secret == NULL || secret_len < ODIN_SECRET_MIN || secret_len > ODIN_SECRET_MAX ||
@@ -355,9 +355,14 @@ odin_otpauth_parse(const char *uri, struct odin_otpauth *p)
 			goto out;
 		memcpy(lissuer, label, strlen(label) + 1);
 		acct = colon + 1;
-		while (*acct == ' ')	/* "Issuer: account" is allowed */
-			acct++;
 	}
+	/*
+	 * "Issuer: account" is allowed, and a leading space is never part of
+	 * an account name: skipping it with or without an issuer prefix keeps
+	 * parse -> build -> parse stable (found by fuzz/fuzz_otpauth.c).
+	 */
+	while (*acct == ' ')
+		acct++;
 	if (*acct == '\0' || strlen(acct) >= sizeof(p->account))
 		goto out;
 	memcpy(p->account, acct, strlen(acct) + 1);

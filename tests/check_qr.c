@@ -120,6 +120,7 @@ START_TEST(uri_rejects)
 	ck_assert_int_eq(odin_otpauth_uri("a", "", rfc_key, 20, ODIN_ALG_SHA1, 6, 30, &u), ODIN_EINVAL);
 	ck_assert_int_eq(odin_otpauth_uri("a", NULL, rfc_key, 20, ODIN_ALG_SHA1, 6, 30, &u), ODIN_EINVAL);
 	ck_assert_int_eq(odin_otpauth_uri("a", "new\nline", rfc_key, 20, ODIN_ALG_SHA1, 6, 30, &u), ODIN_EINVAL);
+	ck_assert_int_eq(odin_otpauth_uri("a", " c", rfc_key, 20, ODIN_ALG_SHA1, 6, 30, &u), ODIN_EINVAL);
 	ck_assert_int_eq(odin_otpauth_uri("a", "c", rfc_key, 9, ODIN_ALG_SHA1, 6, 30, &u), ODIN_EINVAL);
 	ck_assert_int_eq(odin_otpauth_uri("a", "c", big, sizeof(big), ODIN_ALG_SHA1, 6, 30, &u), ODIN_EINVAL);
 	ck_assert_int_eq(odin_otpauth_uri("a", "c", rfc_key, 20, ODIN_ALG_SHA1, 5, 30, &u), ODIN_EINVAL);
@@ -163,6 +164,31 @@ START_TEST(parse_round_trip)
 	ck_assert_uint_eq(p.period, t->period);
 	odin_wipe(&p, sizeof(p));
 	odin_free_str(u);
+}
+END_TEST
+
+/*
+ * Regression (fuzz/fuzz_otpauth.c): a leading space of the account was kept
+ * without an issuer prefix but dropped after "Issuer:", so parse -> build ->
+ * parse changed the account.  It is dropped in both cases now.
+ */
+START_TEST(parse_account_leading_space)
+{
+	struct odin_otpauth p, p2;
+	char *u = NULL;
+
+	ck_assert_int_eq(odin_otpauth_parse("otpauth://totp/%20Co?secret=JBSWY3DPEHPK2PXP"
+	    "&issuer=~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", &p), ODIN_OK);
+	ck_assert_str_eq(p.account, "Co");
+	ck_assert_int_eq(odin_otpauth_uri(p.issuer, p.account, p.secret, p.secret_len, p.alg,
+	    p.digits, p.period, &u), ODIN_OK);
+	ck_assert_int_eq(odin_otpauth_parse(u, &p2), ODIN_OK);
+	ck_assert_str_eq(p2.account, p.account);
+	ck_assert_str_eq(p2.issuer, p.issuer);
+	ck_assert_int_eq(odin_otpauth_parse("otpauth://totp/%20%20?secret=JBSWY3DPEHPK2PXP", &p),
+	    ODIN_EINVAL);
+	odin_free_str(u);
+	odin_wipe(&p2, sizeof(p2));
 }
 END_TEST
 
@@ -624,6 +650,7 @@ qr_suite(void)
 	tcase_add_test(tc, uri_non_default_params);
 	tcase_add_test(tc, uri_rejects);
 	tcase_add_loop_test(tc, parse_round_trip, 0, (int)(sizeof(rts) / sizeof(rts[0])));
+	tcase_add_test(tc, parse_account_leading_space);
 	tcase_add_test(tc, parse_accepts_variants);
 	tcase_add_loop_test(tc, parse_rejects, 0, (int)(sizeof(bad_uris) / sizeof(bad_uris[0])));
 	tcase_add_test(tc, parse_too_long);
