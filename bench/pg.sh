@@ -61,7 +61,7 @@ pg_start "$T/pg" >/dev/null || { echo "bench/pg.sh: cannot start PostgreSQL"; ex
 
 SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 T0=1699999995
-mkdir -m 700 "$FS/store"
+mkdir -m 700 "$FS/store" "$FS/store/users" "$FS/store/locks"
 printf 'max_failures = 1000\nstore_dir = %s\n' "$FS/store" > "$T/files.conf"
 printf 'max_failures = 1000\nbackend = postgresql\npg_plugin = %s\npg_conninfo = %s\npg_password_file = %s\nsecret_key_file = %s\npg_connect_timeout = 5\npg_statement_timeout = 5\nstore_dir = %s/unused\n' \
     "$PLUGIN" "$PG_CONNINFO" "$PG_PWFILE" "$PG_KEY" "$T" > "$T/postgresql.conf"

@@ -24,7 +24,11 @@ odin_strerror(int err)
 	case ODIN_ENOSPC:	return "no space left on the store's file system";
 	case ODIN_EROFS:	return "store is on a read-only file system";
 	case ODIN_EPERM:	return "permission denied";
-	case ODIN_ELOCK:	return "could not lock the record";
+	case ODIN_ELOCK:	return "could not lock the record (busy)";
+	case ODIN_ENOTSUP:	return "not supported by this store backend";
+	case ODIN_ELOCKEDOUT:	return "locked out after too many failed attempts";
+	case ODIN_ECHANGED:	return "the record changed meanwhile";
+	case ODIN_EEXIST:	return "a record exists already";
 	}
 	return "unknown error";
 }

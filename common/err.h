@@ -22,8 +22,15 @@ enum odin_err {
 	ODIN_ENOSPC = -12,	/* disk full or quota exceeded */
 	ODIN_EROFS = -13,	/* store on a read-only file system */
 	ODIN_EPERM = -14,	/* operation not permitted */
-	ODIN_ELOCK = -15,	/* could not take the record lock */
+	ODIN_ELOCK = -15,	/* could not take the record lock (busy, timed out) */
+	ODIN_ENOTSUP = -16,	/* the backend does not offer this operation */
+	ODIN_ELOCKEDOUT = -17,	/* too many failed attempts: locked out for now */
+	ODIN_ECHANGED = -18,	/* the record changed since it was read */
+	ODIN_EEXIST = -19,	/* a record exists that may not be replaced */
 };
+
+/* The last code of the enum (tests walk every code down to it). */
+#define ODIN_ERR_LAST ODIN_EEXIST
 
 /* Returns a static, human readable description of err (never NULL). */
 const char *odin_strerror(int err);

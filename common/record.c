@@ -36,7 +36,6 @@ static const char *const rec_keys[K_COUNT] = {
 
 #define REC_HEADER "odin-mfa-record 1"
 #define REC_KDF_NAME "pbkdf2-sha256"
-#define REC_USER_MAX 32
 
 /* How the secret line is sealed/opened; key NULL: in clear. */
 struct rec_crypt {
@@ -56,6 +55,25 @@ odin_record_init(struct odin_record *r, int64_t now)
 	r->period = 30;
 	r->created = now;
 	r->updated = now;
+}
+
+int
+odin_record_same(const struct odin_record *a, const struct odin_record *b)
+{
+	int same;
+
+	same = a->state == b->state && a->secret_len == b->secret_len &&
+	    a->alg == b->alg && a->digits == b->digits && a->period == b->period &&
+	    a->last_step == b->last_step && a->failures == b->failures &&
+	    a->lockout_until == b->lockout_until && a->lockout_count == b->lockout_count &&
+	    a->backup_iter == b->backup_iter && a->nbackup == b->nbackup &&
+	    a->created == b->created && a->updated == b->updated &&
+	    a->secret_len <= sizeof(a->secret) && a->nbackup <= ODIN_BACKUP_MAX;
+	if (!same)
+		return 0;
+	return odin_ct_equal(a->secret, b->secret, a->secret_len) &
+	    odin_ct_equal(a->backup_salt, b->backup_salt, sizeof(a->backup_salt)) &
+	    odin_ct_equal(a->backup, b->backup, (size_t)a->nbackup * ODIN_BACKUP_HASH_LEN);
 }
 
 void
@@ -425,6 +443,12 @@ rec_put(char *buf, size_t *off, const char *fmt, ...)
 	return 0;
 }
 
+void
+odin_record_text_free(char *text)
+{
+	odin_secure_free(text);
+}
+
 int
 odin_record_format(const struct odin_record *r, char **out, size_t *outlen)
 {
@@ -446,7 +470,7 @@ odin_record_format_key(const struct odin_record *r, const struct odin_key *key,
 	*outlen = 0;
 	if (!rec_valid(r))
 		return ODIN_EINVAL;
-	if ((buf = calloc(1, ODIN_RECORD_MAX)) == NULL)
+	if ((buf = odin_secure_alloc(ODIN_RECORD_MAX)) == NULL)
 		return ODIN_ENOMEM;
 
 	if (r->secret_len == 0)
@@ -487,30 +511,10 @@ done:
 	odin_wipe(secret, sizeof(secret));
 	odin_wipe(hex, sizeof(hex));
 	if (!ok) {
-		odin_free_wipe(buf, ODIN_RECORD_MAX);
+		odin_secure_free(buf);
 		return ODIN_EINVAL;
 	}
 	*out = buf;
 	*outlen = off;
 	return ODIN_OK;
-}
-
-/* The user-name rule (store.h); here, because a store plugin needs it without store.c. */
-int
-odin_user_valid(const char *name)
-{
-	size_t i;
-
-	if (name == NULL || name[0] == '\0' || name[0] == '.' || name[0] == '-')
-		return 0;
-	for (i = 0; name[i] != '\0'; i++) {
-		char c = name[i];
-
-		if (i >= REC_USER_MAX)
-			return 0;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
 }

@@ -90,15 +90,25 @@ int odin_record_parse_key(const char *buf, size_t len, struct odin_record *r,
     const struct odin_key *key, const char *user);
 
 /*
- * Serialises r.  *out is malloc'd text of *outlen bytes (also NUL-terminated);
- * the caller must odin_free_wipe(*out, *outlen).  Returns ODIN_OK,
- * ODIN_EINVAL (r not consistent, e.g. enabled without secret) or ODIN_ENOMEM.
+ * Serialises r.  *out is text of *outlen bytes (also NUL-terminated) in
+ * memory kept out of core dumps and swap (odin_secure_alloc); the caller
+ * frees it with odin_record_text_free().  Returns ODIN_OK, ODIN_EINVAL (r
+ * not consistent, e.g. enabled without secret) or ODIN_ENOMEM.
  */
 int odin_record_format(const struct odin_record *r, char **out, size_t *outlen);
 
 /* The same, with the secret sealed for user when key is not NULL. */
 int odin_record_format_key(const struct odin_record *r, const struct odin_key *key,
     const char *user, char **out, size_t *outlen);
+
+/* Wipes and frees text from odin_record_format*(); NULL is fine. */
+void odin_record_text_free(char *text);
+
+/*
+ * 1 if a and b hold the same record (every field; the secret compared in
+ * constant time), else 0.  What "the record did not change meanwhile" means.
+ */
+int odin_record_same(const struct odin_record *a, const struct odin_record *b);
 
 /* Wipes every byte of r. */
 void odin_record_wipe(struct odin_record *r);

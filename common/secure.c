@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 #include "autoconfig.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -32,6 +35,45 @@ odin_free_str(char *s)
 	if (s == NULL)
 		return;
 	odin_free_wipe(s, strlen(s));
+}
+
+/* Each block starts with its mapped length, then the caller's bytes, 16-aligned. */
+#define SECURE_HDR 16
+
+void *
+odin_secure_alloc(size_t n)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t page = pg > 0 ? (size_t)pg : 4096, len;
+	uint8_t *p;
+
+	if (n == 0 || n > ((size_t)1 << 24))
+		return NULL;
+	len = (n + SECURE_HDR + page - 1) / page * page;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_DONTDUMP
+	(void)madvise(p, len, MADV_DONTDUMP);
+#endif
+	(void)mlock(p, len);	/* RLIMIT_MEMLOCK may refuse: still out of core dumps */
+	memcpy(p, &len, sizeof(len));
+	return p + SECURE_HDR;
+}
+
+void
+odin_secure_free(void *q)
+{
+	uint8_t *p;
+	size_t len;
+
+	if (q == NULL)
+		return;
+	p = (uint8_t *)q - SECURE_HDR;
+	memcpy(&len, p, sizeof(len));
+	OPENSSL_cleanse(p, len);
+	(void)munlock(p, len);
+	(void)munmap(p, len);
 }
 
 int

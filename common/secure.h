@@ -19,6 +19,18 @@ void odin_free_wipe(void *p, size_t n);
 /* Fills buf with n bytes from the OpenSSL CSPRNG (seeded by the kernel).  Returns ODIN_OK or ODIN_ECRYPTO. */
 int odin_random(void *buf, size_t n);
 
+/*
+ * Memory for secrets: zero-filled pages of their own, excluded from core
+ * dumps (MADV_DONTDUMP) and, where the limits allow, locked in RAM so they
+ * never reach swap (mlock; best effort: a refused lock is not an error).
+ * Returns NULL when out of memory.  odin_secure_free() wipes the pages,
+ * unlocks and unmaps them; NULL is fine.  For the few buffers that hold a
+ * secret in clear (a record, a record's text, a key): each call maps
+ * pages, so not for small or frequent allocations.
+ */
+void *odin_secure_alloc(size_t n);
+void odin_secure_free(void *p);
+
 /* Returns 1 if the n bytes at a and b are equal, else 0; time depends only on n. */
 int odin_ct_equal(const void *a, const void *b, size_t n);
 

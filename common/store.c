@@ -6,9 +6,11 @@
  */
 #include "autoconfig.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "crypt.h"
@@ -23,6 +25,47 @@ store_ops(const void *obj)
 	return ((const struct odin_store_base *)obj)->ops;
 }
 
+/*
+ * The caller of su, sudo or the setuid CLI sets its resource limits and
+ * signal dispositions, and they are inherited: a file-size limit between
+ * the sizes of two records could let one write through and fail (or kill
+ * the process with SIGXFSZ) on the other.  Around a write the limit is
+ * lifted -- possible where the process is privileged, as every writer of
+ * the store is -- and SIGXFSZ ignored, then both are put back.  If the
+ * limit cannot be lifted, the write fails cleanly with EFBIG instead of a
+ * signal, and the caller denies.
+ */
+struct store_guard {
+	struct rlimit fsize;
+	struct sigaction xfsz;
+	int have_fsize, have_xfsz;
+};
+
+static void
+store_guard_begin(struct store_guard *g)
+{
+	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
+	struct sigaction ign;
+
+	memset(g, 0, sizeof(*g));
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	g->have_xfsz = sigaction(SIGXFSZ, &ign, &g->xfsz) == 0;
+	if (getrlimit(RLIMIT_FSIZE, &g->fsize) == 0 &&
+	    (g->fsize.rlim_cur != RLIM_INFINITY || g->fsize.rlim_max != RLIM_INFINITY))
+		g->have_fsize = setrlimit(RLIMIT_FSIZE, &inf) == 0;
+}
+
+static void
+store_guard_end(struct store_guard *g)
+{
+	if (g->have_fsize)
+		(void)setrlimit(RLIMIT_FSIZE, &g->fsize);
+	if (g->have_xfsz)
+		(void)sigaction(SIGXFSZ, &g->xfsz, NULL);
+}
+
 int
 odin_store_open(const char *dir, struct odin_store **st)
 {
@@ -32,6 +75,18 @@ odin_store_open(const char *dir, struct odin_store **st)
 	if (dir == NULL || dir[0] == '\0')
 		return ODIN_EINVAL;
 	return odin_store_files_ops.open(dir, st);
+}
+
+int
+odin_store_create(const struct odin_config *cfg)
+{
+	if (cfg == NULL)
+		return ODIN_EINVAL;
+	if (cfg->backend != ODIN_BACKEND_FILES)
+		return ODIN_ENOTSUP;
+	if (cfg->store_dir[0] == '\0')
+		return ODIN_EINVAL;
+	return odin_store_files_ops.create(cfg->store_dir);
 }
 
 int
@@ -144,19 +199,31 @@ odin_store_peek(struct odin_store *st, const char *user, struct odin_record *rec
 }
 
 int
-odin_store_save(struct odin_txn *txn, const struct odin_record *rec)
+odin_store_save(struct odin_txn *txn, const struct odin_record *rec, int flags)
 {
-	if (txn == NULL || rec == NULL)
+	struct store_guard g;
+	int rc;
+
+	if (txn == NULL || rec == NULL || (flags & ~ODIN_SAVE_ATTEMPT) != 0)
 		return ODIN_EINVAL;
-	return store_ops(txn)->save(txn, rec);
+	store_guard_begin(&g);
+	rc = store_ops(txn)->save(txn, rec, flags);
+	store_guard_end(&g);
+	return rc;
 }
 
 int
 odin_store_delete(struct odin_txn *txn)
 {
+	struct store_guard g;
+	int rc;
+
 	if (txn == NULL)
 		return ODIN_EINVAL;
-	return store_ops(txn)->del(txn);
+	store_guard_begin(&g);
+	rc = store_ops(txn)->del(txn);
+	store_guard_end(&g);
+	return rc;
 }
 
 void
@@ -186,28 +253,29 @@ odin_store_has_atomic(const struct odin_store *st)
 }
 
 int
-odin_store_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now)
+odin_store_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now,
+    int64_t admitted)
 {
-	if (st == NULL || step <= 0 || now < 0)
+	if (st == NULL || step <= 0 || now < 0 || admitted < 0)
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
 	if (store_ops(st)->accept_step == NULL)
-		return ODIN_EPERM;
-	return store_ops(st)->accept_step(st, user, step, now);
+		return ODIN_ENOTSUP;
+	return store_ops(st)->accept_step(st, user, step, now, admitted);
 }
 
 int
 odin_store_consume_backup(struct odin_store *st, const char *user,
-    const uint8_t hash[ODIN_BACKUP_HASH_LEN], int64_t now)
+    const uint8_t hash[ODIN_BACKUP_HASH_LEN], int64_t now, int64_t admitted)
 {
-	if (st == NULL || hash == NULL || now < 0)
+	if (st == NULL || hash == NULL || now < 0 || admitted < 0)
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
 	if (store_ops(st)->consume_backup == NULL)
-		return ODIN_EPERM;
-	return store_ops(st)->consume_backup(st, user, hash, now);
+		return ODIN_ENOTSUP;
+	return store_ops(st)->consume_backup(st, user, hash, now, admitted);
 }
 
 int
@@ -221,7 +289,7 @@ odin_store_count_failure(struct odin_store *st, const char *user, int64_t now,
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
 	if (store_ops(st)->count_failure == NULL)
-		return ODIN_EPERM;
+		return ODIN_ENOTSUP;
 	return store_ops(st)->count_failure(st, user, now, pol, locked_until);
 }
 
@@ -231,7 +299,7 @@ odin_store_init(struct odin_store *st)
 	if (st == NULL)
 		return ODIN_EINVAL;
 	if (store_ops(st)->init == NULL)
-		return ODIN_EPERM;
+		return ODIN_ENOTSUP;
 	return store_ops(st)->init(st);
 }
 
@@ -257,7 +325,7 @@ copy_one(const char *user, void *arg)
 		rc = odin_store_lock(c->to, user, 0, &tt, &old);
 		odin_record_wipe(&old);
 		if (rc == ODIN_OK || rc == ODIN_ENOENT)
-			rc = odin_store_save(tt, &r);
+			rc = odin_store_save(tt, &r, 0);
 		odin_store_unlock(tt);
 	}
 	odin_store_unlock(tf);

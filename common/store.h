@@ -18,27 +18,37 @@
 #define ODIN_STORE_H
 
 #include "record.h"
+#include "user.h"
 
 struct odin_store;
 struct odin_txn;
 struct odin_config;
 struct odin_key;
 
-/* Returns 1 if name is usable as a user key: 1..32 chars of [A-Za-z0-9._-], not starting with '.' or '-'. */
-int odin_user_valid(const char *name);
-
 /*
- * Opens the store rooted at dir, creating it (mode 0700) if it does not
- * exist and its parent does.  Checks it: a real directory, owned by root,
- * no group/other permission bits; users/ and locks/ likewise (created 0700
- * if missing).  The last path component must not be a symlink; earlier
- * ones are the administrator's choice and are followed.  Returns ODIN_OK,
- * ODIN_EUNSAFE (logged: why), ODIN_ENOMEM, or an I/O error mapped by
- * odin_err_from_errno() (ODIN_EIO, ODIN_EROFS, ODIN_EPERM, ...; a missing
- * parent is ODIN_EIO).  Every txn must be unlocked before the store is
- * closed.
+ * Opens the store rooted at dir.  Never creates anything: a store that is
+ * not there (an unmounted volume, a deleted directory) must deny logins,
+ * not look like a store where nobody has MFA.  Checks it: a real
+ * directory, owned by root, no group/other permission bits; users/ and
+ * locks/ likewise.  The last path component must not be a symlink;
+ * earlier ones are the administrator's choice and are followed.  Returns
+ * ODIN_OK, ODIN_ENOENT (the store or a subdirectory is missing; logged
+ * with the command that creates it), ODIN_EUNSAFE (logged: why),
+ * ODIN_ENOMEM, or an I/O error mapped by odin_err_from_errno().  Every txn
+ * must be unlocked before the store is closed.
  */
 int odin_store_open(const char *dir, struct odin_store **st);
+
+/*
+ * Creates the store the configuration names, if it is not there yet: for
+ * the files backend the directory (its parent must exist), users/ and
+ * locks/, each root:root 0700; an existing store is checked as by
+ * odin_store_open().  Only an explicit administrator's command calls it
+ * (odin-mfa-cli admin db-init) -- never a login.  Returns ODIN_OK,
+ * ODIN_ENOTSUP (the backend has no such step: postgresql, whose schema is
+ * odin_store_init()), or the errors of odin_store_open(), logged.
+ */
+int odin_store_create(const struct odin_config *cfg);
 
 /*
  * Opens the store the configuration names: backend = files (store_dir)
@@ -56,6 +66,14 @@ int odin_store_open_config(const struct odin_config *cfg, struct odin_store **st
 const char *odin_store_backend(const struct odin_store *st);
 
 void odin_store_close(struct odin_store *st);
+
+/*
+ * How long a lock is waited for: a record is locked only for the few
+ * milliseconds of a read-decide-write, never across a prompt or terminal
+ * output, so a longer wait means something is stuck (a stopped process);
+ * the caller then fails with ODIN_ELOCK instead of hanging.
+ */
+#define ODIN_LOCK_WAIT_MS 5000
 
 #define ODIN_LOCK_IF_EXISTS 0x1	/* ODIN_ENOENT without creating anything if there is no record */
 /*
@@ -78,7 +96,8 @@ void odin_store_close(struct odin_store *st);
  *                ODIN_EBADNAME (user name not valid), ODIN_EUNSAFE (symlink,
  *                hard link, owner, mode, not a regular file), ODIN_ETOOBIG
  *                (larger than ODIN_RECORD_MAX, refused unread),
- *                ODIN_ECORRUPT, ODIN_ELOCK, or a mapped I/O error.
+ *                ODIN_ECORRUPT, ODIN_ELOCK (still busy after
+ *                ODIN_LOCK_WAIT_MS), or a mapped I/O error.
  * Each refusal is logged with the reason, never with record content.
  */
 int odin_store_lock(struct odin_store *st, const char *user, int flags,
@@ -102,9 +121,19 @@ int odin_store_peek(struct odin_store *st, const char *user, struct odin_record 
  * Atomically replaces (or creates) the locked record.  Returns ODIN_OK,
  * ODIN_EINVAL (rec not consistent), ODIN_ENOMEM, or a logged, mapped I/O
  * error (ODIN_ENOSPC, ODIN_EROFS, ODIN_EIO, ...); on error the old record
- * is untouched and no temporary file is left.
+ * is untouched and no temporary file is left.  The caller's resource
+ * limits cannot cut a save short: RLIMIT_FSIZE is lifted (where the
+ * process may) and SIGXFSZ ignored for its duration.
+ *
+ * flags 0: durable -- after ODIN_OK the new record survives a crash.
+ * ODIN_SAVE_ATTEMPT: an attempt counted before it is judged; it must
+ * survive the process (which the caller of su or sudo can kill), not the
+ * machine, so the backend may skip what only a crash needs (files: the
+ * directory fsync); still atomic: after a crash the old record or the new
+ * one, whole.
  */
-int odin_store_save(struct odin_txn *txn, const struct odin_record *rec);
+#define ODIN_SAVE_ATTEMPT 0x1
+int odin_store_save(struct odin_txn *txn, const struct odin_record *rec, int flags);
 
 /* Removes the locked record (overwritten first); ODIN_ENOENT if there is none. */
 int odin_store_delete(struct odin_txn *txn);
@@ -121,28 +150,34 @@ int odin_store_list(struct odin_store *st, int (*cb)(const char *user, void *ctx
 
 /*
  * Optional single-statement operations.  A backend that cannot do them
- * atomically leaves them NULL and the wrappers return ODIN_EPERM
- * ("not supported"): the caller then uses lock/save as usual.  They are
- * what makes a shared database safe without holding a lock across hosts:
+ * atomically leaves them NULL and the wrappers return ODIN_ENOTSUP: the
+ * caller then uses lock/save as usual.  They are what makes a shared
+ * database safe without holding a lock across hosts.  A login counts its
+ * attempt first (odin_store_count_failure) and only then judges the
+ * answer; a success then clears what the count set:
  *
  * odin_store_accept_step: sets last_step = step, failures = 0,
  *   lockout_until = 0, lockout_count = 0, updated = now, only if the
- *   record is enabled and its last_step < step.  ODIN_OK: this caller won
- *   the step; ODIN_EREPLAY: the step (or a later one) was already used,
- *   or the record is gone/not enabled (ODIN_ENOENT).
+ *   record is enabled, its last_step < step, and it is not locked out at
+ *   now -- unless the lockout is the one this attempt's own count started
+ *   (lockout_until == admitted, what odin_store_count_failure() returned
+ *   in *locked_until; 0 if it started none): a right answer on the last
+ *   try clears it, a lockout another login started meanwhile stands.
+ *   ODIN_OK: this caller won the step; ODIN_EREPLAY: the step (or a later
+ *   one) was already used, or the record is gone, not enabled or locked.
  * odin_store_consume_backup: deletes the backup code whose stored hash is
- *   hash (odin_backup_hash()); ODIN_OK if this caller deleted it (and
- *   failures/lockout are cleared as for a step), ODIN_ENOMATCH if no such
- *   code exists (any more).
+ *   hash (odin_backup_hash()) of an enabled record, on the same lockout
+ *   condition; ODIN_OK if this caller deleted it (and failures/lockout are
+ *   cleared as for a step), ODIN_ENOMATCH if no such code exists (any
+ *   more) or the record is locked.
  * odin_store_count_failure: failures += 1 in the store; when it reaches
  *   max_failures, lockout_until = now + min(lockout_seconds <<
  *   lockout_count, max(lockout_max_seconds, lockout_seconds)),
  *   lockout_count += 1, failures = 0 -- the rule of odin_auth_fail();
  *   *locked_until (may be NULL) gets the resulting lockout_until (> now:
- *   this call started a lockout).  ODIN_OK; ODIN_ELOCK if the record is
- *   locked out at now (nothing counted, as a login under the files lock
- *   would not count either; *locked_until = its end); ODIN_ENOENT if
- *   there is no enabled record.
+ *   this call started a lockout).  ODIN_OK; ODIN_ELOCKEDOUT if the record
+ *   is locked out at now (nothing counted, nothing may be judged;
+ *   *locked_until = its end); ODIN_ENOENT if there is no enabled record.
  */
 struct odin_lockout_policy {
 	unsigned max_failures;
@@ -151,15 +186,16 @@ struct odin_lockout_policy {
 };
 
 int odin_store_has_atomic(const struct odin_store *st);
-int odin_store_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now);
+int odin_store_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now,
+    int64_t admitted);
 int odin_store_consume_backup(struct odin_store *st, const char *user,
-    const uint8_t hash[ODIN_BACKUP_HASH_LEN], int64_t now);
+    const uint8_t hash[ODIN_BACKUP_HASH_LEN], int64_t now, int64_t admitted);
 int odin_store_count_failure(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, int64_t *locked_until);
 
 /*
  * Creates or upgrades the backend's schema (postgresql: tables users,
- * backup_codes, odin_schema); ODIN_OK, or ODIN_EPERM if the backend has
+ * backup_codes, odin_schema); ODIN_OK, or ODIN_ENOTSUP if the backend has
  * none (files).
  */
 int odin_store_init(struct odin_store *st);
@@ -180,19 +216,21 @@ struct odin_store_ops {
 	void (*close)(struct odin_store *st);
 	int (*lock)(struct odin_store *st, const char *user, int flags,
 	    struct odin_txn **txn, struct odin_record *rec);
-	int (*save)(struct odin_txn *txn, const struct odin_record *rec);
+	int (*save)(struct odin_txn *txn, const struct odin_record *rec, int flags);
 	int (*del)(struct odin_txn *txn);
 	void (*unlock)(struct odin_txn *txn);
 	int (*list)(struct odin_store *st, int (*cb)(const char *, void *), void *ctx);
 	/* Optional (NULL if not supported). */
 	int (*open_config)(const struct odin_config *cfg, struct odin_store **st);
 	int (*init)(struct odin_store *st);
-	int (*accept_step)(struct odin_store *st, const char *user, int64_t step, int64_t now);
+	int (*accept_step)(struct odin_store *st, const char *user, int64_t step, int64_t now,
+	    int64_t admitted);
 	int (*consume_backup)(struct odin_store *st, const char *user,
-	    const uint8_t *hash, int64_t now);
+	    const uint8_t *hash, int64_t now, int64_t admitted);
 	int (*count_failure)(struct odin_store *st, const char *user, int64_t now,
 	    const struct odin_lockout_policy *pol, int64_t *locked_until);
 	int (*peek)(struct odin_store *st, const char *user, struct odin_record *rec);
+	int (*create)(const char *where);
 };
 
 /*
@@ -223,7 +261,7 @@ extern const struct odin_store_ops odin_store_files_ops;
  * it the host's odin_log() (log.h: odin_log_forward).
  */
 #define ODIN_STORE_PLUGIN_SYMBOL "odin_store_plugin"
-#define ODIN_STORE_PLUGIN_ABI 1
+#define ODIN_STORE_PLUGIN_ABI 2
 #define ODIN_STORE_PLUGIN_SIZES { sizeof(struct odin_store_ops), \
 	sizeof(struct odin_store_base), sizeof(struct odin_record), sizeof(struct odin_config) }
 

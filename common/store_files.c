@@ -23,7 +23,14 @@
  *    would protect nothing;
  *  - a save writes a fresh O_EXCL temporary, fsyncs it, renames it over
  *    the record and fsyncs the directory; on failure it removes the
- *    temporary and never touches the record, so the old record survives.
+ *    temporary and never touches the record, so the old record survives
+ *    (an attempt counted before it is judged, ODIN_SAVE_ATTEMPT, skips
+ *    only the directory fsync: it must outlive the process, not a crash);
+ *  - every file and directory it creates is root:root, whatever group the
+ *    calling process (su, sudo, the setuid CLI) runs with;
+ *  - it never creates the store itself: only fs_create() does, for an
+ *    administrator's explicit command; a missing store is an error;
+ *  - a lock is waited for at most ODIN_LOCK_WAIT_MS.
  * With a secret_key_file (st->base.key, set by odin_store_open_config) the
  * secret line is sealed for the user (crypt.h) on every save.
  * Intermediate components of the store path itself are followed: they
@@ -40,6 +47,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -47,7 +55,7 @@
 #include "secure.h"
 #include "store.h"
 
-#define FS_USER_MAX 32
+#define FS_USER_MAX ODIN_USER_MAX
 #define FS_WHERE_MAX 256
 
 struct odin_store {
@@ -166,7 +174,7 @@ fs_open_error(const struct odin_store *st, const char *what, const char *user, i
 	return fs_err(e);
 }
 
-/* Opens (creating if missing) and checks a subdirectory of the store. */
+/* Opens and checks a subdirectory of the store. */
 static int
 fs_open_subdir(struct odin_store *st, const char *name, int *out)
 {
@@ -175,15 +183,12 @@ fs_open_subdir(struct odin_store *st, const char *name, int *out)
 
 	*out = -1;
 	fd = openat(st->dirfd, name, oflags);
-	if (fd < 0 && errno == ENOENT) {
-		if (mkdirat(st->dirfd, name, 0700) != 0 && errno != EEXIST) {
-			odin_log(LOG_ERR, "store %s: cannot create %s/: %s",
-			    st->where, name, strerror(errno));
-			return fs_err(errno);
-		}
-		fd = openat(st->dirfd, name, oflags);
-	}
 	if (fd < 0) {
+		if (errno == ENOENT) {
+			odin_log(LOG_ERR, "store %s: %s/ is missing (an administrator "
+			    "creates the store with: odin-mfa-cli admin db-init)", st->where, name);
+			return ODIN_ENOENT;
+		}
 		if (errno == ELOOP || errno == ENOTDIR) {
 			odin_log(LOG_ERR, "store %s: %s/ is a symlink or not a directory",
 			    st->where, name);
@@ -217,17 +222,12 @@ fs_open(const char *dir, struct odin_store **out)
 	(void)snprintf(st->where, sizeof(st->where), "%s", dir);	/* truncation harmless: logs only */
 
 	st->dirfd = open(dir, oflags);
-	if (st->dirfd < 0 && errno == ENOENT) {
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			odin_log(LOG_ERR, "store %s: cannot create the directory: %s",
-			    st->where, strerror(errno));
-			rc = fs_err(errno);
-			goto fail;
-		}
-		st->dirfd = open(dir, oflags);
-	}
 	if (st->dirfd < 0) {
-		if (errno == ELOOP || errno == ENOTDIR) {
+		if (errno == ENOENT) {
+			odin_log(LOG_ERR, "store %s: does not exist (an unmounted volume? an "
+			    "administrator creates it with: odin-mfa-cli admin db-init)", st->where);
+			rc = ODIN_ENOENT;
+		} else if (errno == ELOOP || errno == ENOTDIR) {
 			odin_log(LOG_ERR, "store %s: is a symlink or not a directory", st->where);
 			rc = ODIN_EUNSAFE;
 		} else {
@@ -260,15 +260,75 @@ fs_close_store(struct odin_store *st)
 	free(st);
 }
 
+/* mkdir name at dirfd (0700, then root:root); an existing one is left to fs_open()'s checks. */
+static int
+fs_mkdir_root(int dirfd, const char *name, const char *where, const char *what)
+{
+	int fd;
+
+	if (mkdirat(dirfd, name, 0700) != 0) {
+		if (errno == EEXIST)
+			return ODIN_OK;
+		odin_log(LOG_ERR, "store %s: cannot create %s: %s", where, what, strerror(errno));
+		return fs_err(errno);
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchown(fd, 0, 0) != 0 || fchmod(fd, 0700) != 0) {
+		int e = errno;
+
+		odin_log(LOG_ERR, "store %s: cannot make %s root's: %s", where, what, strerror(e));
+		fs_close(fd);
+		return fs_err(e);
+	}
+	fs_close(fd);
+	return ODIN_OK;
+}
+
+/*
+ * The administrator's explicit creation of a store (admin db-init): the
+ * directory if missing (its parent must exist; never a chain of parents),
+ * then users/ and locks/ inside it once it has passed the checks, then
+ * everything is checked exactly as a login would.
+ */
+static int
+fs_create(const char *dir)
+{
+	char where[FS_WHERE_MAX];
+	struct odin_store *st = NULL;
+	int dfd, rc;
+
+	(void)snprintf(where, sizeof(where), "%s", dir);	/* logs only */
+	if ((rc = fs_mkdir_root(AT_FDCWD, dir, where, "the store directory")) != ODIN_OK)
+		return rc;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		odin_log(LOG_ERR, "store %s: cannot open: %s", where, strerror(errno));
+		return errno == ELOOP || errno == ENOTDIR ? ODIN_EUNSAFE : fs_err(errno);
+	}
+	if ((rc = fs_check_dir(dfd, where, "the store directory")) == ODIN_OK &&
+	    (rc = fs_mkdir_root(dfd, "users", where, "users/")) == ODIN_OK &&
+	    (rc = fs_mkdir_root(dfd, "locks", where, "locks/")) == ODIN_OK &&
+	    fsync(dfd) != 0) {
+		odin_log(LOG_ERR, "store %s: cannot fsync: %s", where, strerror(errno));
+		rc = fs_err(errno);
+	}
+	fs_close(dfd);
+	if (rc == ODIN_OK && (rc = fs_open(dir, &st)) == ODIN_OK)
+		fs_close_store(st);
+	return rc;
+}
+
 /*
  * Reads and parses users/USER.  Returns ODIN_OK, ODIN_ENOENT (no record,
- * not logged), or a logged error.  Every copy of the text is wiped.
+ * not logged), or a logged error.  Every copy of the text is wiped; the
+ * buffer that holds it lives in pages kept out of core dumps and swap.
  */
 static int
 fs_read_record(struct odin_txn *t, struct odin_record *rec)
 {
 	struct odin_store *st = t->st;
-	char buf[ODIN_RECORD_MAX + 1];
+	const size_t bufsz = ODIN_RECORD_MAX + 1;
+	char *buf = NULL;
 	struct stat sb;
 	size_t len = 0;
 	ssize_t n;
@@ -280,6 +340,10 @@ fs_read_record(struct odin_txn *t, struct odin_record *rec)
 			return ODIN_ENOENT;
 		return fs_open_error(st, "record", t->user, errno);
 	}
+	if ((buf = odin_secure_alloc(bufsz)) == NULL) {
+		rc = ODIN_ENOMEM;
+		goto out;
+	}
 	if ((rc = fs_check_file(fd, st, "record", t->user, &sb)) != ODIN_OK)
 		goto out;
 	if (sb.st_size > ODIN_RECORD_MAX) {
@@ -289,8 +353,8 @@ fs_read_record(struct odin_txn *t, struct odin_record *rec)
 		goto out;
 	}
 	/* Read one byte more than allowed, in case the file grew since fstat. */
-	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
+	while (len < bufsz) {
+		n = read(fd, buf + len, bufsz - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -317,11 +381,40 @@ fs_read_record(struct odin_txn *t, struct odin_record *rec)
 	else if (rc != ODIN_OK)
 		odin_log(LOG_ERR, "store %s: the record of %s is corrupt", st->where, t->user);
 out:
-	odin_wipe(buf, sizeof(buf));
+	odin_secure_free(buf);
 	fs_close(fd);
 	if (rc != ODIN_OK)
 		odin_record_wipe(rec);
 	return rc;
+}
+
+/*
+ * flock(LOCK_EX) waited for at most ODIN_LOCK_WAIT_MS, counted in the
+ * naps themselves so that a frozen or jumping clock cannot stretch it.
+ * Returns 0, or -1 with errno (ETIMEDOUT: still held by someone else).
+ */
+static int
+fs_flock_wait(int fd)
+{
+	struct timespec nap = { 0, 500000 };
+	long waited_us = 0;
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		if (waited_us >= (long)ODIN_LOCK_WAIT_MS * 1000) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		(void)nanosleep(&nap, NULL);
+		waited_us += nap.tv_nsec / 1000;
+		if (nap.tv_nsec < 16000000)
+			nap.tv_nsec *= 2;
+	}
 }
 
 static int
@@ -368,11 +461,16 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	}
 	if ((rc = fs_check_file(t->lockfd, st, "lock file", user, &sb)) != ODIN_OK)
 		goto fail;
-	while (flock(t->lockfd, LOCK_EX) != 0) {
-		if (errno == EINTR)
-			continue;
-		odin_log(LOG_ERR, "store %s: cannot lock the record of %s: %s",
+	if (sb.st_gid != 0 && fchown(t->lockfd, 0, 0) != 0)	/* made by a process of another group */
+		odin_log(LOG_WARNING, "store %s: cannot make the lock file of %s root's: %s",
 		    st->where, user, strerror(errno));
+	if (fs_flock_wait(t->lockfd) != 0) {
+		if (errno == ETIMEDOUT)
+			odin_log(LOG_ERR, "store %s: the record of %s is still locked by another "
+			    "process after %d ms; giving up", st->where, user, ODIN_LOCK_WAIT_MS);
+		else
+			odin_log(LOG_ERR, "store %s: cannot lock the record of %s: %s",
+			    st->where, user, strerror(errno));
 		rc = ODIN_ELOCK;
 		goto fail;
 	}
@@ -435,7 +533,7 @@ fs_write_all(int fd, const char *p, size_t len)
 }
 
 static int
-fs_save(struct odin_txn *t, const struct odin_record *rec)
+fs_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 {
 	struct odin_store *st = t->st;
 	char tmp[FS_USER_MAX + 8];
@@ -457,8 +555,8 @@ fs_save(struct odin_txn *t, const struct odin_record *rec)
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		goto fail_nounlink;
-	step = "set the mode of the temporary file";
-	if (fchmod(fd, 0600) != 0)
+	step = "set the owner and mode of the temporary file";
+	if (fchown(fd, 0, 0) != 0 || fchmod(fd, 0600) != 0)
 		goto fail;
 	step = "write the temporary file";
 	if (fs_write_all(fd, text, len) != 0)
@@ -474,9 +572,9 @@ fs_save(struct odin_txn *t, const struct odin_record *rec)
 	step = "rename the temporary file over the record";
 	if (renameat(st->usersfd, tmp, st->usersfd, t->user) != 0)
 		goto fail;
-	odin_free_wipe(text, len);
+	odin_record_text_free(text);
 	/* The new record is in place; without this it may not survive a crash. */
-	if (fsync(st->usersfd) != 0) {
+	if ((flags & ODIN_SAVE_ATTEMPT) == 0 && fsync(st->usersfd) != 0) {
 		e = errno;
 		odin_log(LOG_ERR, "store %s: cannot save the record of %s (fsync users/): %s",
 		    st->where, t->user, strerror(e));
@@ -491,7 +589,7 @@ fail:
 	errno = e;
 fail_nounlink:
 	e = errno;
-	odin_free_wipe(text, len);
+	odin_record_text_free(text);
 	odin_log(LOG_ERR, "store %s: cannot save the record of %s (%s): %s",
 	    st->where, t->user, step, strerror(e));
 	return fs_err(e);
@@ -627,4 +725,5 @@ const struct odin_store_ops odin_store_files_ops = {
 	.unlock = fs_unlock,
 	.list = fs_list,
 	.peek = fs_peek,
+	.create = fs_create,
 };

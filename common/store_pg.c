@@ -717,8 +717,9 @@ pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	return rc;
 }
 
+/* Every statement is committed before it returns: ODIN_SAVE_ATTEMPT changes nothing here. */
 static int
-pg_save(struct odin_txn *t, const struct odin_record *rec)
+pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 {
 	char secret[ODIN_SEAL_TEXTLEN(ODIN_SECRET_MAX) + 1];
 	char nums[9][24], salt[2 * ODIN_BACKUP_SALT_LEN + 1];
@@ -727,6 +728,7 @@ pg_save(struct odin_txn *t, const struct odin_record *rec)
 	unsigned i;
 	int rc;
 
+	(void)flags;
 	if (t->st->base.key == NULL)
 		return ODIN_EINVAL;
 	/* the formatter's consistency check, without keeping its text */
@@ -736,7 +738,7 @@ pg_save(struct odin_txn *t, const struct odin_record *rec)
 
 		if ((rc = odin_record_format(rec, &text, &len)) != ODIN_OK)
 			return rc;
-		odin_free_wipe(text, len);
+		odin_record_text_free(text);
 	}
 	if (rec->secret_len > 0 && (rc = odin_seal(t->st->base.key, t->user, rec->secret,
 	    rec->secret_len, secret, sizeof(secret))) != ODIN_OK)
@@ -923,19 +925,21 @@ rollback:
 /* ---- single-statement operations ------------------------------------------ */
 
 static int
-pg_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now)
+pg_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now,
+    int64_t admitted)
 {
-	char s[24], n[24];
-	const char *v[3] = { user, s, n };
+	char s[24], n[24], a[24];
+	const char *v[4] = { user, s, n, a };
 	PGresult *res;
 	int rc, won;
 
 	(void)snprintf(s, sizeof(s), "%" PRId64, step);
 	(void)snprintf(n, sizeof(n), "%" PRId64, now);
+	(void)snprintf(a, sizeof(a), "%" PRId64, admitted);
 	res = pg_run(st, "accept step", user,
 	    "UPDATE users SET last_step = $2, failures = 0, lockout_until = 0, lockout_count = 0,"
 	    " updated = $3 WHERE user_name = $1 AND mfa_enabled AND last_step < $2"
-	    " AND lockout_until <= $3", 3, v, &rc);
+	    " AND (lockout_until <= $3 OR lockout_until = $4)", 4, v, &rc);
 	if (res == NULL)
 		return rc;
 	won = strcmp(PQcmdTuples(res), "1") == 0;
@@ -944,21 +948,23 @@ pg_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t no
 }
 
 static int
-pg_consume_backup(struct odin_store *st, const char *user, const uint8_t *hash, int64_t now)
+pg_consume_backup(struct odin_store *st, const char *user, const uint8_t *hash, int64_t now,
+    int64_t admitted)
 {
-	char h[2 * ODIN_BACKUP_HASH_LEN + 1], n[24];
-	const char *v[3] = { user, h, n };
+	char h[2 * ODIN_BACKUP_HASH_LEN + 1], n[24], a[24];
+	const char *v[4] = { user, h, n, a };
 	PGresult *res;
 	int rc, won;
 
 	odin_base16_encode(hash, ODIN_BACKUP_HASH_LEN, h);
 	(void)snprintf(n, sizeof(n), "%" PRId64, now);
+	(void)snprintf(a, sizeof(a), "%" PRId64, admitted);
 	res = pg_run(st, "consume backup code", user,
 	    "WITH d AS (DELETE FROM backup_codes WHERE user_name = $1 AND hash = decode($2, 'hex')"
 	    " AND EXISTS (SELECT 1 FROM users WHERE user_name = $1 AND mfa_enabled"
-	    " AND lockout_until <= $3) RETURNING user_name)"
+	    " AND (lockout_until <= $3 OR lockout_until = $4)) RETURNING user_name)"
 	    " UPDATE users SET failures = 0, lockout_until = 0, lockout_count = 0, updated = $3"
-	    " WHERE user_name IN (SELECT user_name FROM d)", 3, v, &rc);
+	    " WHERE user_name IN (SELECT user_name FROM d)", 4, v, &rc);
 	odin_wipe(h, sizeof(h));
 	if (res == NULL)
 		return rc;
@@ -1017,7 +1023,7 @@ pg_count_failure(struct odin_store *st, const char *user, int64_t now,
 	if (PQntuples(res) == 1) {
 		if (locked_until != NULL)
 			*locked_until = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		rc = ODIN_ELOCK;
+		rc = ODIN_ELOCKEDOUT;
 	}
 	PQclear(res);
 	return rc;

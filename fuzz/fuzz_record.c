@@ -97,7 +97,7 @@ fz_sealed(const uint8_t *data, size_t size)
 	/* Sealed for alice: bob's row cannot take it. */
 	if (r.secret_len > 0)
 		FZ_CHECK(odin_record_parse_key(out, outlen, &r2, &key, "bob") == ODIN_ECRYPTO);
-	odin_free_wipe(out, outlen);
+	odin_record_text_free(out);
 	odin_record_wipe(&r);
 	odin_record_wipe(&r2);
 	odin_record_wipe(&plain);
@@ -135,10 +135,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = odin_record_format(&r2, &out2, &outlen2);
 	if (rc == ODIN_OK) {
 		FZ_CHECK(outlen2 == outlen && memcmp(out, out2, outlen) == 0);
-		odin_free_wipe(out2, outlen2);
+		odin_record_text_free(out2);
 	} else
 		FZ_CHECK(rc == ODIN_ENOMEM);
-	odin_free_wipe(out, outlen);
+	odin_record_text_free(out);
 	odin_record_wipe(&r);
 	odin_record_wipe(&r2);
 	return 0;

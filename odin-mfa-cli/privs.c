@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "user.h"
 #include "privs.h"
 
 #define PRIV_SAFE_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -66,7 +67,8 @@ priv_fix_fds(void)
 static int
 priv_fix_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGTSTP, SIGCHLD };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGTSTP,
+	    SIGCHLD, SIGXCPU, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2 };
 	sigset_t none;
 	size_t i;
 
@@ -74,14 +76,69 @@ priv_fix_signals(void)
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (signal(sigs[i], SIG_DFL) == SIG_ERR)
 			return -1;
+	/* A write that would pass a file-size limit fails with EFBIG instead of killing us. */
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
+		return -1;
 	sigemptyset(&none);
 	return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * The caller's resource limits are inherited too, and they could make a
+ * write, an allocation or the CPU run out at a moment of the caller's
+ * choosing (between checking a code and recording it, say).  Set our own
+ * while we still run as root: no file-size, memory or CPU limit, a fixed
+ * number of files, no core dumps; a normal stack and enough locked memory
+ * for the pages that hold secrets, within the hard limits.  If a limit
+ * cannot be lifted (a hard limit the caller lowered, and no
+ * CAP_SYS_RESOURCE, as in some containers), refuse to run: the store's
+ * rules hold even then (an attempt is counted before it is judged), but
+ * this is no state to act as root in.  Not installed setuid, the caller
+ * runs as themselves and only the core limit must hold.
+ */
+static int
+priv_fix_limits(int elevated)
+{
+	static const struct {
+		int res;
+		rlim_t cur;
+	} lim[] = {
+		{ RLIMIT_CORE, 0 },
+		{ RLIMIT_FSIZE, RLIM_INFINITY },
+		{ RLIMIT_AS, RLIM_INFINITY },
+		{ RLIMIT_DATA, RLIM_INFINITY },
+		{ RLIMIT_CPU, RLIM_INFINITY },
+		{ RLIMIT_NOFILE, 1024 },
+		{ RLIMIT_STACK, 8 * 1024 * 1024 },
+		{ RLIMIT_MEMLOCK, 8 * 1024 * 1024 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		struct rlimit rl, old;
+		int soft_only = lim[i].res == RLIMIT_STACK || lim[i].res == RLIMIT_MEMLOCK;
+
+		if (getrlimit(lim[i].res, &old) != 0)
+			return -1;
+		rl.rlim_cur = lim[i].cur;
+		rl.rlim_max = lim[i].cur;
+		if (soft_only) {
+			/* enough, not more than the system allows */
+			rl.rlim_max = old.rlim_max;
+			if (old.rlim_max != RLIM_INFINITY && old.rlim_max < rl.rlim_cur)
+				rl.rlim_cur = old.rlim_max;
+		}
+		if (setrlimit(lim[i].res, &rl) == 0)
+			continue;
+		if (elevated || lim[i].res == RLIMIT_CORE)
+			return -1;
+	}
+	return 0;
 }
 
 int
 priv_startup(struct priv_caller *c)
 {
-	struct rlimit rl = { 0, 0 };
 	struct passwd *pw;
 	uid_t ruid = getuid(), euid = geteuid();
 	gid_t rgid = getgid(), egid = getegid();
@@ -94,7 +151,11 @@ priv_startup(struct priv_caller *c)
 		priv_msg("cannot reset the environment");
 		return -1;
 	}
-	if (setrlimit(RLIMIT_CORE, &rl) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+	if (priv_fix_limits(ruid != euid || rgid != egid) != 0) {
+		priv_msg("cannot set resource limits");
+		return -1;
+	}
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
 		priv_msg("cannot disable core dumps");
 		return -1;
 	}
@@ -134,6 +195,7 @@ priv_startup(struct priv_caller *c)
 		return -1;
 	}
 	memcpy(c->name, pw->pw_name, strlen(pw->pw_name) + 1);
+	c->gid_pw = pw->pw_gid;
 	return 0;
 }
 
@@ -181,48 +243,10 @@ priv_drop_forever(void)
 int
 priv_is_admin(const struct priv_caller *c, const struct odin_config *cfg)
 {
-	struct group *gr;
-	struct passwd *pw;
-	gid_t *groups = NULL;
-	int ngroups = 64, i, ok = 0;
-
 	if (c->uid == 0)
 		return 1;
 	if (cfg->admin_group[0] == '\0')
 		return 0;
-	gr = getgrnam(cfg->admin_group);
-	if (gr == NULL)
-		return 0;
-	gid_t admin_gid = gr->gr_gid;
-	pw = getpwuid(c->uid);
-	if (pw == NULL)
-		return 0;
-	/*
-	 * Membership comes from the group database (primary group or member
-	 * list), not from the process's supplementary groups: removing a
-	 * user from the group takes effect at once.
-	 */
-	if (pw->pw_gid == admin_gid)
-		return 1;
-	for (i = 0; i < 4; i++) {
-		gid_t *n = realloc(groups, (size_t)ngroups * sizeof(*groups));
-		int got = ngroups;
-
-		if (n == NULL)
-			break;
-		groups = n;
-		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &got) >= 0) {
-			int j;
-
-			for (j = 0; j < got; j++)
-				if (groups[j] == admin_gid)
-					ok = 1;
-			break;
-		}
-		if (got <= ngroups || got > 65536)
-			break;
-		ngroups = got;
-	}
-	free(groups);
-	return ok;
+	/* the group database now (user.h), not the process's supplementary groups */
+	return odin_user_in_group(c->name, c->gid_pw, cfg->admin_group) == 1;
 }

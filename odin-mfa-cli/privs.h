@@ -25,15 +25,18 @@ struct priv_caller {
 	uid_t uid;			/* real uid at startup */
 	gid_t gid;			/* real gid at startup */
 	int elevated;			/* started with euid != uid or egid != gid */
+	gid_t gid_pw;			/* that passwd entry's primary group */
 	char name[64];			/* the real uid's passwd name */
 };
 
 /*
  * Process hygiene; must be the first thing main() does.  Makes sure fds
  * 0-2 are open (else /dev/null), closes every other fd, replaces the
- * environment by a fixed PATH, sets umask 077, no core dumps, not
- * dumpable, and lowers the effective uid/gid to the real ones.  Fills c.
- * Returns 0, or -1 with a message already printed.
+ * environment by a fixed PATH, sets umask 077, sets its own resource
+ * limits (no file-size, memory or CPU limit from the caller; no core
+ * dumps), resets signal dispositions (SIGXFSZ ignored), not dumpable, and
+ * lowers the effective uid/gid to the real ones.  Fills c.  Returns 0, or
+ * -1 with a message already printed.
  */
 int priv_startup(struct priv_caller *c);
 

@@ -4,8 +4,9 @@
  * of enforce_group without a record).  Nothing is written until the user
  * has confirmed a code from the new secret and has been shown the backup
  * codes; then the record is written only if the stored one is still the
- * one we started from.  A conversation that fails at any point leaves the
- * user pending.
+ * one we started from (odin_enroll_*, common/account.c).  A conversation
+ * that fails at any point leaves the user pending.  Nothing is shown while
+ * the record is locked: the lock is taken inside odin_enroll_commit().
  */
 #include "autoconfig.h"
 
@@ -20,15 +21,14 @@
 #include <security/pam_appl.h>
 #include <security/pam_modules.h>
 
+#include "account.h"
 #include "backup.h"
 #include "base32.h"
 #include "err.h"
 #include "log.h"
 #include "otp.h"
 #include "qr.h"
-#include "record.h"
 #include "secure.h"
-#include "store.h"
 #include "pod.h"
 
 #define ENROLL_TRIES 3
@@ -39,16 +39,6 @@ static const char *const enroll_intro[] = {
 	"Scan this QR code with an authenticator app (or type the key below),",
 	"then enter the code the app shows.",
 };
-
-/* The stored record is still the one enrollment started from. */
-static int
-enroll_unchanged(int e, const struct odin_record *cur, const struct odin_record *orig)
-{
-	if (orig == NULL)
-		return e == ODIN_ENOENT;
-	return e == ODIN_OK && cur->state == ODIN_STATE_PENDING &&
-	    cur->created == orig->created && cur->updated == orig->updated;
-}
 
 /* Explanation, QR code, URI and grouped key, in as few conversation calls as possible. */
 static int
@@ -126,24 +116,84 @@ enroll_show_backup(struct pod *p, const struct odin_backup_code *codes, unsigned
 	return rv;
 }
 
-int
-pod_enroll(struct pod *p, const struct odin_record *pending)
+/* The secret as a URI and a grouped key, then shown: PAM_SUCCESS, or the code that denies. */
+static int
+enroll_present(struct pod *p, const struct odin_enrollment *en, const struct odin_totp_params *tp)
 {
-	struct odin_record nr, cur;
-	struct odin_backup_code codes[ODIN_BACKUP_MAX];
-	struct odin_totp_params tp;
-	struct odin_txn *txn = NULL;
-	uint8_t secret[ODIN_SECRET_DEFAULT];
-	char host[256], account[384], grouped[64], input[POD_INPUT_MAX + 1], norm[64];
+	char host[256], account[384], grouped[64];
+	const uint8_t *secret;
 	char *uri = NULL;
-	int64_t now = (int64_t)time(NULL), matched = 0;
-	int rv = PAM_AUTH_ERR, e, tries, toolong, ok = 0;
+	size_t slen;
+	int rv, e;
 
-	memset(&nr, 0, sizeof(nr));
-	memset(&cur, 0, sizeof(cur));
+	secret = odin_enroll_secret(en, &slen);
+	if (gethostname(host, sizeof(host)) != 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if ((size_t)snprintf(account, sizeof(account), "%s@%s", p->user, host) >= sizeof(account)) {
+		odin_log(LOG_ERR, "user=%s account label too long", p->user);
+		return PAM_SYSTEM_ERR;
+	}
+	if ((e = odin_base32_grouped(secret, slen, grouped, sizeof(grouped))) != ODIN_OK ||
+	    (e = odin_otpauth_uri(p->cfg.issuer, account, secret, slen,
+	    tp->alg, tp->digits, tp->period, &uri)) != ODIN_OK) {
+		odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=cannot show the secret: %s",
+		    p->user, odin_strerror(e));
+		odin_wipe(grouped, sizeof(grouped));
+		return e == ODIN_ENOMEM ? PAM_BUF_ERR : PAM_SYSTEM_ERR;
+	}
+	rv = enroll_show_secret(p, tp, uri, grouped);
+	odin_free_str(uri);
+	odin_wipe(grouped, sizeof(grouped));
+	if (rv != PAM_SUCCESS) {
+		pod_say(p->pamh, PAM_ERROR_MSG,
+		    "Two-factor authentication must be set up, and this login cannot show it; "
+		    "use '%s' from a terminal login.", ENROLL_CLI);
+		pod_decision(p, LOG_NOTICE, "deny", "enroll", "conversation cannot show text");
+		return PAM_AUTH_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* Up to ENROLL_TRIES codes from the new secret: PAM_SUCCESS once one is right. */
+static int
+enroll_confirm(struct pod *p, struct odin_enrollment *en)
+{
+	char input[POD_INPUT_MAX + 1];
+	int64_t skew;
+	int tries, rv, toolong;
+
+	for (tries = 0; tries < ENROLL_TRIES; tries++) {
+		rv = pod_conv_ask(p->pamh, p->cfg.echo_code ? PAM_PROMPT_ECHO_ON :
+		    PAM_PROMPT_ECHO_OFF, "Verification code: ", input, sizeof(input), &toolong);
+		if (rv != PAM_SUCCESS) {
+			pod_decision(p, LOG_NOTICE, "deny", "enroll", "conversation failed");
+			return PAM_AUTH_ERR;
+		}
+		rv = odin_enroll_confirm(en, &p->cfg, toolong ? NULL : input, (int64_t)time(NULL), &skew);
+		odin_wipe(input, sizeof(input));
+		if (rv == ODIN_OK)
+			return PAM_SUCCESS;
+		if (tries + 1 < ENROLL_TRIES)
+			pod_say(p->pamh, PAM_ERROR_MSG,
+			    "That code is not correct; check the app and the time on your device.");
+	}
+	pod_say(p->pamh, PAM_ERROR_MSG, "Set-up not completed; nothing was changed.");
+	pod_decision(p, LOG_NOTICE, "deny", "enroll", "confirmation code not correct");
+	return PAM_AUTH_ERR;
+}
+
+int
+pod_enroll(struct pod *p, int forward)
+{
+	struct odin_backup_code codes[ODIN_BACKUP_MAX];
+	struct odin_enrollment *en = NULL;
+	struct odin_totp_params tp;
+	int rv, e;
+
 	memset(codes, 0, sizeof(codes));
-	if (p->cfg.no_enroll || p->cfg.forward_pass) {
-		/* forward_pass runs before the password is checked: never enroll then */
+	if (p->cfg.no_enroll || forward) {
+		/* forward_pass serves applications that ask once: no room for a QR code there */
 		pod_say(p->pamh, PAM_ERROR_MSG,
 		    "Two-factor authentication is required for this account but is not set up; "
 		    "set it up with '%s' (ask your administrator).", ENROLL_CLI);
@@ -152,80 +202,23 @@ pod_enroll(struct pod *p, const struct odin_record *pending)
 		    "enrollment required, not possible with forward_pass");
 		return PAM_AUTH_ERR;
 	}
-
-	if (pending != NULL)
-		nr = *pending;
-	else
-		odin_record_init(&nr, now);
-	tp.alg = nr.alg;
-	tp.digits = nr.digits;
-	tp.period = nr.period;
-	tp.window = p->cfg.window;
-
-	if (gethostname(host, sizeof(host)) != 0)
-		strcpy(host, "localhost");
-	host[sizeof(host) - 1] = '\0';
-	if ((size_t)snprintf(account, sizeof(account), "%s@%s", p->user, host) >= sizeof(account)) {
-		odin_log(LOG_ERR, "user=%s account label too long", p->user);
-		rv = PAM_SYSTEM_ERR;
-		goto out;
-	}
-	if ((e = odin_random(secret, sizeof(secret))) != ODIN_OK ||
-	    (e = odin_base32_grouped(secret, sizeof(secret), grouped, sizeof(grouped))) != ODIN_OK ||
-	    (e = odin_otpauth_uri(p->cfg.issuer, account, secret, sizeof(secret),
-	    tp.alg, tp.digits, tp.period, &uri)) != ODIN_OK) {
-		odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=cannot make a secret: %s",
+	if ((e = odin_enroll_begin(p->st, p->user, (int64_t)time(NULL), &en)) != ODIN_OK) {
+		odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=cannot start: %s",
 		    p->user, odin_strerror(e));
-		rv = e == ODIN_ENOMEM ? PAM_BUF_ERR : PAM_SYSTEM_ERR;
-		goto out;
+		return pod_store_err(e);
 	}
-
-	rv = enroll_show_secret(p, &tp, uri, grouped);
-	if (rv != PAM_SUCCESS) {
-		pod_say(p->pamh, PAM_ERROR_MSG,
-		    "Two-factor authentication must be set up, and this login cannot show it; "
-		    "use '%s' from a terminal login.", ENROLL_CLI);
-		pod_decision(p, LOG_NOTICE, "deny", "enroll", "conversation cannot show text");
+	if (odin_enroll_found(en) == ODIN_STATE_ENABLED) {
+		/* enrolled by another login since we looked: never replace it here */
+		pod_decision(p, LOG_NOTICE, "deny", "enroll", "record changed during enrollment");
 		rv = PAM_AUTH_ERR;
 		goto out;
 	}
-	for (tries = 0; tries < ENROLL_TRIES && !ok; tries++) {
-		rv = pod_conv_ask(p->pamh, p->cfg.echo_code ? PAM_PROMPT_ECHO_ON :
-		    PAM_PROMPT_ECHO_OFF, "Verification code: ", input, sizeof(input), &toolong);
-		if (rv != PAM_SUCCESS) {
-			pod_decision(p, LOG_NOTICE, "deny", "enroll", "conversation failed");
-			rv = PAM_AUTH_ERR;
-			goto out;
-		}
-		if (!toolong &&
-		    odin_input_classify(input, tp.digits, norm, sizeof(norm)) == ODIN_INPUT_TOTP &&
-		    odin_totp_verify(&tp, secret, sizeof(secret), norm, (int64_t)time(NULL),
-		    0, &matched) == ODIN_OK)
-			ok = 1;
-		else if (tries + 1 < ENROLL_TRIES)
-			pod_say(p->pamh, PAM_ERROR_MSG,
-			    "That code is not correct; check the app and the time on your device.");
-		odin_wipe(input, sizeof(input));
-		odin_wipe(norm, sizeof(norm));
-	}
-	if (!ok) {
-		pod_say(p->pamh, PAM_ERROR_MSG, "Set-up not completed; nothing was changed.");
-		pod_decision(p, LOG_NOTICE, "deny", "enroll", "confirmation code not correct");
-		rv = PAM_AUTH_ERR;
+	odin_enroll_params(en, &tp);
+	if ((rv = enroll_present(p, en, &tp)) != PAM_SUCCESS)
 		goto out;
-	}
-
-	now = (int64_t)time(NULL);
-	nr.state = ODIN_STATE_ENABLED;
-	memcpy(nr.secret, secret, sizeof(secret));
-	nr.secret_len = sizeof(secret);
-	nr.last_step = matched;
-	nr.failures = 0;
-	nr.lockout_until = 0;
-	nr.lockout_count = 0;
-	nr.updated = now;
-	e = odin_backup_generate(&nr, p->cfg.backup_codes, codes);
-	if (e != ODIN_OK) {
+	if ((rv = enroll_confirm(p, en)) != PAM_SUCCESS)
+		goto out;
+	if ((e = odin_enroll_codes(en, &p->cfg, codes)) != ODIN_OK) {
 		odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=cannot make backup codes: %s",
 		    p->user, odin_strerror(e));
 		rv = PAM_SYSTEM_ERR;
@@ -236,42 +229,26 @@ pod_enroll(struct pod *p, const struct odin_record *pending)
 		rv = PAM_AUTH_ERR;
 		goto out;
 	}
-
-	e = odin_store_lock(p->st, p->user, 0, &txn, &cur);
-	if (e != ODIN_OK && e != ODIN_ENOENT) {
-		odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=cannot read record: %s",
-		    p->user, odin_strerror(e));
-		rv = pod_store_err(e);
-		goto fail_msg;
+	odin_wipe(codes, sizeof(codes));
+	e = odin_enroll_commit(p->st, p->user, en, (int64_t)time(NULL));
+	if (e == ODIN_OK) {
+		pod_decision(p, LOG_INFO, "success", "enroll", "enrolled");
+		pod_say(p->pamh, PAM_TEXT_INFO, "Two-factor authentication is now set up.");
+		rv = PAM_SUCCESS;
+		goto out;
 	}
-	if (!enroll_unchanged(e, &cur, pending)) {
+	if (e == ODIN_ECHANGED) {
 		pod_decision(p, LOG_NOTICE, "deny", "enroll", "record changed during enrollment");
 		rv = PAM_AUTH_ERR;
-		goto fail_msg;
-	}
-	e = odin_store_save(txn, &nr);
-	if (e != ODIN_OK) {
+	} else {
 		odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=cannot save record: %s (see pam_odin(8), RECOVERY)",
 		    p->user, odin_strerror(e));
 		rv = pod_store_err(e);
-		goto fail_msg;
 	}
-	pod_decision(p, LOG_INFO, "success", "enroll", "enrolled");
-	pod_say(p->pamh, PAM_TEXT_INFO, "Two-factor authentication is now set up.");
-	rv = PAM_SUCCESS;
-	goto out;
-fail_msg:
 	pod_say(p->pamh, PAM_ERROR_MSG,
 	    "Set-up could not be saved; the codes shown are not valid. Try again later.");
 out:
-	odin_store_unlock(txn);
-	odin_free_str(uri);
-	odin_wipe(secret, sizeof(secret));
-	odin_wipe(grouped, sizeof(grouped));
-	odin_wipe(input, sizeof(input));
-	odin_wipe(norm, sizeof(norm));
 	odin_wipe(codes, sizeof(codes));
-	odin_record_wipe(&nr);
-	odin_record_wipe(&cur);
+	odin_enroll_free(en);
 	return rv;
 }

@@ -2,24 +2,25 @@
 /*
  * pam_odin.so: the TOTP second factor at login.
  *
- * pam_sm_authenticate: options -> user -> record -> prompt -> verify and
- * update under the record lock -> PAM code.  The lock is never held while
- * the user types: the record is read once to decide what to ask, then
- * locked again, read again and verified against that fresh copy, so that N
- * concurrent logins presenting one code let exactly one through.  A store
- * with single-statement operations (postgresql, shared by many hosts)
- * instead records the decision with one conditional statement
- * (pod_verify_atomic), which gives the same guarantee across hosts.
+ * pam_sm_authenticate: options -> user (the canonical name NSS returns)
+ * -> what the record says (read, no lock) -> ask -> odin_account_verify()
+ * -> PAM code.  Every transaction on the record is common/account.c's:
+ * the attempt is counted before the answer is judged, under the record's
+ * lock or by the store's single statement, and no lock is held while the
+ * user types or while anything is shown.
+ *
+ * forward_pass splits one login into two stages so that nothing that has
+ * not proven the password can touch the failure count: the instance with
+ * forward_pass, before the password module, only cuts the code off the
+ * password and keeps it (pam_set_data); the next pam_odin instance, after
+ * the password module, checks it instead of prompting.  If no instance
+ * checks it, pam_end logs it as a broken stack.
  *
  * Fails closed: only a user with no record at all (and not enforced) is
  * PAM_IGNORE; anything unreadable, unsafe or unwritable denies.
  */
 #include "autoconfig.h"
 
-#include <errno.h>
-#include <grp.h>
-#include <limits.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +31,21 @@
 #include <security/pam_appl.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
-#include <security/pam_modutil.h>
 
-#include "auth.h"
+#include "account.h"
 #include "backup.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
-#include "otp.h"
-#include "record.h"
 #include "secure.h"
 #include "store.h"
+#include "user.h"
 #include "pod.h"
 
 #define POD_FAIL_DELAY_USEC 2000000
 #define POD_PROMPT "Verification code: "
 #define POD_FWD_PROMPT "Password and verification code: "
+#define POD_FWD_DATA "odin_mfa_forward_code"
 
 /* ---- logging ---------------------------------------------------------- */
 
@@ -64,7 +64,7 @@ pod_decision(const struct pod *p, int prio, const char *result,
     const char *method, const char *reason)
 {
 	odin_log(prio, "user=%s result=%s method=%s reason=%s",
-	    p->user != NULL ? p->user : "?", result, method, reason);
+	    p->user[0] != '\0' ? p->user : "?", result, method, reason);
 }
 
 int
@@ -135,11 +135,31 @@ pod_options(struct pod *p, int argc, const char **argv)
 
 /* ---- who ---------------------------------------------------------------- */
 
+/* A name as typed, made safe to log: at most 16 bytes, no field separators. */
+static void
+pod_log_name(const char *user, const char *reason)
+{
+	char clean[20];
+	size_t i;
+
+	/* odin_log escapes control bytes; spaces and '=' too, so the name cannot fake fields */
+	for (i = 0; user != NULL && user[i] != '\0' && i < 16; i++)
+		clean[i] = (user[i] == ' ' || user[i] == '=') ? '_' : user[i];
+	clean[i] = '\0';
+	odin_log(LOG_NOTICE, "user=%s%s result=deny method=none reason=%s",
+	    clean, user != NULL && user[i] != '\0' ? "..." : "", reason);
+}
+
+/*
+ * The account's canonical name: records are keyed by what NSS returns in
+ * pw_name, never by the spelling the client typed, so "ALICE" on a
+ * directory that resolves names case-insensitively finds alice's record.
+ */
 static int
 pod_get_user(struct pod *p)
 {
 	const char *user = NULL;
-	int rv;
+	int rv, e;
 
 	rv = pam_get_user(p->pamh, &user, NULL);
 	if (rv != PAM_SUCCESS) {
@@ -147,20 +167,23 @@ pod_get_user(struct pod *p)
 		    pam_strerror(p->pamh, rv));
 		return rv == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rv;
 	}
-	if (user == NULL || !odin_user_valid(user)) {
-		char clean[80];
-		size_t i;
-
-		/* odin_log escapes control bytes; spaces and '=' too, so the name cannot fake fields */
-		for (i = 0; user != NULL && user[i] != '\0' && i < 16; i++)
-			clean[i] = (user[i] == ' ' || user[i] == '=') ? '_' : user[i];
-		clean[i] = '\0';
-		odin_log(LOG_NOTICE, "user=%s%s result=deny method=none reason=user name not usable",
-		    clean, user != NULL && user[i] != '\0' ? "..." : "");
+	e = odin_user_canonical(user, p->user, sizeof(p->user), NULL, &p->gid);
+	switch (e) {
+	case ODIN_OK:
+		return PAM_SUCCESS;
+	case ODIN_ENOENT:
+		pod_log_name(user, "unknown to the system");
 		return PAM_USER_UNKNOWN;
+	case ODIN_EBADNAME:
+		pod_log_name(user, "user name not usable");
+		return PAM_USER_UNKNOWN;
+	case ODIN_ENOMEM:
+		odin_log(LOG_CRIT, "out of memory");
+		return PAM_BUF_ERR;
+	default:
+		pod_log_name(user, "the user database did not answer");
+		return PAM_AUTHINFO_UNAVAIL;
 	}
-	p->user = user;
-	return PAM_SUCCESS;
 }
 
 /*
@@ -171,58 +194,40 @@ pod_get_user(struct pod *p)
 static int
 pod_enforced(struct pod *p)
 {
-	const struct passwd *pw;
-	const struct group *gr;
-	gid_t gid, *groups = NULL;
-	int n = 32, i, member = 0;
+	int e;
 
 	if (p->cfg.enforce_group[0] == '\0')
 		return 0;
-	gr = pam_modutil_getgrnam(p->pamh, p->cfg.enforce_group);
-	if (gr == NULL) {
-		odin_log(LOG_ERR, "enforce_group %s does not exist; denying",
-		    p->cfg.enforce_group);
-		return -PAM_AUTHINFO_UNAVAIL;
-	}
-	gid = gr->gr_gid;
-	pw = pam_modutil_getpwnam(p->pamh, p->user);
-	if (pw == NULL) {
-		odin_log(LOG_NOTICE, "user=%s result=deny method=none reason=unknown to the system",
-		    p->user);
-		return -PAM_USER_UNKNOWN;
-	}
-	if (pw->pw_gid == gid)
-		return 1;
-	for (;;) {
-		int got = n;
-		gid_t *g = realloc(groups, (size_t)n * sizeof(*g));
-
-		if (g == NULL) {
-			free(groups);
-			odin_log(LOG_CRIT, "out of memory");
-			return -PAM_BUF_ERR;
-		}
-		groups = g;
-		if (getgrouplist(p->user, pw->pw_gid, groups, &got) >= 0) {
-			for (i = 0; i < got; i++)
-				if (groups[i] == gid)
-					member = 1;
-			break;
-		}
-		if (got <= n)
-			got = n * 2;
-		if (got > 65536) {
-			free(groups);
-			odin_log(LOG_ERR, "user=%s has too many groups; denying", p->user);
-			return -PAM_AUTHINFO_UNAVAIL;
-		}
-		n = got;
-	}
-	free(groups);
-	return member;
+	e = odin_user_in_group(p->user, p->gid, p->cfg.enforce_group);
+	if (e >= 0)
+		return e;
+	if (e == ODIN_ENOENT)
+		odin_log(LOG_ERR, "enforce_group %s does not exist; denying", p->cfg.enforce_group);
+	else
+		odin_log(LOG_ERR, "user=%s: membership of enforce_group %s cannot be read (%s); denying",
+		    p->user, p->cfg.enforce_group, odin_strerror(e));
+	return e == ODIN_ENOMEM ? -PAM_BUF_ERR : -PAM_AUTHINFO_UNAVAIL;
 }
 
-/* ---- the code ----------------------------------------------------------- */
+/* ---- forward_pass -------------------------------------------------------- */
+
+/*
+ * At pam_end.  A code that was cut off the password for a user who needs
+ * one, and that no later pam_odin instance checked, means the stack lacks
+ * its second line: the module cannot stop what the stack allows, but the
+ * administrator must hear of it (odin-mfa-cli check looks for it too).
+ */
+static void
+pod_fwd_cleanup(pam_handle_t *pamh, void *data, int status)
+{
+	const struct pod_fwd *fwd = data;
+
+	if (fwd != NULL && fwd->need && !fwd->decided)
+		pam_syslog(pamh, LOG_ERR, "forward_pass: the code was cut off the password but no "
+		    "pam_odin.so line after the password module checked it (stack result: %s); "
+		    "see pam_odin(8), FORWARD_PASS", pam_strerror(pamh, status));
+	odin_secure_free(data);
+}
 
 static int
 pod_all_digits(const char *s, size_t n)
@@ -246,79 +251,93 @@ pod_is_backup(const char *s)
 }
 
 /*
- * forward_pass: the code is the tail of the password, which the previous
- * module collected or which we ask for once.  PAM_AUTHTOK is set to the
- * rest for the password module that follows.  Tails tried in order: a
- * dashed backup code, `digits` digits, an undashed backup code.
+ * The password the previous module collected, or one asked for now (with
+ * prompt): into buf (POD_FWD_MAX + 1 bytes).  *toolong if it did not fit.
  */
 static int
-pod_forward_code(struct pod *p, unsigned digits, char *code, size_t codesz,
-    int *toolong)
+pod_fwd_password(struct pod *p, const char *prompt, char *buf, int *toolong)
 {
 	const void *item = NULL;
-	char buf[POD_FWD_MAX + 1];
-	size_t len, cut;
+	size_t len;
 	int rv;
 
 	*toolong = 0;
-	code[0] = '\0';
+	buf[0] = '\0';
 	rv = pam_get_item(p->pamh, PAM_AUTHTOK, &item);
 	if (rv == PAM_SUCCESS && item != NULL) {
-		len = strnlen(item, sizeof(buf));
-		if (len >= sizeof(buf)) {
+		len = strnlen(item, POD_FWD_MAX + 1);
+		if (len > POD_FWD_MAX)
 			*toolong = 1;
-			return PAM_SUCCESS;
-		}
-		memcpy(buf, item, len + 1);
-	} else {
-		rv = pod_conv_ask(p->pamh, PAM_PROMPT_ECHO_OFF, POD_FWD_PROMPT,
-		    buf, sizeof(buf), toolong);
-		if (rv != PAM_SUCCESS)
-			return rv;
-		if (*toolong)
-			return PAM_SUCCESS;
-		len = strlen(buf);
+		else
+			memcpy(buf, item, len + 1);
+		return PAM_SUCCESS;
 	}
-	cut = len;
-	if (len >= ODIN_BACKUP_SHOWN_LEN && buf[len - 6] == '-' &&
-	    pod_is_backup(buf + len - ODIN_BACKUP_SHOWN_LEN))
-		cut = len - ODIN_BACKUP_SHOWN_LEN;
-	else if (len >= digits && pod_all_digits(buf + len - digits, digits))
-		cut = len - digits;
-	else if (len >= ODIN_BACKUP_CODE_LEN &&
-	    pod_is_backup(buf + len - ODIN_BACKUP_CODE_LEN))
-		cut = len - ODIN_BACKUP_CODE_LEN;
-	if (len - cut < codesz) {
-		memcpy(code, buf + cut, len - cut + 1);
-		buf[cut] = '\0';
-	}
-	rv = pam_set_item(p->pamh, PAM_AUTHTOK, buf);
-	odin_wipe(buf, sizeof(buf));
-	if (rv != PAM_SUCCESS) {
-		odin_wipe(code, codesz);
-		odin_log(LOG_ERR, "cannot set the password for the next module: %s",
-		    pam_strerror(p->pamh, rv));
-	}
-	return rv;
+	return pod_conv_ask(p->pamh, PAM_PROMPT_ECHO_OFF, prompt, buf, POD_FWD_MAX + 1, toolong);
 }
 
-/* forward_pass with a user who needs no code: make sure the next module has a password. */
+/*
+ * The first stage of forward_pass, before the password module: for a
+ * user who needs a code, cut it off the end of the password (tails tried
+ * in order: a dashed backup code, `digits` digits, an undashed backup
+ * code) and keep it for the instance after the password module; hand the
+ * rest on as PAM_AUTHTOK.  Judges nothing, counts nothing, writes
+ * nothing: the password has not been checked yet.
+ */
 static int
-pod_forward_password_only(struct pod *p)
+pod_forward_split(struct pod *p, int need, unsigned digits)
 {
-	const void *item = NULL;
+	struct pod_fwd *fwd;
 	char buf[POD_FWD_MAX + 1];
+	size_t len, cut;
 	int rv, toolong;
 
-	if (pam_get_item(p->pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item != NULL)
-		return PAM_SUCCESS;
-	rv = pod_conv_ask(p->pamh, PAM_PROMPT_ECHO_OFF, "Password: ", buf,
-	    sizeof(buf), &toolong);
-	if (rv == PAM_SUCCESS && !toolong)
-		rv = pam_set_item(p->pamh, PAM_AUTHTOK, buf);
+	rv = pod_fwd_password(p, need ? POD_FWD_PROMPT : "Password: ", buf, &toolong);
+	if (rv != PAM_SUCCESS) {
+		odin_log(LOG_NOTICE, "user=%s result=deny method=none reason=conversation failed: %s",
+		    p->user, pam_strerror(p->pamh, rv));
+		goto out;
+	}
+	if ((fwd = odin_secure_alloc(sizeof(*fwd))) == NULL) {
+		odin_log(LOG_CRIT, "out of memory");
+		rv = PAM_BUF_ERR;
+		goto out;
+	}
+	fwd->need = need;
+	fwd->toolong = toolong;
+	len = strlen(buf);
+	cut = len;
+	if (need && !toolong) {
+		if (len >= ODIN_BACKUP_SHOWN_LEN && buf[len - 6] == '-' &&
+		    pod_is_backup(buf + len - ODIN_BACKUP_SHOWN_LEN))
+			cut = len - ODIN_BACKUP_SHOWN_LEN;
+		else if (len >= digits && pod_all_digits(buf + len - digits, digits))
+			cut = len - digits;
+		else if (len >= ODIN_BACKUP_CODE_LEN &&
+		    pod_is_backup(buf + len - ODIN_BACKUP_CODE_LEN))
+			cut = len - ODIN_BACKUP_CODE_LEN;
+		memcpy(fwd->code, buf + cut, len - cut + 1);	/* <= ODIN_BACKUP_SHOWN_LEN + 1 */
+		buf[cut] = '\0';
+	}
+	rv = pam_set_data(p->pamh, POD_FWD_DATA, fwd, pod_fwd_cleanup);
+	if (rv != PAM_SUCCESS) {
+		odin_secure_free(fwd);
+		odin_log(LOG_ERR, "cannot keep the code for the next stage: %s", pam_strerror(p->pamh, rv));
+		goto out;
+	}
+	if (!toolong && (rv = pam_set_item(p->pamh, PAM_AUTHTOK, buf)) != PAM_SUCCESS) {
+		odin_log(LOG_ERR, "cannot set the password for the next module: %s",
+		    pam_strerror(p->pamh, rv));
+		goto out;
+	}
+	odin_log(LOG_DEBUG, "user=%s forward_pass: %s", p->user,
+	    need ? "code kept for the check after the password module" : "no code needed");
+	rv = PAM_IGNORE;
+out:
 	odin_wipe(buf, sizeof(buf));
 	return rv;
 }
+
+/* ---- the code ----------------------------------------------------------- */
 
 static unsigned
 pod_minutes(int64_t secs)
@@ -327,244 +346,136 @@ pod_minutes(int64_t secs)
 }
 
 static int
-pod_locked_out(struct pod *p, const struct odin_record *r, int64_t now)
+pod_locked_out(struct pod *p, int64_t until, int64_t now)
 {
-	int64_t left = odin_auth_lockout_left(r, now);
 	unsigned m;
 
-	if (left == 0)
+	if (until <= now)
 		return 0;
-	m = pod_minutes(left);
+	m = pod_minutes(until - now);
 	pod_say(p->pamh, PAM_ERROR_MSG,
 	    "Too many failed attempts; try again in %u minute%s", m, m == 1 ? "" : "s");
 	pod_decision(p, LOG_NOTICE, "deny", "none", "locked out");
 	return 1;
 }
 
-/* What an admin needs beyond the decision line: a clock-skew diagnosis, a new lockout. */
-static void
-pod_note(const struct pod *p, const struct odin_auth_result *res)
-{
-	if (res->skew)
-		odin_log(LOG_NOTICE, "user=%s code matches a clock offset of %+lld s; check the device clock",
-		    p->user, (long long)res->skew_seconds);
-	if (res->lockout_seconds > 0)
-		odin_log(LOG_INFO, "user=%s locked out for %lld s after %u failures",
-		    p->user, (long long)res->lockout_seconds, p->cfg.max_failures);
-}
-
 /*
- * Checks one answer against the fresh, locked record r and updates it
- * (odin_auth_check: the decision the CLI makes too).
+ * An enabled user: ask (or take the code forward_pass kept), then let
+ * odin_account_verify() count, judge and record it.
  */
 static int
-pod_check(struct pod *p, struct odin_record *r, const char *input, int toolong,
-    int64_t now, const char **method, const char **reason)
+pod_verify(struct pod *p, const struct odin_account_info *info, struct pod_fwd *fwd)
 {
-	struct odin_auth_result res;
-	int e;
+	struct odin_attempt a;
+	char input[POD_INPUT_MAX + 1];
+	const char *method;
+	int64_t now = (int64_t)time(NULL);
+	int rv, e, toolong = 0;
 
-	memset(&res, 0, sizeof(res));
-	if (toolong) {
-		res.reason = "input too long";
-		odin_auth_fail(&p->cfg, r, now, &res);
-		e = ODIN_ENOMATCH;
+	input[0] = '\0';
+	if (pod_locked_out(p, info->lockout_until, now))
+		return PAM_MAXTRIES;
+	if (fwd != NULL) {
+		toolong = fwd->toolong;
+		memcpy(input, fwd->code, sizeof(fwd->code));
 	} else {
-		e = odin_auth_check(&p->cfg, r, input, now, &res);
+		rv = pod_conv_ask(p->pamh,
+		    p->cfg.echo_code ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF,
+		    POD_PROMPT, input, sizeof(input), &toolong);
+		if (rv != PAM_SUCCESS) {
+			odin_log(LOG_NOTICE, "user=%s result=deny method=none reason=conversation failed: %s",
+			    p->user, pam_strerror(p->pamh, rv));
+			return rv;
+		}
 	}
-	*method = odin_auth_method_name(res.method);
-	*reason = res.reason;
-	pod_note(p, &res);
-	return e == ODIN_OK ? PAM_SUCCESS : PAM_AUTH_ERR;
+
+	e = odin_account_verify(p->st, &p->cfg, p->user, toolong ? NULL : input,
+	    (int64_t)time(NULL), &a);
+	odin_wipe(input, sizeof(input));
+	method = odin_auth_method_name(a.method);
+	switch (e) {
+	case ODIN_OK:
+		pod_decision(p, LOG_INFO, "success", method, a.reason);
+		return PAM_SUCCESS;
+	case ODIN_ENOMATCH:
+	case ODIN_EREPLAY:
+	case ODIN_ECHANGED:
+		pod_decision(p, LOG_NOTICE, "deny", method, a.reason);
+		return PAM_AUTH_ERR;
+	case ODIN_ELOCKEDOUT:
+		if (!pod_locked_out(p, a.locked_until, (int64_t)time(NULL)))
+			pod_decision(p, LOG_NOTICE, "deny", "none", "locked out");
+		return PAM_MAXTRIES;
+	default:
+		odin_log(LOG_ERR, "user=%s result=deny method=%s reason=%s: %s (see pam_odin(8), RECOVERY)",
+		    p->user, method, a.reason, odin_strerror(e));
+		return pod_store_err(e);
+	}
 }
 
-/*
- * The record read again once the user has answered (under the lock, or
- * the snapshot the atomic path decides on): e is the read's result.
- * Returns PAM_SUCCESS if it is still there, enabled and not locked out,
- * else the PAM code that denies, logged.
- */
+/* ---- entry points ------------------------------------------------------- */
+
+/* What the record says, for a user and a stage; rv is the answer when no code path applies. */
 static int
-pod_reread(struct pod *p, int e, const struct odin_record *r, int64_t now)
+pod_route(struct pod *p, struct pod_fwd *fwd)
 {
+	struct odin_account_info info;
+	int e, enf;
+
+	e = odin_account_info(p->st, p->user, &info);
 	if (e == ODIN_ENOENT) {
-		pod_decision(p, LOG_NOTICE, "deny", "none", "record removed during login");
-		return PAM_AUTH_ERR;
+		enf = pod_enforced(p);
+		if (enf < 0)
+			return -enf;
+		if (enf == 0) {
+			pod_decision(p, LOG_INFO, "ignore", "none", "no record");
+			return PAM_IGNORE;
+		}
+		return pod_enroll(p, fwd != NULL);
 	}
 	if (e != ODIN_OK) {
 		odin_log(LOG_ERR, "user=%s result=deny method=none reason=cannot read record: %s",
 		    p->user, odin_strerror(e));
 		return pod_store_err(e);
 	}
-	if (r->state != ODIN_STATE_ENABLED) {
-		pod_decision(p, LOG_NOTICE, "deny", "none", "record changed during login");
-		return PAM_AUTH_ERR;
-	}
-	if (pod_locked_out(p, r, now))
-		return PAM_MAXTRIES;
-	return PAM_SUCCESS;
+	if (info.state == ODIN_STATE_PENDING)
+		return pod_enroll(p, fwd != NULL);
+	return pod_verify(p, &info, fwd);
 }
 
-/* The decision could not be recorded: deny, and say why. */
+/* forward_pass's first stage: does the user need a code, and how many digits? */
 static int
-pod_save_failed(struct pod *p, const char *method, int e)
+pod_forward_stage(struct pod *p)
 {
-	odin_log(LOG_ERR, "user=%s result=deny method=%s reason=cannot save record: %s (see pam_odin(8), RECOVERY)",
-	    p->user, method, odin_strerror(e));
-	return pod_store_err(e);
-}
+	struct odin_account_info info;
+	int e, enf, need = 0;
 
-/*
- * A store with single-statement operations (a database shared by many
- * hosts): decide on a snapshot read after the user answered
- * (odin_auth_decide, the decision odin_auth_check makes), then let one
- * conditional statement record it -- take the step only if last_step is
- * still below it, delete the backup code only if it is still there --
- * so of N logins with one code on any number of hosts exactly one wins,
- * and the others are refused as replays.  A failure is an increment in
- * the store (with the lockout rule of odin_auth_fail), never a
- * read-modify-write here.  Nothing is held while the statements run.
- */
-static int
-pod_verify_atomic(struct pod *p, const char *input, int toolong)
-{
-	struct odin_record r;
-	struct odin_auth_result res;
-	struct odin_auth_plan plan;
-	struct odin_lockout_policy pol;
-	const char *method;
-	int64_t now = (int64_t)time(NULL), until = 0;
-	int rv, e;
-
-	memset(&r, 0, sizeof(r));
-	memset(&res, 0, sizeof(res));
-	memset(&plan, 0, sizeof(plan));
-	e = odin_store_peek(p->st, p->user, &r);	/* a snapshot: decided on, never written back */
-	if ((rv = pod_reread(p, e, &r, now)) != PAM_SUCCESS)
-		goto out;
-
-	if (toolong) {
-		res.reason = "input too long";
-		e = ODIN_ENOMATCH;
+	e = odin_account_info(p->st, p->user, &info);
+	if (e == ODIN_ENOENT) {
+		if ((enf = pod_enforced(p)) < 0)
+			return -enf;
+		need = enf;	/* enforced: the next stage must refuse (no enrollment here) */
+		info.digits = 6;
+	} else if (e != ODIN_OK) {
+		odin_log(LOG_ERR, "user=%s result=deny method=none reason=cannot read record: %s",
+		    p->user, odin_strerror(e));
+		return pod_store_err(e);
 	} else {
-		e = odin_auth_decide(&p->cfg, &r, input, now, &res, &plan);
+		need = 1;
 	}
-	method = odin_auth_method_name(res.method);
-	if (e == ODIN_OK) {
-		if (plan.method == ODIN_AUTH_BACKUP)
-			e = odin_store_consume_backup(p->st, p->user, plan.backup_hash, now);
-		else
-			e = odin_store_accept_step(p->st, p->user, plan.step, now);
-		if (e == ODIN_EREPLAY) {
-			res.reason = "replayed code";	/* another login took this step first */
-		} else if (e == ODIN_ENOMATCH) {
-			res.reason = "wrong or used backup code";
-		} else if (e != ODIN_OK) {
-			rv = pod_save_failed(p, method, e);
-			goto out;
-		}
-	}
-	if (e != ODIN_OK) {
-		pol.max_failures = p->cfg.max_failures;
-		pol.lockout_seconds = p->cfg.lockout_seconds;
-		pol.lockout_max_seconds = p->cfg.lockout_max_seconds;
-		e = odin_store_count_failure(p->st, p->user, now, &pol, &until);
-		if (e == ODIN_ELOCK) {
-			/* another login started a lockout meanwhile: refused as under the lock */
-			r.lockout_until = until;
-			if (!pod_locked_out(p, &r, now))
-				pod_decision(p, LOG_NOTICE, "deny", "none", "locked out");
-			rv = PAM_MAXTRIES;
-			goto out;
-		} else if (e == ODIN_ENOENT) {
-			pod_decision(p, LOG_NOTICE, "deny", "none", "record changed during login");
-			rv = PAM_AUTH_ERR;
-			goto out;
-		} else if (e != ODIN_OK) {
-			rv = pod_save_failed(p, method, e);
-			goto out;
-		}
-		if (until > now)
-			res.lockout_seconds = until - now;
-		rv = PAM_AUTH_ERR;
-	} else {
-		rv = PAM_SUCCESS;
-	}
-	pod_note(p, &res);
-	if (rv == PAM_SUCCESS)
-		pod_decision(p, LOG_INFO, "success", method, res.reason);
-	else
-		pod_decision(p, LOG_NOTICE, "deny", method, res.reason);
-out:
-	odin_record_wipe(&r);
-	odin_wipe(&plan, sizeof(plan));
-	return rv;
+	return pod_forward_split(p, need, info.digits);
 }
-
-/* An enabled user: ask, then verify and update under the lock (or atomically). */
-static int
-pod_verify(struct pod *p, const struct odin_record *first)
-{
-	struct odin_record r;
-	struct odin_txn *txn = NULL;
-	char input[POD_FWD_MAX + 1];
-	const char *method = "none", *reason = "?";
-	int64_t now = (int64_t)time(NULL);
-	int rv, e, toolong = 0;
-
-	memset(&r, 0, sizeof(r));
-	if (pod_locked_out(p, first, now))
-		return PAM_MAXTRIES;
-	if (p->cfg.forward_pass)
-		rv = pod_forward_code(p, first->digits, input, POD_INPUT_MAX + 1, &toolong);
-	else
-		rv = pod_conv_ask(p->pamh,
-		    p->cfg.echo_code ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF,
-		    POD_PROMPT, input, POD_INPUT_MAX + 1, &toolong);
-	if (rv != PAM_SUCCESS) {
-		odin_log(LOG_NOTICE, "user=%s result=deny method=none reason=conversation failed: %s",
-		    p->user, pam_strerror(p->pamh, rv));
-		goto out;
-	}
-
-	if (odin_store_has_atomic(p->st)) {
-		rv = pod_verify_atomic(p, input, toolong);
-		goto out;
-	}
-	now = (int64_t)time(NULL);
-	e = odin_store_lock(p->st, p->user, ODIN_LOCK_IF_EXISTS, &txn, &r);
-	if ((rv = pod_reread(p, e, &r, now)) != PAM_SUCCESS)
-		goto out;
-
-	rv = pod_check(p, &r, input, toolong, now, &method, &reason);
-	e = odin_store_save(txn, &r);
-	if (e != ODIN_OK) {
-		/* never succeed without a durable record: the code could be replayed after a crash */
-		rv = pod_save_failed(p, method, e);
-		goto out;
-	}
-	if (rv == PAM_SUCCESS)
-		pod_decision(p, LOG_INFO, "success", method, reason);
-	else
-		pod_decision(p, LOG_NOTICE, "deny", method, reason);
-out:
-	odin_store_unlock(txn);
-	odin_record_wipe(&r);
-	odin_wipe(input, sizeof(input));
-	return rv;
-}
-
-/* ---- entry points ------------------------------------------------------- */
 
 PAM_EXTERN int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pod p;
-	struct odin_record rec;
-	int rv, e, enf;
+	const void *data = NULL;
+	struct pod_fwd *fwd = NULL;
+	int rv, e;
 
+	(void)flags;
 	memset(&p, 0, sizeof(p));
-	memset(&rec, 0, sizeof(rec));
 	p.pamh = pamh;
 	odin_log_set_sink(pod_log_sink, &p);
 
@@ -572,40 +483,21 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		goto out;
 	if ((rv = pod_get_user(&p)) != PAM_SUCCESS)
 		goto out;
+	if (pam_get_data(pamh, POD_FWD_DATA, &data) == PAM_SUCCESS && data != NULL)
+		fwd = (struct pod_fwd *)(uintptr_t)data;
 	if ((e = odin_store_open_config(&p.cfg, &p.st)) != ODIN_OK) {
 		odin_log(LOG_ERR, "user=%s result=deny method=none reason=store %s: %s",
 		    p.user, p.cfg.store_dir, odin_strerror(e));
 		rv = pod_store_err(e);
 		goto out;
 	}
-	/*
-	 * read (no lock) to decide what to ask; whatever is written later is
-	 * decided again under the lock or by a conditional statement
-	 */
-	e = odin_store_peek(p.st, p.user, &rec);
-	if (e == ODIN_ENOENT) {
-		enf = pod_enforced(&p);
-		if (enf < 0) {
-			rv = -enf;
-		} else if (enf == 0) {
-			pod_decision(&p, LOG_INFO, "ignore", "none", "no record");
-			rv = PAM_IGNORE;
-			if (p.cfg.forward_pass && pod_forward_password_only(&p) != PAM_SUCCESS)
-				odin_log(LOG_NOTICE, "user=%s: no password collected for the next module", p.user);
-		} else {
-			rv = pod_enroll(&p, NULL);
-		}
-	} else if (e != ODIN_OK) {
-		odin_log(LOG_ERR, "user=%s result=deny method=none reason=cannot read record: %s",
-		    p.user, odin_strerror(e));
-		rv = pod_store_err(e);
-	} else if (rec.state == ODIN_STATE_PENDING) {
-		rv = pod_enroll(&p, &rec);
-	} else {
-		rv = pod_verify(&p, &rec);
-	}
+	if (p.cfg.forward_pass && fwd == NULL)
+		rv = pod_forward_stage(&p);
+	else
+		rv = pod_route(&p, fwd);
+	if (fwd != NULL)
+		fwd->decided = 1;	/* whatever the outcome: this stage checked it */
 out:
-	odin_record_wipe(&rec);
 	if (p.st != NULL)
 		odin_store_close(p.st);
 	if (rv != PAM_SUCCESS && rv != PAM_IGNORE)
@@ -617,5 +509,9 @@ out:
 PAM_EXTERN int
 pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
 	return PAM_SUCCESS;
 }

@@ -7,12 +7,13 @@
 #define POD_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <security/pam_modules.h>
 
 #include "config.h"
-#include "record.h"
 #include "store.h"
+#include "user.h"
 
 /* Longest answer accepted at the code prompt; anything longer is refused unread. */
 #define POD_INPUT_MAX 256
@@ -22,8 +23,20 @@
 struct pod {
 	pam_handle_t *pamh;
 	struct odin_config cfg;
-	const char *user;		/* from pam_get_user(), validated */
+	char user[ODIN_USER_MAX + 1];	/* the canonical name (user.h), never the typed spelling */
+	gid_t gid;			/* its primary group */
 	struct odin_store *st;
+};
+
+/*
+ * What forward_pass's first stage keeps for the instance after the
+ * password module (pam_set_data; secure memory, wiped at pam_end).
+ */
+struct pod_fwd {
+	char code[16];			/* the tail cut off the password ("" if none) */
+	int toolong;			/* the password+code did not fit: a wrong answer */
+	int need;			/* the user needs a check (enabled, pending or enforced) */
+	int decided;			/* a later instance made the decision */
 };
 
 /* pam_odin.c */
@@ -54,11 +67,13 @@ int pod_conv_ask(pam_handle_t *pamh, int style, const char *prompt,
 
 /* enroll.c */
 /*
- * In-login enrollment for a pending user.  pending is the stored pending
- * record, or NULL for an enforced user without one.  Writes the enabled
- * record only after the code is confirmed and the backup codes shown, and
- * only if the stored record did not change meanwhile.  Returns a PAM code.
+ * In-login enrollment for a pending user, or an enforced one without a
+ * record.  Writes the enabled record only after the code is confirmed and
+ * the backup codes shown, and only if the stored record did not change
+ * meanwhile (common/account.c).  forward: the login came through
+ * forward_pass (a service that asks once): never enroll there.  Returns a
+ * PAM code.
  */
-int pod_enroll(struct pod *p, const struct odin_record *pending);
+int pod_enroll(struct pod *p, int forward);
 
 #endif

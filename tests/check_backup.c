@@ -210,7 +210,7 @@ START_TEST(hashes_not_codes)
 		    ODIN_BACKUP_SALT_LEN, ODIN_BACKUP_ITER, EVP_sha256(), sizeof(h), h), 1);
 		ck_assert(memcmp(h, r.backup[i], sizeof(h)) == 0);
 	}
-	odin_free_wipe(text, len);
+	odin_record_text_free(text);
 }
 END_TEST
 
@@ -229,7 +229,7 @@ START_TEST(consume_after_round_trip)
 	norm(c[1].s, n);
 	ck_assert_int_eq(odin_backup_consume(&back, n), ODIN_OK);
 	ck_assert_uint_eq(back.nbackup, 2);
-	odin_free_wipe(text, len);
+	odin_record_text_free(text);
 }
 END_TEST
 
@@ -293,7 +293,7 @@ START_TEST(plain_scratch_codes)
 	ck_assert_int_eq(odin_record_format(&r, &text, &len), ODIN_OK);
 	ck_assert_ptr_null(memmem(text, len, "12345678", 8));
 	ck_assert_ptr_null(memmem(&r, sizeof(r), "87654321", 8));
-	odin_free_wipe(text, len);
+	odin_record_text_free(text);
 	ck_assert_int_eq(odin_input_classify("8765 4321", 6, out, sizeof(out)), ODIN_INPUT_BACKUP);
 	ck_assert_str_eq(out, "87654321");
 	ck_assert_int_eq(odin_backup_consume(&r, out), ODIN_OK);

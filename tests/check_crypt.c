@@ -188,6 +188,7 @@ START_TEST(files_backend_seals)
 	odin_config_defaults(&cfg);
 	write_file("key", keyhex, 0600, kp, sizeof(kp));
 	snprintf(cfg.store_dir, sizeof(cfg.store_dir), "%s/store", root);
+	ck_assert_int_eq(odin_store_create(&cfg), ODIN_OK);
 	snprintf(cfg.secret_key_file, sizeof(cfg.secret_key_file), "%s", kp);
 	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_OK);
 	ck_assert_str_eq(odin_store_backend(st), "files");
@@ -197,7 +198,7 @@ START_TEST(files_backend_seals)
 	memcpy(r.secret, secret, sizeof(secret));
 	r.secret_len = sizeof(secret);
 	r.last_step = 77;
-	ck_assert_int_eq(odin_store_save(t, &r), ODIN_OK);
+	ck_assert_int_eq(odin_store_save(t, &r, 0), ODIN_OK);
 	odin_store_unlock(t);
 
 	snprintf(rp, sizeof(rp), "%s/store/users/alice", root);
@@ -239,6 +240,7 @@ START_TEST(files_record_copied_refused)
 	odin_config_defaults(&cfg);
 	write_file("key", keyhex, 0600, kp, sizeof(kp));
 	snprintf(cfg.store_dir, sizeof(cfg.store_dir), "%s/store", root);
+	ck_assert_int_eq(odin_store_create(&cfg), ODIN_OK);
 	snprintf(cfg.secret_key_file, sizeof(cfg.secret_key_file), "%s", kp);
 	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_OK);
 	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &t, &r), ODIN_ENOENT);
@@ -246,7 +248,7 @@ START_TEST(files_record_copied_refused)
 	r.state = ODIN_STATE_ENABLED;
 	memcpy(r.secret, secret, sizeof(secret));
 	r.secret_len = sizeof(secret);
-	ck_assert_int_eq(odin_store_save(t, &r), ODIN_OK);
+	ck_assert_int_eq(odin_store_save(t, &r, 0), ODIN_OK);
 	odin_store_unlock(t);
 	snprintf(cmd, sizeof(cmd), "cp -p '%s/store/users/alice' '%s/store/users/bob'", root, root);
 	ck_assert_int_eq(system(cmd), 0);
@@ -270,13 +272,14 @@ START_TEST(files_clear_record_upgraded)
 
 	odin_config_defaults(&cfg);
 	snprintf(cfg.store_dir, sizeof(cfg.store_dir), "%s/store", root);
+	ck_assert_int_eq(odin_store_create(&cfg), ODIN_OK);
 	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_OK);
 	ck_assert_int_eq(odin_store_lock(st, "carol", 0, &t, &r), ODIN_ENOENT);
 	odin_record_init(&r, 1000);
 	r.state = ODIN_STATE_ENABLED;
 	memcpy(r.secret, secret, sizeof(secret));
 	r.secret_len = sizeof(secret);
-	ck_assert_int_eq(odin_store_save(t, &r), ODIN_OK);
+	ck_assert_int_eq(odin_store_save(t, &r, 0), ODIN_OK);
 	odin_store_unlock(t);
 	odin_store_close(st);
 
@@ -285,7 +288,7 @@ START_TEST(files_clear_record_upgraded)
 	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_OK);
 	ck_assert_int_eq(odin_store_lock(st, "carol", ODIN_LOCK_IF_EXISTS, &t, &r), ODIN_OK);
 	ck_assert_mem_eq(r.secret, secret, sizeof(secret));
-	ck_assert_int_eq(odin_store_save(t, &r), ODIN_OK);
+	ck_assert_int_eq(odin_store_save(t, &r, 0), ODIN_OK);
 	odin_store_unlock(t);
 	odin_store_close(st);
 	snprintf(rp, sizeof(rp), "%s/store/users/carol", root);

@@ -110,8 +110,8 @@ round_trip(const struct odin_record *r)
 	ck_assert_int_eq(odin_record_format(&back, &t2, &l2), ODIN_OK);
 	ck_assert_uint_eq(l1, l2);
 	ck_assert(memcmp(t1, t2, l1) == 0);
-	odin_free_wipe(t1, l1);
-	odin_free_wipe(t2, l2);
+	odin_record_text_free(t1);
+	odin_record_text_free(t2);
 	odin_record_wipe(&back);
 }
 
@@ -151,7 +151,7 @@ START_TEST(format_golden)
 	ck_assert_int_eq(odin_record_format(&r, &t, &l), ODIN_OK);
 	ck_assert_str_eq(t, good);
 	ck_assert_uint_eq(l, strlen(good));
-	odin_free_wipe(t, l);
+	odin_record_text_free(t);
 }
 END_TEST
 
@@ -167,7 +167,7 @@ START_TEST(format_pending_default)
 	    "odin-mfa-record 1\nstate pending\nsecret -\nalgorithm SHA1\n"
 	    "digits 6\nperiod 30\nlast_step 0\nfailures 0\nlockout_until 0\n"
 	    "lockout_count 0\nbackup_kdf none\ncreated 42\nupdated 42\nend\n");
-	odin_free_wipe(t, l);
+	odin_record_text_free(t);
 }
 END_TEST
 

@@ -124,18 +124,18 @@ END_TEST
 
 START_TEST(strerror_table)
 {
-	const char *msg[16];
+	const char *msg[1 - ODIN_ERR_LAST];
 	int e, j;
 
 	/* Every code has its own message; unknown codes get a generic one. */
-	for (e = ODIN_OK; e >= ODIN_ELOCK; e--) {
+	for (e = ODIN_OK; e >= ODIN_ERR_LAST; e--) {
 		msg[-e] = odin_strerror(e);
 		ck_assert_ptr_nonnull(msg[-e]);
 		ck_assert_str_ne(msg[-e], "unknown error");
 		for (j = 0; j < -e; j++)
 			ck_assert_str_ne(msg[j], msg[-e]);
 	}
-	ck_assert_str_eq(odin_strerror(ODIN_ELOCK - 1), "unknown error");
+	ck_assert_str_eq(odin_strerror(ODIN_ERR_LAST - 1), "unknown error");
 	ck_assert_str_eq(odin_strerror(1), "unknown error");
 	ck_assert_int_eq(odin_err_from_errno(ENOSPC), ODIN_ENOSPC);
 	ck_assert_int_eq(odin_err_from_errno(EDQUOT), ODIN_ENOSPC);

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -136,11 +139,23 @@ same(const struct snap *a, const struct snap *b, const char *what)
 	    what, a->names, b->names);
 }
 
+/* What admin db-init does for the files backend: odin_store_create(). */
+static int
+create_store(const char *dir)
+{
+	struct odin_config cfg;
+
+	odin_config_defaults(&cfg);
+	snprintf(cfg.store_dir, sizeof(cfg.store_dir), "%s", dir);
+	return odin_store_create(&cfg);
+}
+
 static struct odin_store *
 open_store(void)
 {
 	struct odin_store *st = NULL;
 
+	ck_assert_int_eq(create_store(sdir), ODIN_OK);
 	ck_assert_int_eq(odin_store_open(sdir, &st), ODIN_OK);
 	ck_assert_ptr_nonnull(st);
 	return st;
@@ -160,7 +175,7 @@ put(struct odin_store *st, const char *user, int64_t step)
 	if (rc == ODIN_ENOENT)
 		odin_record_init(&r, 1700000000);
 	r.last_step = step;
-	ck_assert_int_eq(odin_store_save(txn, &r), ODIN_OK);
+	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);
 	odin_store_unlock(txn);
 }
 
@@ -220,22 +235,27 @@ refused(struct odin_store *st, const char *user, int want, const char *logpart)
 	same(&users0, &users1, "users/");
 }
 
-START_TEST(open_creates_layout)
+START_TEST(create_makes_layout)
 {
-	struct odin_store *st = open_store();
+	struct odin_store *st;
 	struct stat sb;
 	char p[256];
 
+	/* made by a process of another group (su, sudo, the setuid CLI): still root:root */
+	ck_assert_int_eq(setegid(65534), 0);
+	st = open_store();
+	ck_assert_int_eq(setegid(0), 0);
 	ck_assert_int_eq(lstat(sdir, &sb), 0);
-	ck_assert(S_ISDIR(sb.st_mode) && (sb.st_mode & 07777) == 0700 && sb.st_uid == 0);
+	ck_assert(S_ISDIR(sb.st_mode) && (sb.st_mode & 07777) == 0700);
+	ck_assert(sb.st_uid == 0 && sb.st_gid == 0);
 	path(p, sizeof(p), "users");
 	ck_assert_int_eq(lstat(p, &sb), 0);
-	ck_assert(S_ISDIR(sb.st_mode) && (sb.st_mode & 077) == 0);
+	ck_assert(S_ISDIR(sb.st_mode) && (sb.st_mode & 077) == 0 && sb.st_gid == 0);
 	path(p, sizeof(p), "locks");
 	ck_assert_int_eq(lstat(p, &sb), 0);
-	ck_assert(S_ISDIR(sb.st_mode) && (sb.st_mode & 077) == 0);
+	ck_assert(S_ISDIR(sb.st_mode) && (sb.st_mode & 077) == 0 && sb.st_gid == 0);
 	odin_store_close(st);
-	/* Reopening an existing store works. */
+	/* Creating an existing store again checks it and changes nothing; reopening works. */
 	odin_store_close(open_store());
 }
 END_TEST
@@ -257,7 +277,7 @@ START_TEST(save_load_round_trip)
 	r.secret_len = 20;
 	ck_assert_int_eq(odin_random(r.secret, 20), ODIN_OK);
 	r.last_step = 123;
-	ck_assert_int_eq(odin_store_save(txn, &r), ODIN_OK);
+	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);
 	odin_store_unlock(txn);
 
 	path(p, sizeof(p), "users/alice");
@@ -269,7 +289,7 @@ START_TEST(save_load_round_trip)
 	ck_assert_int_eq(read(fd, file, sizeof(file)), (ssize_t)len);
 	close(fd);
 	ck_assert(memcmp(file, text, len) == 0);
-	odin_free_wipe(text, len);
+	odin_record_text_free(text);
 	path(p, sizeof(p), "locks/alice");
 	ck_assert_int_eq(lstat(p, &sb), 0);
 	ck_assert(S_ISREG(sb.st_mode) && (sb.st_mode & 077) == 0);
@@ -323,7 +343,7 @@ START_TEST(peek_unlocked)
 	ck_assert_int_eq(odin_store_peek(st, "alice", &r), ODIN_OK);
 	ck_assert(r.last_step == 7);
 	held.last_step = 8;
-	ck_assert_int_eq(odin_store_save(txn, &held), ODIN_OK);
+	ck_assert_int_eq(odin_store_save(txn, &held, 0), ODIN_OK);
 	ck_assert_int_eq(odin_store_peek(st, "alice", &r), ODIN_OK);
 	ck_assert(r.last_step == 8);		/* the renamed-in record, still locked */
 	alarm(0);
@@ -609,15 +629,32 @@ START_TEST(store_is_symlink)
 }
 END_TEST
 
-START_TEST(store_created_if_missing)
+/*
+ * A store that is not there (an unmounted volume, a deleted directory) is
+ * an error, never an empty store: opening creates nothing.
+ */
+START_TEST(open_never_creates)
 {
 	struct odin_store *st = (struct odin_store *)1;
-	char deep[160];
+	struct stat sb;
+	char deep[160], p[256];
 
-	odin_store_close(open_store());	/* sdir did not exist before */
-	snprintf(deep, sizeof(deep), "%s/no/such", root);
-	ck_assert_int_ne(odin_store_open(deep, &st), ODIN_OK);	/* parent missing */
+	ck_assert_int_eq(odin_store_open(sdir, &st), ODIN_ENOENT);
 	ck_assert_ptr_null(st);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "does not exist"));
+	ck_assert_int_eq(lstat(sdir, &sb), -1);
+	/* a store directory without its users/ (or locks/) is not created either */
+	ck_assert_int_eq(mkdir(sdir, 0700), 0);
+	st = (struct odin_store *)1;
+	ck_assert_int_eq(odin_store_open(sdir, &st), ODIN_ENOENT);
+	ck_assert_ptr_null(st);
+	path(p, sizeof(p), "users");
+	ck_assert_int_eq(lstat(p, &sb), -1);
+	/* odin_store_create() makes only the last component: a missing parent stays an error */
+	snprintf(deep, sizeof(deep), "%s/no/such", root);
+	ck_assert_int_ne(create_store(deep), ODIN_OK);
+	snprintf(deep, sizeof(deep), "%s/no", root);
+	ck_assert_int_eq(lstat(deep, &sb), -1);
 }
 END_TEST
 
@@ -664,7 +701,7 @@ START_TEST(stale_temp)
 	ck_assert(get(st, "alice") == 7);	/* ignored by load */
 	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &txn, &r), ODIN_OK);
 	r.last_step = 8;
-	ck_assert_int_eq(odin_store_save(txn, &r), ODIN_OK);	/* cleaned by save */
+	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);	/* cleaned by save */
 	odin_store_unlock(txn);
 	ck_assert_int_eq(access(p, F_OK), -1);
 	ck_assert(get(st, "alice") == 8);
@@ -808,7 +845,7 @@ START_TEST(concurrent_increments)
 				else if (rc != ODIN_OK)
 					_exit(3);
 				r.failures++;
-				if (odin_store_save(txn, &r) != ODIN_OK)
+				if (odin_store_save(txn, &r, 0) != ODIN_OK)
 					bad = 1;
 				odin_store_unlock(txn);
 			}
@@ -858,7 +895,7 @@ full_fs_child(void)
 	if (mkdir(mp, 0700) != 0 || mount("tmpfs", mp, "tmpfs", 0, "size=64k,mode=0700") != 0)
 		return 77;
 	snprintf(sdir, sizeof(sdir), "%s/s", mp);
-	if (odin_store_open(sdir, &st) != ODIN_OK)
+	if (create_store(sdir) != ODIN_OK || odin_store_open(sdir, &st) != ODIN_OK)
 		return 10;
 	put(st, "alice", 1);
 	put(st, "alice", 2);	/* the lock file exists, the next lock needs no space */
@@ -875,7 +912,7 @@ full_fs_child(void)
 	r.last_step = 3;
 	for (i = 0; i < ODIN_BACKUP_MAX; i++)
 		r.secret[i] = (uint8_t)i;
-	if (odin_store_save(txn, &r) != ODIN_ENOSPC)
+	if (odin_store_save(txn, &r, 0) != ODIN_ENOSPC)
 		return 12;
 	odin_store_unlock(txn);
 	if (strstr(odin_log_last(), strerror(ENOSPC)) == NULL)
@@ -897,7 +934,7 @@ full_fs_child(void)
 	if (odin_store_lock(st, "alice", 0, &txn, &r) != ODIN_OK)
 		return 18;
 	r.last_step = 4;
-	if (odin_store_save(txn, &r) != ODIN_EROFS)
+	if (odin_store_save(txn, &r, 0) != ODIN_EROFS)
 		return 19;
 	odin_store_unlock(txn);
 	if (strstr(odin_log_last(), strerror(EROFS)) == NULL)
@@ -1060,6 +1097,150 @@ START_TEST(plugin_loads_and_unloads)
 }
 END_TEST
 
+/* Files written by a process running with another group (su, sudo, the CLI) are root:root. */
+START_TEST(files_root_group)
+{
+	struct odin_store *st = open_store();
+	struct stat sb;
+	char p[256];
+
+	ck_assert_int_eq(setegid(65534), 0);
+	put(st, "alice", 7);
+	ck_assert_int_eq(setegid(0), 0);
+	path(p, sizeof(p), "users/alice");
+	ck_assert_int_eq(lstat(p, &sb), 0);
+	ck_assert_msg(sb.st_uid == 0 && sb.st_gid == 0, "record %lu:%lu",
+	    (unsigned long)sb.st_uid, (unsigned long)sb.st_gid);
+	path(p, sizeof(p), "locks/alice");
+	ck_assert_int_eq(lstat(p, &sb), 0);
+	ck_assert_msg(sb.st_uid == 0 && sb.st_gid == 0, "lock file %lu:%lu",
+	    (unsigned long)sb.st_uid, (unsigned long)sb.st_gid);
+	odin_store_close(st);
+}
+END_TEST
+
+/* The child of fsize_limit_lifted_for_save: 0 saved in full, 10 refused cleanly, else a failure. */
+static int
+fsize_child(struct odin_store *st)
+{
+	struct rlimit rl = { 64, 64 }, now, probe = { RLIM_INFINITY, RLIM_INFINITY };
+	struct odin_txn *txn;
+	struct odin_record r;
+	int can_raise, rc1, rc2;
+
+	signal(SIGXFSZ, SIG_DFL);
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 2;
+	can_raise = setrlimit(RLIMIT_FSIZE, &probe) == 0;
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 2;
+	if (odin_store_lock(st, "alice", 0, &txn, &r) != ODIN_ENOENT)
+		return 3;
+	odin_record_init(&r, 1700000000);	/* ~250 bytes of text: over the limit */
+	rc1 = odin_store_save(txn, &r, ODIN_SAVE_ATTEMPT);
+	rc2 = odin_store_save(txn, &r, 0);
+	odin_store_unlock(txn);
+	if (can_raise ? rc1 != ODIN_OK || rc2 != ODIN_OK : rc1 == ODIN_OK || rc2 == ODIN_OK)
+		return 4;
+	if (getrlimit(RLIMIT_FSIZE, &now) != 0 || now.rlim_cur != 64 || now.rlim_max != 64)
+		return 5;
+	if (signal(SIGXFSZ, SIG_DFL) != SIG_DFL)
+		return 6;
+	return can_raise ? 0 : 10;
+}
+
+/*
+ * A caller's file-size limit (inherited by su, sudo, the setuid CLI)
+ * never kills a save with SIGXFSZ.  A process that may raise the limit
+ * (CAP_SYS_RESOURCE: root, except in some containers) saves in full; one
+ * that may not gets a clean error and an unchanged store.  Either way the
+ * limit is back in force afterwards.
+ */
+START_TEST(fsize_limit_lifted_for_save)
+{
+	struct odin_store *st = open_store();
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int code = fsize_child(st);
+
+		odin_store_close(st);	/* nothing of the parent's left over in the child */
+		_exit(code);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 10),
+	    "child status %#x", status);
+	if (WEXITSTATUS(status) == 0) {
+		ck_assert_int_eq(get(st, "alice"), 0);
+	} else {
+		struct odin_txn *txn;
+		struct odin_record r;
+		char p[256];
+		struct stat sb;
+
+		/* no record, no temporary left behind */
+		ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_ENOENT);
+		path(p, sizeof(p), "users/.alice.tmp");
+		ck_assert_int_eq(lstat(p, &sb), -1);
+	}
+	odin_store_close(st);
+}
+END_TEST
+
+/* A lock held by a stuck process is waited for at most ODIN_LOCK_WAIT_MS, then ODIN_ELOCK. */
+START_TEST(lock_wait_bounded)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn = (struct odin_txn *)1;
+	struct odin_record r;
+	struct timespec t0, t1;
+	char p[256];
+	int fd, pipefd[2];
+	pid_t pid;
+	double secs;
+
+	put(st, "alice", 3);
+	path(p, sizeof(p), "locks/alice");
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char ch;
+
+		odin_store_close(st);	/* the child only holds the lock */
+		fd = open(p, O_RDONLY);
+		if (fd < 0 || flock(fd, LOCK_EX) != 0)
+			_exit(2);
+		if (write(pipefd[1], "x", 1) != 1)
+			_exit(3);
+		if (read(pipefd[0], &ch, 1) < 0)	/* held until the parent is done */
+			_exit(4);
+		_exit(0);
+	}
+	{
+		char ch;
+
+		ck_assert_int_eq(read(pipefd[0], &ch, 1), 1);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_ELOCK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_ptr_null(txn);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "still locked"));
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(secs >= ODIN_LOCK_WAIT_MS / 1000.0 && secs < ODIN_LOCK_WAIT_MS / 1000.0 + 3,
+	    "waited %.2f s", secs);
+	ck_assert_int_eq(write(pipefd[1], "x", 1), 1);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	/* once released, the record is there as before */
+	ck_assert_int_eq(get(st, "alice"), 3);
+	odin_store_close(st);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1067,14 +1248,16 @@ store_suite(void)
 	TCase *tc = tcase_create("basics");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, open_creates_layout);
+	tcase_add_test(tc, create_makes_layout);
 	tcase_add_test(tc, save_load_round_trip);
 	tcase_add_test(tc, absent_user);
 	tcase_add_test(tc, peek_unlocked);
 	tcase_add_test(tc, stale_temp);
 	tcase_add_test(tc, delete_wipes);
 	tcase_add_test(tc, list_users);
-	tcase_add_test(tc, store_created_if_missing);
+	tcase_add_test(tc, open_never_creates);
+	tcase_add_test(tc, files_root_group);
+	tcase_add_test(tc, fsize_limit_lifted_for_save);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("refusals");
@@ -1108,6 +1291,7 @@ store_suite(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, concurrent_increments);
 	tcase_add_test(tc, save_failure_keeps_old);
+	tcase_add_test(tc, lock_wait_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

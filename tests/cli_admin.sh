@@ -136,6 +136,7 @@ check "list (text) shows both users" test "$(grep -cE "^($U|$V) " "$O/list.txt")
 if files_only "list of a second, empty store directory"; then
 mkdir -p "$T/empty"
 printf 'store_dir = %s\n' "$T/empty/s" > "$T/empty.conf"; chmod 644 "$T/empty.conf"
+"$CLI" --config "$T/empty.conf" admin db-init >/dev/null
 "$CLI" --config "$T/empty.conf" admin list --json > "$O/empty.json"
 check "list --json of an empty store is []" test "$(jq -c . "$O/empty.json")" = "[]"
 fi

@@ -116,6 +116,15 @@ if [ -n "$pid" ]; then
 	fds=$(ls "/proc/$pid/fd" | sort -n | tr '\n' ' ')
 	check "... only fds 0 1 2 are open (got: $fds)" test "$fds" = "0 1 2 "
 	check "... no core dumps" test "$(awk '/core file size/ { print $5 }' "/proc/$pid/limits")" = 0
+	check "... no file-size limit of the caller's" test "$(awk '/Max file size/ { print $4 }' "/proc/$pid/limits")" = unlimited
+	# the new secret waits in pages kept out of core dumps (dd) and swap (lo)
+	check "... the secret's pages are excluded from core dumps" grep -q '^VmFlags:.* dd' "/proc/$pid/smaps"
+	# (AddressSanitizer turns mlock into a no-op: the plain build checks it)
+	if nm "$CLI" 2>/dev/null | grep -q __asan_init; then
+		echo "# skip: locked in RAM (an ASan build: its mlock does nothing)"
+	else
+		check "... and locked in RAM" sh -c "grep '^VmFlags:' /proc/$pid/smaps | grep ' dd' | grep -q ' lo'"
+	fi
 else
 	fail "enroll as $NU never reached the code prompt"
 fi
@@ -127,7 +136,8 @@ check "EOF at the prompt stored nothing" test "$(store_digest "$STORE")" = "$bef
 mkdir -p "$T/home"; chown 65534 "$T/home"
 drive "$O/e" uri good -- "${NOB[@]}" "$SUID" enroll --qr-png "$T/home/q.png"
 check "$NU enrolls through the setuid binary" test "$(cat "$O/e.rc")" = 0
-check "... the record is root's, 0600" test "$(stat -c '%a %U' "$STORE/users/$NU")" = "600 root"
+check "... the record is root:root, 0600 (not the caller's group)" test "$(stat -c '%a %U %G' "$STORE/users/$NU")" = "600 root root"
+check "... so is its lock file" test "$(stat -c '%U %G' "$STORE/locks/$NU")" = "root root"
 check "... enabled" test "$(record_field "$STORE/users/$NU" state)" = enabled
 check "... the PNG belongs to the caller" test "$(stat -c '%U' "$T/home/q.png")" = "$NU"
 check "... and decodes to the printed URI" test "$(zbarimg --raw -q "$T/home/q.png" 2>/dev/null)" = "$(cat "$O/e.uri")"
@@ -135,5 +145,101 @@ check "$NU cannot read their own record" sh -c "! ${NOB[*]} cat '$STORE/users/$N
 "${NOB[@]}" "$SUID" status > "$O/st2"
 check "status as $NU says enabled" grep -q "^MFA: *enabled" "$O/st2"
 check "the enrollment is logged" log_has "user $NU \(uid 65534\) enrolled"
+
+# --- the caller's limits, signals and terminal (issue 11) -----------------------
+# The caller of a setuid program chooses its resource limits, can signal it
+# and owns its terminal.  None of that may buy a guess that is not counted,
+# hold a record's lock, or show a hint about which codes are valid.
+SN=$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' "$O/e.uri")
+NREC=$STORE/users/$NU
+counted() { echo $(( $(record_field "$NREC" failures) + 5 * $(record_field "$NREC" lockout_count) )); }
+logmark() { wc -c < "$LOG"; }
+logsince() { tail -c +$(( $1 + 1 )) "$LOG"; }
+
+# 1. 102 wrong guesses (34 runs of backup-codes, 3 tries each) under each
+# file-size limit: at most max_failures (5) are ever judged, every judged
+# one is counted, and then the right code is refused.  A hard limit the
+# CLI cannot lift (no CAP_SYS_RESOURCE) makes it refuse to run at all.
+for lim in 150:unlimited 300:unlimited 150:150 300:300 4096:4096; do
+	"$SUID" admin unlock "$NU" >/dev/null
+	m=$(logmark)
+	for i in $(seq 34); do
+		printf '90%04d\n91%04d\n92%04d\n' "$i" "$i" "$i" |
+		    prlimit --fsize="$lim" "${NOB[@]}" "$SUID" backup-codes >"$O/fs.out" 2>"$O/fs.err"
+	done
+	log_has 'xx-never-xx' >/dev/null 2>&1	# let the log catch up
+	judged=$(logsince "$m" | grep -c "user $NU: wrong code when confirming")
+	c=$(counted)
+	printf '%s\n' "$(totp "$SN")" | prlimit --fsize="$lim" "${NOB[@]}" "$SUID" backup-codes >"$O/fs.out" 2>"$O/fs.err"; rc=$?
+	if [ "$judged" -le 5 ] && [ "$c" -ge "$judged" ] && [ "$rc" -ne 0 ] && ! grep -q 'no longer work' "$O/fs.out"; then
+		ok "RLIMIT_FSIZE $lim through the CLI: 102 wrong guesses, $judged judged (counted: $c), then the right code refused (exit $rc)"
+	else
+		fail "RLIMIT_FSIZE $lim through the CLI: $judged judged, counted $c, right code exit $rc: $(head -c 300 "$O/fs.err")"
+	fi
+done
+prlimit --fsize=150:150 "${NOB[@]}" "$SUID" status >/dev/null 2>"$O/fs.err"; rc=$?
+if [ "$rc" -eq 0 ]; then
+	ok "a hard file-size limit is lifted by the setuid CLI (CAP_SYS_RESOURCE here)"
+else
+	check "a hard file-size limit the CLI cannot lift: it refuses to run (exit 3, one line)" \
+	    sh -c "[ $rc -eq 3 ] && [ \"\$(cat '$O/fs.err')\" = 'odin-mfa-cli: cannot set resource limits' ]"
+fi
+"$SUID" admin unlock "$NU" >/dev/null
+
+# 2. A wrong code that would match at another clock offset: the person at the
+# prompt is told only "not accepted"; the offset goes to the log.
+m=$(logmark)
+printf '%s\n' "$(oathtool --totp -b -N 'now + 150 seconds' "$SN")" |
+    "${NOB[@]}" "$SUID" backup-codes >"$O/skew.out" 2>&1
+check "a code 150 s ahead: 'Code not accepted.'" grep -q 'Code not accepted\.$' "$O/skew.out"
+check "... and no hint about the clock on the terminal" sh -c "! grep -qi 'clock\|would be right\|seconds' '$O/skew.out'"
+check "... the offset is in the log for the admin" log_has "user=$NU code matches a clock offset of \+1[25][0-9] s"
+"$SUID" admin unlock "$NU" >/dev/null
+
+# 3. A terminal held with Ctrl-S while the CLI has something to say: nothing
+# is written to it under a lock, so admin unlock is not held up.
+rm -f "$O/held.stopped" "$O/held.go"
+cat > "$O/held.exp" <<EXP
+set timeout 60
+log_user 0
+spawn -noecho {*}[lrange \$argv 0 end]
+expect -re {Verification code \(or a backup code\): \$}
+send -- "\023"
+send -- "[exec oathtool --totp -b -N {now + 150 seconds} $SN]\r"
+exec touch $O/held.stopped
+while {![file exists $O/held.go]} { after 100 }
+send -- "\021"
+send -- "\004"
+expect eof
+EXP
+expect -f "$O/held.exp" "${NOB[@]}" "$SUID" backup-codes >/dev/null 2>&1 &
+held=$!
+for _ in $(seq 100); do [ -e "$O/held.stopped" ] && break; sleep 0.1; done
+sleep 1	# the CLI has read the code, counted it and wants to say so
+t0=$(date +%s%N)
+timeout 30 "$SUID" admin unlock "$NU" >"$O/held.out" 2>&1; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+touch "$O/held.go"; wait "$held"
+check "a terminal stopped with Ctrl-S does not hold up admin unlock (exit $rc, $ms ms)" \
+    test "$rc" -eq 0 -a "$ms" -lt 3000
+
+# 4. A record locked by a process that never lets go (a stopped CLI, say):
+# admin commands give up after the documented wait with one clear line;
+# admin list does not lock at all.
+flock "$STORE/locks/$NU" sleep 60 &
+holder=$!
+sleep 0.5
+t0=$(date +%s%N)
+timeout 30 "$SUID" admin unlock "$NU" >"$O/lock.out" 2>"$O/lock.err"; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "a lock held forever: admin unlock gives up after 5 s ($ms ms, exit $rc)" \
+    test "$rc" -eq 3 -a "$ms" -ge 5000 -a "$ms" -lt 9000
+check "... with one line that says so" sh -c "[ \$(wc -l < '$O/lock.err') -eq 1 ] && grep -q 'still locked by another process' '$O/lock.err'"
+t0=$(date +%s%N)
+timeout 30 "$SUID" admin list >"$O/lock.list" 2>&1; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "... admin list is not held up ($ms ms) and shows the user" \
+    sh -c "[ $rc -eq 0 ] && [ $ms -lt 3000 ] && grep -q '^$NU ' '$O/lock.list'"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
 finish

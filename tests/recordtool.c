@@ -71,7 +71,7 @@ rt_show(struct odin_store *st, const char *user, const char *field)
 		return rt_fail(user, e);
 	if (field == NULL) {
 		fwrite(text, 1, len, stdout);
-		odin_free_wipe(text, len);
+		odin_record_text_free(text);
 		return 0;
 	}
 	flen = strlen(field);
@@ -87,7 +87,7 @@ rt_show(struct odin_store *st, const char *user, const char *field)
 	}
 	if (strcmp(field, "backup") == 0)
 		printf("%u\n", nb);
-	odin_free_wipe(text, len);
+	odin_record_text_free(text);
 	return 0;
 }
 
@@ -110,7 +110,7 @@ rt_put(struct odin_store *st, const char *user)
 	e = odin_store_lock(st, user, 0, &t, &old);
 	odin_record_wipe(&old);
 	if (e == ODIN_OK || e == ODIN_ENOENT)
-		e = odin_store_save(t, &r);
+		e = odin_store_save(t, &r, 0);
 	odin_store_unlock(t);
 	odin_record_wipe(&r);
 	return e == ODIN_OK ? 0 : rt_fail(user, e);
@@ -202,7 +202,7 @@ main(int argc, char **argv)
 		return rt_fail("store", e);
 	if (strcmp(cmd, "init") == 0 && argc == 3) {
 		e = odin_store_init(st);
-		rc = e == ODIN_OK || e == ODIN_EPERM ? 0 : rt_fail("init", e);
+		rc = e == ODIN_OK || e == ODIN_ENOTSUP ? 0 : rt_fail("init", e);
 	} else if (strcmp(cmd, "wipe") == 0 && argc == 3) {
 		rc = rt_all(st, 1);
 	} else if (strcmp(cmd, "dump") == 0 && argc == 3) {

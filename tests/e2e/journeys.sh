@@ -12,7 +12,7 @@
 # target).  One user per journey keeps TOTP replay protection from making
 # the journeys wait on each other.
 
-JOURNEYS="ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable pam_auth_update"
+JOURNEYS="${ODIN_E2E_ONLY:-ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable pam_auth_update case_insensitive fsize_limits}"
 
 # 1. sshd: password then code; wrong code; replay; no-MFA user.
 journey_ssh_password_code() {
@@ -275,4 +275,84 @@ check_logs() {
 		if grep -q -F -- "${s:0:16}" "$SYSLOG" "$T/sshd.log"; then leaked=1; fail "a secret appears in a log"; fi
 	done
 	[ $leaked = 0 ] && ok "no code, secret or password in the logs (${#SENT_CODES[@]} codes checked)"
+}
+
+# 8. A directory that resolves names without regard to case (SSSD's AD
+# provider, winbind), stood in for by tests/nss (libnss_odinci): ALICE is
+# alice's account, and must be asked alice's code -- never let through on
+# the password, never enrolled a second time.
+journey_case_insensitive() {
+	local rc n
+	CUR=case-insensitive LOG=
+	. "$SRC/tests/nss/enable.sh"
+	if ! odin_nss_ci_enable "$B/tests/nss/.libs/libnss_odinci.so" >"$OUT/nss.log" 2>&1 ||
+	    ! odin_nss_ci_check e2ealice; then
+		LOG=$OUT/nss.log fail "cannot put the case-insensitive NSS stand-in in place"
+		return
+	fi
+	drive ssh-upper-wrong "$PW" "$(wrong_code e2ealice)" ssh "${SSH_OPTS[@]}" "${KBD[@]}" E2EALICE@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_password_prompt
+	want_prompt
+	want_refused $rc "ssh E2EALICE: asked alice's code; a wrong one refused"
+	next_code e2ealice
+	drive ssh-mixed "$PW" "$CODE" ssh "${SSH_OPTS[@]}" "${KBD[@]}" E2EAlice@127.0.0.1 "id -un; $REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_ok $rc "ssh E2EAlice: password + alice's code"
+	if saw "e2ealice"; then ok "... the session runs as e2ealice"; else fail "the session is not e2ealice's"; fi
+	# with enforce_group covering alice, a different spelling is still asked, never enrolled
+	groupadd -f e2emfa && usermod -a -G e2emfa e2ealice
+	cp "$CONF" "$T/conf.saved"
+	echo "enforce_group = e2emfa" >>"$CONF"
+	drive ssh-upper-enforced "$PW" "$(wrong_code e2ealice)" ssh "${SSH_OPTS[@]}" "${KBD[@]}" E2EALICE@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	cat "$T/conf.saved" >"$CONF"
+	want_prompt
+	if saw "@@EVENT otpauth-secret-seen"; then fail "E2EALICE was shown a new secret (a second enrollment)"; else ok "no second enrollment for E2EALICE"; fi
+	want_refused $rc "enforced E2EALICE with a wrong code refused"
+	n=$(ls "$STORE/users" | grep -ci '^e2ealice$')
+	if [ "$n" = 1 ] && [ -f "$STORE/users/e2ealice" ]; then ok "one record, filed as e2ealice"; else fail "records: $(ls "$STORE/users" | tr '\n' ' ')"; fi
+	odin_nss_ci_disable
+}
+
+# 9. The caller of su and sudo sets their resource limits.  Under a
+# file-size limit between the sizes of two records (hard: the module cannot
+# lift it without CAP_SYS_RESOURCE; soft: it lifts it), wrong codes are
+# still counted before they are judged: at most max_failures (5) are ever
+# judged, every judged one is in the record, and the right code is then
+# refused.
+fsize_attack() {	# fsize_attack NAME TARGET LIMIT COMMAND...: 7 wrong codes, then the right one
+	local name=$1 u=$2 lim=$3 i before judged counted rc
+	shift 3
+	"$CLI" admin unlock "$u" >/dev/null
+	before=$(wc -c <"$SYSLOG")
+	for i in 1 2 3 4 5 6 7; do
+		drive "$name-$i" "$PW" "$(wrong_code "$u")" prlimit --fsize="$lim" "$@" >/dev/null
+	done
+	next_code "$u"
+	drive "$name-right" "$PW" "$CODE" prlimit --fsize="$lim" "$@"
+	rc=$?
+	# (su may die of SIGXFSZ after the module, writing btmp: its status says little,
+	# the module's log and the record say what was decided)
+	judged=$(tail -c +$((before + 1)) "$SYSLOG" | grep -c "user=$u result=deny method=totp reason=wrong code")
+	won=$(tail -c +$((before + 1)) "$SYSLOG" | grep -c "user=$u result=success")
+	counted=$(( $(sed -n 's/^failures //p' "$STORE/users/$u") + 5 * $(sed -n 's/^lockout_count //p' "$STORE/users/$u") ))
+	if [ "$judged" -le 5 ] && [ "$counted" -ge "$judged" ] && [ "$won" = 0 ] && ! saw "$MARK"; then
+		ok "RLIMIT_FSIZE $lim: 7 wrong codes, $judged judged ($counted counted), then the right code refused (status $rc)"
+	else
+		fail "RLIMIT_FSIZE $lim: $judged judged, $counted counted, $won accepted, right code: status $rc"
+	fi
+	"$CLI" admin unlock "$u" >/dev/null
+}
+journey_fsize_limits() {
+	local f e as_bob=(setpriv --reuid=e2ebob --regid=e2ebob --init-groups --reset-env)
+	local as_erin=(setpriv --reuid=e2eerin --regid=e2eerin --init-groups --reset-env)
+	# a few bytes over the record as it is: a counted failure fits, a lockout does not
+	f=$(( $(stat -c %s "$STORE/users/e2efrank") + 3 ))
+	e=$(( $(stat -c %s "$STORE/users/e2eerin") + 3 ))
+	fsize_attack su-fsize-hard e2efrank "$f:$f" "${as_bob[@]}" su e2efrank -c "$REMOTE_CMD"
+	fsize_attack su-fsize-soft e2efrank "$f:unlimited" "${as_bob[@]}" su e2efrank -c "$REMOTE_CMD"
+	fsize_attack sudo-fsize-hard e2eerin "$e:$e" "${as_erin[@]}" /bin/sh -c "sudo -k true && $REMOTE_CMD"
+	fsize_attack sudo-fsize-soft e2eerin "$e:unlimited" "${as_erin[@]}" /bin/sh -c "sudo -k true && $REMOTE_CMD"
 }

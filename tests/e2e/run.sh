@@ -168,6 +168,7 @@ setup_files() {
 	esac
 	printf '%s\n' "# odin-mfa e2e" "store_dir = $STORE" "window = 1" >"$CONF"
 	chown root:root "$CONF"; chmod 0644 "$CONF"
+	"$CLI" admin db-init >/dev/null || die "admin db-init"
 	printf '%s\n' "Defaults lecture=never" "Defaults passwd_tries=1" \
 	    "Defaults !mail_badpass" "e2eerin ALL=(ALL) ALL" >/etc/sudoers.d/odin-e2e
 	chmod 0440 /etc/sudoers.d/odin-e2e

@@ -67,6 +67,13 @@ mkdir -m 1777 /dev/shm && mount -t tmpfs -o mode=1777 odin-faults-shm /dev/shm
 for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 [ -S /dev/log ] || { echo "log reader did not start"; exit 99; }
 
+# the module keys records by the account NSS knows: the test users exist (here only)
+cp /etc/passwd "$T/passwd"
+for u in alice:4901 bob:4902 pat:4903; do
+	echo "${u%%:*}:x:${u##*:}:65534::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+done
+mount --bind "$T/passwd" /etc/passwd || exit 99
+
 printf 'store_dir = %s\n' "$S" > "$CONF"; chmod 644 "$CONF"
 mkdir -p "$T/pam.d"
 # the password module first, as admins stack it: a PAM_IGNORE of ours then means success

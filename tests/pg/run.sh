@@ -218,6 +218,7 @@ EOC
 	chmod 644 "$M/$b.conf"
 done
 pg_psql "DELETE FROM users" >/dev/null
+"$CLI" --config "$M/files.conf" admin db-init > "$T/cli.out" 2>&1
 printf '%s\n" TOTP_AUTH\n12345678\n23456789\n' "$SECRET" |
     "$CLI" --config "$M/files.conf" admin import pgalice > "$T/cli.out" 2>&1
 "$CLI" --config "$M/files.conf" admin force-enable nobody >> "$T/cli.out" 2>&1

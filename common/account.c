@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The transactions on a user's record (account.h).  Two ways to record a
+ * login decision, chosen here and nowhere else:
+ *
+ *  - locked (the files backend): lock, read, count the attempt (a write
+ *    that must outlive the process), judge, and on success write the new
+ *    state durably, then unlock.  Everything happens under the lock, so N
+ *    concurrent logins with one code see each other's last_step.
+ *  - single-statement (a database shared by many hosts): count the
+ *    attempt with one conditional statement, judge on a fresh snapshot,
+ *    then let one conditional statement take the step or delete the
+ *    backup code; of N logins with one code on any number of hosts
+ *    exactly one wins.
+ *
+ * In both, nothing is judged until the attempt is counted: a caller who
+ * can make a write fail (a file-size limit), or kill the process between
+ * the judgment and the write, gains no uncounted guess.
+ */
+#include "autoconfig.h"
+
+#include <string.h>
+#include <syslog.h>
+
+#include "account.h"
+#include "err.h"
+#include "log.h"
+#include "otp.h"
+#include "secure.h"
+
+struct odin_enrollment {
+	struct odin_record snap;	/* the stored record when begin ran */
+	int absent;			/* there was none */
+	struct odin_record nr;		/* the record commit writes */
+	int confirmed;
+	int coded;
+};
+
+/* Two records' worth of memory out of core dumps and swap. */
+static struct odin_record *
+acct_records(void)
+{
+	return odin_secure_alloc(2 * sizeof(struct odin_record));
+}
+
+static void
+acct_info_from(struct odin_account_info *info, const struct odin_record *r)
+{
+	memset(info, 0, sizeof(*info));
+	info->state = r->state;
+	info->alg = r->alg;
+	info->digits = r->digits;
+	info->period = r->period;
+	info->last_step = r->last_step;
+	info->failures = r->failures;
+	info->lockout_until = r->lockout_until;
+	info->lockout_count = r->lockout_count;
+	info->nbackup = r->nbackup;
+	info->created = r->created;
+	info->updated = r->updated;
+}
+
+int
+odin_account_info(struct odin_store *st, const char *user, struct odin_account_info *info)
+{
+	struct odin_record *r;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if ((r = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	rc = odin_store_peek(st, user, r);
+	if (rc == ODIN_OK)
+		acct_info_from(info, r);
+	odin_secure_free(r);
+	return rc;
+}
+
+/* What an administrator needs beyond the decision: a clock-skew diagnosis, a new lockout. */
+static void
+acct_note(const struct odin_config *cfg, const char *user, const struct odin_auth_result *res,
+    int64_t lockout_seconds)
+{
+	if (res->skew)
+		odin_log(LOG_NOTICE, "user=%s code matches a clock offset of %+lld s; check the device clock",
+		    user, (long long)res->skew_seconds);
+	if (lockout_seconds > 0)
+		odin_log(LOG_INFO, "user=%s locked out for %lld s after %u failures",
+		    user, (long long)lockout_seconds, cfg->max_failures);
+}
+
+/* The answer judged against r (never written back): fills res and plan. */
+static int
+acct_judge(const struct odin_config *cfg, const struct odin_record *r, const char *input,
+    int64_t now, struct odin_auth_result *res, struct odin_auth_plan *plan)
+{
+	if (input == NULL) {
+		memset(res, 0, sizeof(*res));
+		memset(plan, 0, sizeof(*plan));
+		res->reason = "input too long";
+		return ODIN_ENOMATCH;
+	}
+	return odin_auth_decide(cfg, r, input, now, res, plan);
+}
+
+/* A verdict other than success, as the caller sees it: wrong, or a used code. */
+static int
+acct_wrong(int e)
+{
+	return e == ODIN_EREPLAY ? ODIN_EREPLAY : ODIN_ENOMATCH;
+}
+
+static int
+acct_verify_locked(struct odin_store *st, const struct odin_config *cfg, const char *user,
+    const char *input, int64_t now, struct odin_attempt *a)
+{
+	struct odin_record *recs, *r, *counted;
+	struct odin_auth_result res, fres;
+	struct odin_auth_plan plan;
+	struct odin_txn *txn = NULL;
+	int rc, e;
+
+	memset(&res, 0, sizeof(res));
+	memset(&fres, 0, sizeof(fres));
+	memset(&plan, 0, sizeof(plan));
+	if ((recs = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	r = &recs[0];
+	counted = &recs[1];
+
+	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, r);
+	if (rc == ODIN_ENOENT) {
+		a->reason = "record removed during login";
+		rc = ODIN_ECHANGED;
+		goto out;
+	}
+	if (rc != ODIN_OK) {
+		a->reason = "cannot read record";
+		goto out;
+	}
+	if (r->state != ODIN_STATE_ENABLED) {
+		a->reason = "record changed during login";
+		rc = ODIN_ECHANGED;
+		goto out;
+	}
+	if (odin_auth_lockout_left(r, now) > 0) {
+		a->reason = "locked out";
+		a->locked_until = r->lockout_until;
+		rc = ODIN_ELOCKEDOUT;
+		goto out;
+	}
+
+	/* Count first: if this cannot be written, the answer is not judged at all. */
+	*counted = *r;
+	odin_auth_fail(cfg, counted, now, &fres);
+	if ((rc = odin_store_save(txn, counted, ODIN_SAVE_ATTEMPT)) != ODIN_OK) {
+		a->reason = "cannot count the attempt";
+		goto out;
+	}
+
+	e = acct_judge(cfg, r, input, now, &res, &plan);
+	a->method = res.method;
+	a->reason = res.reason;
+	if (e == ODIN_OK) {
+		/* the state before the count, plus the success: the count is undone */
+		if ((e = odin_auth_apply(cfg, r, ODIN_OK, &plan, now, &res)) == ODIN_OK) {
+			if ((rc = odin_store_save(txn, r, 0)) != ODIN_OK) {
+				a->reason = "cannot save record";	/* the attempt stays counted */
+				goto out;
+			}
+			acct_note(cfg, user, &res, 0);
+			goto out;
+		}
+		a->reason = "record cannot take the code";
+	}
+	acct_note(cfg, user, &res, fres.lockout_seconds);
+	a->lockout_seconds = fres.lockout_seconds;
+	rc = acct_wrong(e);
+out:
+	odin_store_unlock(txn);
+	odin_wipe(&plan, sizeof(plan));
+	odin_secure_free(recs);
+	return rc;
+}
+
+static int
+acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const char *user,
+    const char *input, int64_t now, struct odin_attempt *a)
+{
+	struct odin_lockout_policy pol;
+	struct odin_auth_result res;
+	struct odin_auth_plan plan;
+	struct odin_record *r;
+	int64_t until = 0, started = 0, admitted = 0;
+	int rc, e;
+
+	memset(&res, 0, sizeof(res));
+	memset(&plan, 0, sizeof(plan));
+	if ((r = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+
+	/* Count first: one conditional statement, refused while locked out. */
+	pol.max_failures = cfg->max_failures;
+	pol.lockout_seconds = cfg->lockout_seconds;
+	pol.lockout_max_seconds = cfg->lockout_max_seconds;
+	rc = odin_store_count_failure(st, user, now, &pol, &until);
+	if (rc == ODIN_ELOCKEDOUT) {
+		a->reason = "locked out";
+		a->locked_until = until;
+		goto out;
+	}
+	if (rc == ODIN_ENOENT) {
+		a->reason = "record changed during login";
+		rc = ODIN_ECHANGED;
+		goto out;
+	}
+	if (rc != ODIN_OK) {
+		a->reason = "cannot count the attempt";
+		goto out;
+	}
+	if (until > now) {
+		started = until - now;
+		admitted = until;	/* this count's own lockout: a right answer clears it */
+	}
+
+	/* A snapshot read after the count: decided on, never written back. */
+	rc = odin_store_peek(st, user, r);
+	if (rc == ODIN_ENOENT || (rc == ODIN_OK && r->state != ODIN_STATE_ENABLED)) {
+		a->reason = "record changed during login";
+		rc = ODIN_ECHANGED;
+		goto out;
+	}
+	if (rc != ODIN_OK) {
+		a->reason = "cannot read record";
+		goto out;
+	}
+	e = acct_judge(cfg, r, input, now, &res, &plan);
+	a->method = res.method;
+	a->reason = res.reason;
+	if (e == ODIN_OK) {
+		if (plan.method == ODIN_AUTH_BACKUP)
+			e = odin_store_consume_backup(st, user, plan.backup_hash, now, admitted);
+		else
+			e = odin_store_accept_step(st, user, plan.step, now, admitted);
+		if (e == ODIN_OK) {
+			acct_note(cfg, user, &res, 0);
+			rc = ODIN_OK;
+			goto out;
+		}
+		if (e == ODIN_EREPLAY) {
+			a->reason = "replayed code";	/* another login took this step first */
+		} else if (e == ODIN_ENOMATCH) {
+			a->reason = "wrong or used backup code";
+		} else {
+			a->reason = "cannot save record";	/* the attempt stays counted */
+			rc = e;
+			goto out;
+		}
+	}
+	acct_note(cfg, user, &res, started);
+	a->lockout_seconds = started;
+	rc = acct_wrong(e);
+out:
+	odin_wipe(&plan, sizeof(plan));
+	odin_secure_free(r);
+	return rc;
+}
+
+int
+odin_account_verify(struct odin_store *st, const struct odin_config *cfg,
+    const char *user, const char *input, int64_t now, struct odin_attempt *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->method = ODIN_AUTH_NONE;
+	a->reason = "?";
+	if (st == NULL || cfg == NULL || user == NULL)
+		return ODIN_EINVAL;
+	if (odin_store_has_atomic(st))
+		return acct_verify_atomic(st, cfg, user, input, now, a);
+	return acct_verify_locked(st, cfg, user, input, now, a);
+}
+
+/* ---- enrollment ---------------------------------------------------------- */
+
+int
+odin_enroll_begin(struct odin_store *st, const char *user, int64_t now,
+    struct odin_enrollment **out)
+{
+	struct odin_enrollment *en;
+	int rc;
+
+	*out = NULL;
+	if ((en = odin_secure_alloc(sizeof(*en))) == NULL)
+		return ODIN_ENOMEM;
+	rc = odin_store_peek(st, user, &en->snap);
+	if (rc == ODIN_ENOENT) {
+		en->absent = 1;
+	} else if (rc != ODIN_OK) {
+		odin_enroll_free(en);
+		return rc;
+	}
+	odin_record_init(&en->nr, now);
+	en->nr.secret_len = ODIN_SECRET_DEFAULT;
+	if ((rc = odin_random(en->nr.secret, en->nr.secret_len)) != ODIN_OK) {
+		odin_enroll_free(en);
+		return rc;
+	}
+	*out = en;
+	return ODIN_OK;
+}
+
+const uint8_t *
+odin_enroll_secret(const struct odin_enrollment *en, size_t *len)
+{
+	*len = en->nr.secret_len;
+	return en->nr.secret;
+}
+
+void
+odin_enroll_params(const struct odin_enrollment *en, struct odin_totp_params *tp)
+{
+	memset(tp, 0, sizeof(*tp));
+	tp->alg = en->nr.alg;
+	tp->digits = en->nr.digits;
+	tp->period = en->nr.period;
+}
+
+int
+odin_enroll_found(const struct odin_enrollment *en)
+{
+	return en->absent ? 0 : (int)en->snap.state;
+}
+
+int
+odin_enroll_confirm(struct odin_enrollment *en, const struct odin_config *cfg,
+    const char *input, int64_t now, int64_t *skew_seconds)
+{
+	struct odin_totp_params tp;
+	char norm[64];
+	int64_t step = 0, off = 0;
+	int rc;
+
+	*skew_seconds = 0;
+	odin_enroll_params(en, &tp);
+	tp.window = cfg->window;
+	if (input == NULL ||
+	    odin_input_classify(input, tp.digits, norm, sizeof(norm)) != ODIN_INPUT_TOTP) {
+		odin_wipe(norm, sizeof(norm));
+		return ODIN_EINVAL;
+	}
+	rc = odin_totp_verify(&tp, en->nr.secret, en->nr.secret_len, norm, now, 0, &step);
+	if (rc == ODIN_OK) {
+		en->nr.last_step = step;
+		en->confirmed = 1;
+	} else {
+		rc = ODIN_ENOMATCH;
+		if (cfg->skew_steps > 0 && odin_totp_find_skew(&tp, en->nr.secret,
+		    en->nr.secret_len, norm, now, cfg->skew_steps, &off) == ODIN_OK)
+			*skew_seconds = off * (int64_t)tp.period;
+	}
+	odin_wipe(norm, sizeof(norm));
+	return rc;
+}
+
+int
+odin_enroll_codes(struct odin_enrollment *en, const struct odin_config *cfg,
+    struct odin_backup_code *codes)
+{
+	int rc;
+
+	if (!en->confirmed)
+		return ODIN_EINVAL;
+	/* hashed here, before any lock: the KDF takes milliseconds per code */
+	if ((rc = odin_backup_generate(&en->nr, cfg->backup_codes, codes)) != ODIN_OK)
+		return rc;
+	en->coded = 1;
+	return ODIN_OK;
+}
+
+int
+odin_enroll_commit(struct odin_store *st, const char *user,
+    struct odin_enrollment *en, int64_t now)
+{
+	struct odin_record *cur;
+	struct odin_txn *txn = NULL;
+	int rc;
+
+	if (!en->confirmed || !en->coded)
+		return ODIN_EINVAL;
+	if ((cur = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	rc = odin_store_lock(st, user, 0, &txn, cur);
+	if (rc != ODIN_OK && rc != ODIN_ENOENT)
+		goto out;
+	if (en->absent ? rc != ODIN_ENOENT : (rc != ODIN_OK || !odin_record_same(cur, &en->snap))) {
+		rc = ODIN_ECHANGED;
+		goto out;
+	}
+	en->nr.state = ODIN_STATE_ENABLED;
+	en->nr.created = now;
+	en->nr.updated = now;
+	rc = odin_store_save(txn, &en->nr, 0);
+out:
+	odin_store_unlock(txn);
+	odin_secure_free(cur);
+	return rc;
+}
+
+void
+odin_enroll_free(struct odin_enrollment *en)
+{
+	odin_secure_free(en);
+}
+
+/* ---- administration -------------------------------------------------------- */
+
+int
+odin_account_set_pending(struct odin_store *st, const char *user, int reset,
+    int64_t now, enum odin_pending_outcome *out)
+{
+	struct odin_record *r;
+	struct odin_txn *txn = NULL;
+	int rc;
+
+	*out = 0;
+	if ((r = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	rc = odin_store_lock(st, user, 0, &txn, r);
+	if (txn == NULL)
+		goto out;
+	if (rc == ODIN_OK && r->state == ODIN_STATE_PENDING) {
+		*out = ODIN_PENDING_ALREADY;
+		goto out;
+	}
+	if (rc == ODIN_OK && !reset) {
+		*out = ODIN_PENDING_KEPT;
+		goto out;
+	}
+	*out = rc == ODIN_ENOENT ? ODIN_PENDING_CREATED : ODIN_PENDING_RESET;
+	odin_record_init(r, now);
+	rc = odin_store_save(txn, r, 0);
+	if (rc != ODIN_OK)
+		*out = 0;
+out:
+	odin_store_unlock(txn);
+	odin_secure_free(r);
+	return rc;
+}
+
+int
+odin_account_disable(struct odin_store *st, const char *user, int *unreadable)
+{
+	struct odin_record *r;
+	struct odin_txn *txn = NULL;
+	int rc;
+
+	*unreadable = 0;
+	if ((r = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	/* A record that does not parse or open can still be removed: the recovery path. */
+	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS | ODIN_LOCK_EVEN_CORRUPT, &txn, r);
+	if (txn != NULL) {
+		*unreadable = rc != ODIN_OK;
+		rc = odin_store_delete(txn);
+	}
+	odin_store_unlock(txn);
+	odin_secure_free(r);
+	return rc;
+}
+
+int
+odin_account_unlock(struct odin_store *st, const char *user, int64_t now)
+{
+	struct odin_record *r;
+	struct odin_txn *txn = NULL;
+	int rc;
+
+	if ((r = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, r);
+	if (rc == ODIN_OK) {
+		r->failures = 0;
+		r->lockout_until = 0;
+		r->lockout_count = 0;
+		r->updated = now;
+		rc = odin_store_save(txn, r, 0);
+	}
+	odin_store_unlock(txn);
+	odin_secure_free(r);
+	return rc;
+}
+
+int
+odin_account_import(struct odin_store *st, const char *user,
+    const struct odin_import *imp, int force, int64_t now, unsigned *nbackup)
+{
+	const char *ptrs[ODIN_BACKUP_MAX];
+	struct odin_record *recs, *nr, *cur;
+	struct odin_txn *txn = NULL;
+	unsigned i;
+	int rc;
+
+	*nbackup = 0;
+	if (imp->secret_len == 0 || imp->secret_len > ODIN_SECRET_MAX)
+		return ODIN_EINVAL;
+	if ((recs = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	nr = &recs[0];
+	cur = &recs[1];
+	odin_record_init(nr, now);
+	nr->state = ODIN_STATE_ENABLED;
+	memcpy(nr->secret, imp->secret, imp->secret_len);
+	nr->secret_len = imp->secret_len;
+	nr->alg = imp->alg;
+	nr->digits = imp->digits;
+	nr->period = imp->period;
+	if (imp->nscratch > 0) {
+		for (i = 0; i < imp->nscratch && i < ODIN_BACKUP_MAX; i++)
+			ptrs[i] = imp->scratch[i];
+		if ((rc = odin_backup_set_plain(nr, ptrs, i)) != ODIN_OK)
+			goto out;
+	}
+	rc = odin_store_lock(st, user, 0, &txn, cur);
+	if (rc != ODIN_OK && rc != ODIN_ENOENT)
+		goto out;
+	if (rc == ODIN_OK && cur->state == ODIN_STATE_ENABLED && !force) {
+		rc = ODIN_EEXIST;
+		goto out;
+	}
+	if ((rc = odin_store_save(txn, nr, 0)) == ODIN_OK)
+		*nbackup = nr->nbackup;
+out:
+	odin_store_unlock(txn);
+	odin_wipe(ptrs, sizeof(ptrs));
+	odin_secure_free(recs);
+	return rc;
+}
+
+int
+odin_account_new_backup_codes(struct odin_store *st, const struct odin_config *cfg,
+    const char *user, int64_t now, struct odin_backup_code *codes)
+{
+	struct odin_record *recs, *set, *r;
+	struct odin_txn *txn = NULL;
+	int rc;
+
+	if ((recs = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	set = &recs[0];
+	r = &recs[1];
+	/* hashed before the lock is taken: the KDF takes milliseconds per code */
+	odin_record_init(set, now);
+	if ((rc = odin_backup_generate(set, cfg->backup_codes, codes)) != ODIN_OK)
+		goto out;
+	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, r);
+	if (rc == ODIN_ENOENT || (rc == ODIN_OK && r->state != ODIN_STATE_ENABLED)) {
+		rc = ODIN_ECHANGED;
+		goto out;
+	}
+	if (rc != ODIN_OK)
+		goto out;
+	r->backup_iter = set->backup_iter;
+	memcpy(r->backup_salt, set->backup_salt, sizeof(r->backup_salt));
+	r->nbackup = set->nbackup;
+	memcpy(r->backup, set->backup, sizeof(r->backup));
+	r->updated = now;
+	rc = odin_store_save(txn, r, 0);
+out:
+	odin_store_unlock(txn);
+	if (rc != ODIN_OK)
+		odin_wipe(codes, ODIN_BACKUP_MAX * sizeof(*codes));
+	odin_secure_free(recs);
+	return rc;
+}
