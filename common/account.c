@@ -15,7 +15,11 @@
  *
  * In both, nothing is judged until the attempt is counted: a caller who
  * can make a write fail (a file-size limit), or kill the process between
- * the judgment and the write, gains no uncounted guess.
+ * the judgment and the write, gains no uncounted guess.  One answer is
+ * told apart first, without a count: a code of a step already used (a
+ * replay).  It can never succeed, telling it apart reveals only codes
+ * that are spent, and counting it would let anyone who saw a code (the
+ * user's own sudo right after their SSH login) lock the user out.
  */
 #include "autoconfig.h"
 
@@ -103,6 +107,26 @@ acct_judge(const struct odin_config *cfg, const struct odin_record *r, const cha
 	return odin_auth_decide(cfg, r, input, now, res, plan);
 }
 
+/* 1 if input is nothing but a code for a step r already used: refused uncounted. */
+static int
+acct_replay(const struct odin_config *cfg, const struct odin_record *r, const char *input,
+    int64_t now, struct odin_attempt *a)
+{
+	struct odin_auth_result res;
+	struct odin_auth_plan plan;
+	int e;
+
+	if (input == NULL)
+		return 0;
+	e = odin_auth_decide(cfg, r, input, now, &res, &plan);
+	odin_wipe(&plan, sizeof(plan));
+	if (e != ODIN_EREPLAY)
+		return 0;
+	a->method = res.method;
+	a->reason = "replayed code";
+	return 1;
+}
+
 /* A verdict other than success, as the caller sees it: wrong, or a used code. */
 static int
 acct_wrong(int e)
@@ -147,6 +171,10 @@ acct_verify_locked(struct odin_store *st, const struct odin_config *cfg, const c
 		a->reason = "locked out";
 		a->locked_until = r->lockout_until;
 		rc = ODIN_ELOCKEDOUT;
+		goto out;
+	}
+	if (acct_replay(cfg, r, input, now, a)) {
+		rc = ODIN_EREPLAY;
 		goto out;
 	}
 
@@ -199,6 +227,28 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 	if ((r = acct_records()) == NULL)
 		return ODIN_ENOMEM;
 
+	/* A snapshot read after the person answered: decided on, never written back. */
+	rc = odin_store_peek(st, user, r);
+	if (rc == ODIN_ENOENT || (rc == ODIN_OK && r->state != ODIN_STATE_ENABLED)) {
+		a->reason = "record changed during login";
+		rc = ODIN_ECHANGED;
+		goto out;
+	}
+	if (rc != ODIN_OK) {
+		a->reason = "cannot read record";
+		goto out;
+	}
+	if (odin_auth_lockout_left(r, now) > 0) {
+		a->reason = "locked out";
+		a->locked_until = r->lockout_until;
+		rc = ODIN_ELOCKEDOUT;
+		goto out;
+	}
+	if (acct_replay(cfg, r, input, now, a)) {
+		rc = ODIN_EREPLAY;
+		goto out;
+	}
+
 	/* Count first: one conditional statement, refused while locked out. */
 	pol.max_failures = cfg->max_failures;
 	pol.lockout_seconds = cfg->lockout_seconds;
@@ -223,17 +273,6 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 		admitted = until;	/* this count's own lockout: a right answer clears it */
 	}
 
-	/* A snapshot read after the count: decided on, never written back. */
-	rc = odin_store_peek(st, user, r);
-	if (rc == ODIN_ENOENT || (rc == ODIN_OK && r->state != ODIN_STATE_ENABLED)) {
-		a->reason = "record changed during login";
-		rc = ODIN_ECHANGED;
-		goto out;
-	}
-	if (rc != ODIN_OK) {
-		a->reason = "cannot read record";
-		goto out;
-	}
 	e = acct_judge(cfg, r, input, now, &res, &plan);
 	a->method = res.method;
 	a->reason = res.reason;

@@ -72,7 +72,10 @@ struct odin_attempt {
  *   ODIN_OK          accepted, and recorded durably (the step or the
  *                    consumed backup code; failures and lockout cleared);
  *   ODIN_ENOMATCH    wrong, malformed or empty: counted;
- *   ODIN_EREPLAY     a code for a step already used: counted;
+ *   ODIN_EREPLAY     a code for a step already used: not counted (it can
+ *                    never succeed, and counting it would let anyone who
+ *                    saw a code lock its owner out); tell the person to
+ *                    wait for the next code;
  *   ODIN_ELOCKEDOUT  locked out: not judged, not counted (a->locked_until);
  *   ODIN_ECHANGED    the record is gone or no longer enabled: not judged;
  *   other            the store failed (logged): not judged, or judged

@@ -57,6 +57,7 @@ static const struct cfg_key cfg_keys[] = {
 	B(no_enroll),
 	B(debug),
 	B(forward_pass),
+	B(su_caller),
 	{ "backend", NULL, CFG_BACKEND, offsetof(struct odin_config, backend), 0, 0, 0 },
 	S(pg_conninfo, NULL, CFG_CONNINFO),
 	S(pg_password_file, NULL, CFG_PATH),
@@ -167,8 +168,8 @@ cfg_string_ok(enum cfg_type t, const char *v, size_t size)
 				return 0;
 		return 1;
 	case CFG_GROUP:
-		/* Same rule as user names: it ends up in logs and lookups. */
-		return odin_user_valid(v);
+		/* The user-name rule, spaces allowed (user.h): it ends up in logs and lookups. */
+		return odin_group_valid(v);
 	case CFG_CONNINFO:
 		/* Printable ASCII, blanks allowed: libpq parses it. */
 		for (i = 0; i < len; i++)

@@ -28,13 +28,14 @@
  *   lockout_max_seconds=1..604800 (cap of the doubling) default 86400
  *   enforce_group=GROUP                         default none
  *   admin_group=GROUP    (CLI only)             default none
- *                        group names follow the user-name rule of
- *                        odin_user_valid() (store.h)
+ *                        group names follow odin_group_valid()
+ *                        (user.h): 1..255 bytes, no control byte, /, :
  *   issuer=TEXT          (otpauth issuer)       default "O.D.I.N."
  *                        1..63 printable ASCII characters, no ':'
  *   backup_codes=1..20   (codes per set)        default 10
  *   skew_steps=0..240    (diagnostic search)    default 10
- *   echo_code, no_enroll, debug, forward_pass   (booleans: bare key, or
+ *   echo_code, no_enroll, debug, su_caller,
+ *   forward_pass (module line only; the module ignores it here)  (booleans: bare key, or
  *                        yes/no/true/false/on/off/1/0)
  *   backend=files|postgresql                    default files
  *   pg_conninfo=TEXT     libpq connection string (printable ASCII, blanks
@@ -56,7 +57,7 @@
 
 #include <stddef.h>
 
-#define ODIN_GROUP_MAX 64
+#define ODIN_GROUP_MAX 256	/* a group name (directory groups: "CORP\\Domain Admins") */
 #define ODIN_ISSUER_MAX 64
 #define ODIN_PATH_MAX 256
 #define ODIN_DEFAULT_ISSUER "O.D.I.N."
@@ -79,6 +80,7 @@ struct odin_config {
 	int no_enroll;
 	int debug;
 	int forward_pass;
+	int su_caller;		/* target without a record: ask the caller of su/sudo */
 	enum odin_backend backend;
 	char pg_conninfo[ODIN_CONNINFO_MAX];	/* "" = not set */
 	char pg_password_file[ODIN_PATH_MAX];	/* "" = none */

@@ -44,7 +44,8 @@ void *
 odin_secure_alloc(size_t n)
 {
 	long pg = sysconf(_SC_PAGESIZE);
-	size_t page = pg > 0 ? (size_t)pg : 4096, len;
+	const size_t page = pg > 0 ? (size_t)pg : 4096;
+	size_t len;
 	uint8_t *p;
 
 	if (n == 0 || n > ((size_t)1 << 24))
@@ -57,7 +58,7 @@ odin_secure_alloc(size_t n)
 	(void)madvise(p, len, MADV_DONTDUMP);
 #endif
 	(void)mlock(p, len);	/* RLIMIT_MEMLOCK may refuse: still out of core dumps */
-	memcpy(p, &len, sizeof(len));
+	*(size_t *)(void *)p = len;	/* page-aligned: a size_t fits, aligned */
 	return p + SECURE_HDR;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -35,35 +36,55 @@ store_ops(const void *obj)
  * limit cannot be lifted, the write fails cleanly with EFBIG instead of a
  * signal, and the caller denies.
  */
+/*
+ * Limits and dispositions are the process's, not a thread's: in a
+ * multi-threaded application two saves at once share one guard, counted,
+ * and the first in saves what the last out puts back.
+ */
 struct store_guard {
 	struct rlimit fsize;
 	struct sigaction xfsz;
 	int have_fsize, have_xfsz;
 };
 
+static pthread_mutex_t store_guard_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned store_guard_users;
+static struct store_guard store_guard_saved;
+
 static void
-store_guard_begin(struct store_guard *g)
+store_guard_begin(void)
 {
 	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
+	struct store_guard *g = &store_guard_saved;
 	struct sigaction ign;
 
-	memset(g, 0, sizeof(*g));
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigemptyset(&ign.sa_mask);
-	g->have_xfsz = sigaction(SIGXFSZ, &ign, &g->xfsz) == 0;
-	if (getrlimit(RLIMIT_FSIZE, &g->fsize) == 0 &&
-	    (g->fsize.rlim_cur != RLIM_INFINITY || g->fsize.rlim_max != RLIM_INFINITY))
-		g->have_fsize = setrlimit(RLIMIT_FSIZE, &inf) == 0;
+	(void)pthread_mutex_lock(&store_guard_mu);
+	if (store_guard_users++ == 0) {
+		memset(g, 0, sizeof(*g));
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigemptyset(&ign.sa_mask);
+		g->have_xfsz = sigaction(SIGXFSZ, &ign, &g->xfsz) == 0;
+		if (getrlimit(RLIMIT_FSIZE, &g->fsize) == 0 &&
+		    (g->fsize.rlim_cur != RLIM_INFINITY || g->fsize.rlim_max != RLIM_INFINITY))
+			g->have_fsize = setrlimit(RLIMIT_FSIZE, &inf) == 0;
+	}
+	(void)pthread_mutex_unlock(&store_guard_mu);
 }
 
 static void
-store_guard_end(struct store_guard *g)
+store_guard_end(void)
 {
-	if (g->have_fsize)
-		(void)setrlimit(RLIMIT_FSIZE, &g->fsize);
-	if (g->have_xfsz)
-		(void)sigaction(SIGXFSZ, &g->xfsz, NULL);
+	struct store_guard *g = &store_guard_saved;
+
+	(void)pthread_mutex_lock(&store_guard_mu);
+	if (--store_guard_users == 0) {
+		if (g->have_fsize)
+			(void)setrlimit(RLIMIT_FSIZE, &g->fsize);
+		if (g->have_xfsz)
+			(void)sigaction(SIGXFSZ, &g->xfsz, NULL);
+	}
+	(void)pthread_mutex_unlock(&store_guard_mu);
 }
 
 int
@@ -201,28 +222,26 @@ odin_store_peek(struct odin_store *st, const char *user, struct odin_record *rec
 int
 odin_store_save(struct odin_txn *txn, const struct odin_record *rec, int flags)
 {
-	struct store_guard g;
 	int rc;
 
 	if (txn == NULL || rec == NULL || (flags & ~ODIN_SAVE_ATTEMPT) != 0)
 		return ODIN_EINVAL;
-	store_guard_begin(&g);
+	store_guard_begin();
 	rc = store_ops(txn)->save(txn, rec, flags);
-	store_guard_end(&g);
+	store_guard_end();
 	return rc;
 }
 
 int
 odin_store_delete(struct odin_txn *txn)
 {
-	struct store_guard g;
 	int rc;
 
 	if (txn == NULL)
 		return ODIN_EINVAL;
-	store_guard_begin(&g);
+	store_guard_begin();
 	rc = store_ops(txn)->del(txn);
-	store_guard_end(&g);
+	store_guard_end();
 	return rc;
 }
 

@@ -3,12 +3,21 @@
  * The files backend of the store.  Layout:
  *
  *   STORE/                 root:root 0700
- *   STORE/users/USER       the record: root, 0600, one link, <= ODIN_RECORD_MAX
- *   STORE/users/.USER.tmp  the temporary file of an atomic replace
- *   STORE/locks/USER       the per-user flock(2) lock file, never unlinked
+ *   STORE/users/NAME       the record: root, 0600, one link, <= ODIN_RECORD_MAX
+ *   STORE/users/.NAME.tmp  the temporary file of an atomic replace
+ *   STORE/locks/NAME       the per-user flock(2) lock file, never unlinked
+ *
+ * NAME is the user's name, encoded (fs_encode) so that any name a user
+ * database hands out (john.doe@corp.example, CORP\\jdoe) is one file name
+ * and back: [A-Za-z0-9._@+-] stay as they are, every other byte (and a
+ * leading '.' or '-') becomes %XX (upper-case hex).  A name of the old
+ * [A-Za-z0-9._-] kind is its own file name.  Two names never share one,
+ * NAME never starts with '.', so never looks like a temporary file, and
+ * it is never "." or "..".
  *
  * Security contract, which every change here MUST keep:
- *  - a user name becomes a path component only after odin_user_valid();
+ *  - a user name becomes a path component only through fs_encode(), after
+ *    odin_user_valid(): never a '/', never a leading '.';
  *  - the store directory is opened with O_NOFOLLOW and checked on its fd
  *    (directory, owner root, no group/other bits), users/ and locks/ the
  *    same way, and every file below is reached with openat() from those
@@ -47,6 +56,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,7 +65,8 @@
 #include "secure.h"
 #include "store.h"
 
-#define FS_USER_MAX ODIN_USER_MAX
+/* Longest encoded name: ".NAME.tmp" must fit NAME_MAX (255). */
+#define FS_NAME_MAX 250
 #define FS_WHERE_MAX 256
 
 struct odin_store {
@@ -70,7 +81,8 @@ struct odin_txn {
 	struct odin_store_base base;
 	struct odin_store *st;
 	int lockfd;
-	char user[FS_USER_MAX + 1];
+	char user[ODIN_USER_MAX + 1];	/* the name, for logs and as the seal's AAD */
+	char file[FS_NAME_MAX + 1];	/* its file name in users/ and locks/ */
 };
 
 /* errno -> ODIN_E*, where a vanished file in a write path is an I/O error. */
@@ -87,6 +99,82 @@ fs_close(int fd)
 {
 	if (fd >= 0)
 		(void)close(fd);
+}
+
+/* A byte a file name keeps as it is (but not first, if '.' or '-'). */
+static int
+fs_plain(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '.' || c == '_' || c == '@' || c == '+' || c == '-';
+}
+
+/*
+ * user -> its file name (see the layout above).  ODIN_EBADNAME if user is
+ * not a valid name or its encoding is longer than FS_NAME_MAX.
+ */
+static int
+fs_encode(const char *user, char out[FS_NAME_MAX + 1])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	for (i = 0; user[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)user[i];
+
+		if (fs_plain(c) && !(i == 0 && (c == '.' || c == '-'))) {
+			if (o + 1 > FS_NAME_MAX)
+				return ODIN_EBADNAME;
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 > FS_NAME_MAX)
+				return ODIN_EBADNAME;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+	}
+	out[o] = '\0';
+	return ODIN_OK;
+}
+
+static int
+fs_hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * A file name in users/ -> the user's name; ODIN_EBADNAME for anything
+ * fs_encode() would not have written (temporary files, strays): a name
+ * is listed only under its one canonical file name.
+ */
+static int
+fs_decode(const char *file, char out[ODIN_USER_MAX + 1])
+{
+	char again[FS_NAME_MAX + 1];
+	size_t i, o = 0;
+
+	for (i = 0; file[i] != '\0'; i++) {
+		if (o >= ODIN_USER_MAX)
+			return ODIN_EBADNAME;
+		if (file[i] == '%') {
+			int hi = fs_hexval(file[i + 1]), lo = hi < 0 ? -1 : fs_hexval(file[i + 2]);
+
+			if (hi < 0 || lo < 0)
+				return ODIN_EBADNAME;
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			out[o++] = file[i];
+		}
+	}
+	out[o] = '\0';
+	if (fs_encode(out, again) != ODIN_OK || strcmp(again, file) != 0)
+		return ODIN_EBADNAME;
+	return ODIN_OK;
 }
 
 /* The fd is a directory owned by root with no group/other permission. */
@@ -334,7 +422,7 @@ fs_read_record(struct odin_txn *t, struct odin_record *rec)
 	ssize_t n;
 	int fd, rc;
 
-	fd = openat(st->usersfd, t->user, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = openat(st->usersfd, t->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return ODIN_ENOENT;
@@ -417,10 +505,41 @@ fs_flock_wait(int fd)
 	}
 }
 
+/* Who holds the flock on fd (from /proc/locks), for the message an admin acts on; 0 if unknown. */
+static long
+fs_lock_holder(int fd)
+{
+	char line[256];
+	struct stat sb;
+	long pid = 0;
+	FILE *f;
+
+	if (fstat(fd, &sb) != 0 || (f = fopen("/proc/locks", "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char type[16], mode[16], rw[16];
+		unsigned maj, min;
+		unsigned long long ino;
+		long p;
+
+		/* a diagnostic only: a line that does not parse just names no pid */
+		if (sscanf(line, "%*[^:]: %15s %15s %15s %ld %x:%x:%llu", type, mode, rw, &p,	/* NOLINT(cert-err34-c) */
+		    &maj, &min, &ino) == 7 && strcmp(type, "FLOCK") == 0 &&
+		    ino == (unsigned long long)sb.st_ino &&
+		    maj == major(sb.st_dev) && min == minor(sb.st_dev)) {
+			pid = p;
+			break;
+		}
+	}
+	fclose(f);
+	return pid;
+}
+
 static int
 fs_lock(struct odin_store *st, const char *user, int flags,
     struct odin_txn **txn, struct odin_record *rec)
 {
+	char file[FS_NAME_MAX + 1];
 	struct odin_txn *t;
 	struct stat sb;
 	int rc;
@@ -428,11 +547,13 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	*txn = NULL;
 	odin_record_wipe(rec);
 	/* store.c validated it already; a backend never trusts that alone. */
-	if (!odin_user_valid(user))
-		return ODIN_EBADNAME;
+	if ((rc = fs_encode(user, file)) != ODIN_OK) {
+		odin_log(LOG_ERR, "store %s: the name %s is too long for a file name", st->where, user);
+		return rc;
+	}
 	if ((flags & ODIN_LOCK_IF_EXISTS) != 0) {
 		/* Also refuses an unsafe record before a lock file is created for it. */
-		if (fstatat(st->usersfd, user, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (fstatat(st->usersfd, file, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				return ODIN_ENOENT;
 			odin_log(LOG_ERR, "store %s: cannot stat the record of %s: %s",
@@ -452,8 +573,9 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	t->base.ops = &odin_store_files_ops;
 	t->st = st;
 	(void)snprintf(t->user, sizeof(t->user), "%s", user);	/* fits: validated */
+	memcpy(t->file, file, sizeof(t->file));
 
-	t->lockfd = openat(st->locksfd, user,
+	t->lockfd = openat(st->locksfd, t->file,
 	    O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
 	if (t->lockfd < 0) {
 		rc = fs_open_error(st, "lock file", user, errno);
@@ -465,10 +587,17 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		odin_log(LOG_WARNING, "store %s: cannot make the lock file of %s root's: %s",
 		    st->where, user, strerror(errno));
 	if (fs_flock_wait(t->lockfd) != 0) {
-		if (errno == ETIMEDOUT)
-			odin_log(LOG_ERR, "store %s: the record of %s is still locked by another "
-			    "process after %d ms; giving up", st->where, user, ODIN_LOCK_WAIT_MS);
-		else
+		if (errno == ETIMEDOUT) {
+			long holder = fs_lock_holder(t->lockfd);
+
+			if (holder > 0)
+				odin_log(LOG_ERR, "store %s: the record of %s is still locked by another "
+				    "process (pid %ld) after %d ms; giving up", st->where, user, holder,
+				    ODIN_LOCK_WAIT_MS);
+			else
+				odin_log(LOG_ERR, "store %s: the record of %s is still locked by another "
+				    "process after %d ms; giving up", st->where, user, ODIN_LOCK_WAIT_MS);
+		} else
 			odin_log(LOG_ERR, "store %s: cannot lock the record of %s: %s",
 			    st->where, user, strerror(errno));
 		rc = ODIN_ELOCK;
@@ -499,9 +628,11 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	int rc;
 
 	odin_record_wipe(rec);
-	if (!odin_user_valid(user))
-		return ODIN_EBADNAME;
 	memset(&t, 0, sizeof(t));
+	if ((rc = fs_encode(user, t.file)) != ODIN_OK) {
+		odin_log(LOG_ERR, "store %s: the name %s is too long for a file name", st->where, user);
+		return rc;
+	}
 	t.base.ops = &odin_store_files_ops;
 	t.st = st;
 	t.lockfd = -1;
@@ -536,13 +667,13 @@ static int
 fs_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 {
 	struct odin_store *st = t->st;
-	char tmp[FS_USER_MAX + 8];
+	char tmp[FS_NAME_MAX + 8];
 	char *text = NULL;
 	size_t len = 0;
 	const char *step;
 	int fd = -1, rc, e;
 
-	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->user) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->file) >= (int)sizeof(tmp))
 		return ODIN_EBADNAME;
 	if ((rc = odin_record_format_key(rec, st->base.key, t->user, &text, &len)) != ODIN_OK)
 		return rc;
@@ -570,7 +701,7 @@ fs_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 	if (e != 0)
 		goto fail;
 	step = "rename the temporary file over the record";
-	if (renameat(st->usersfd, tmp, st->usersfd, t->user) != 0)
+	if (renameat(st->usersfd, tmp, st->usersfd, t->file) != 0)
 		goto fail;
 	odin_record_text_free(text);
 	/* The new record is in place; without this it may not survive a crash. */
@@ -609,16 +740,16 @@ fs_delete(struct odin_txn *t)
 {
 	static const char zeros[512];
 	struct odin_store *st = t->st;
-	char tmp[FS_USER_MAX + 8];
+	char tmp[FS_NAME_MAX + 8];
 	struct stat sb;
 	off_t off, size;
 	ssize_t n;
 	size_t chunk;
 	int fd, rc, e;
 
-	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->user) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->file) >= (int)sizeof(tmp))
 		return ODIN_EBADNAME;
-	fd = openat(st->usersfd, t->user, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = openat(st->usersfd, t->file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return ODIN_ENOENT;
@@ -629,7 +760,7 @@ fs_delete(struct odin_txn *t)
 		fs_close(fd);
 		return rc;
 	}
-	if (renameat(st->usersfd, t->user, st->usersfd, tmp) != 0) {
+	if (renameat(st->usersfd, t->file, st->usersfd, tmp) != 0) {
 		e = errno;
 		odin_log(LOG_ERR, "store %s: cannot remove the record of %s (rename): %s",
 		    st->where, t->user, strerror(e));
@@ -681,6 +812,7 @@ fs_unlock(struct odin_txn *t)
 static int
 fs_list(struct odin_store *st, int (*cb)(const char *, void *), void *ctx)
 {
+	char user[ODIN_USER_MAX + 1];
 	struct dirent *de;
 	DIR *d;
 	int fd, rc = ODIN_OK;
@@ -706,9 +838,9 @@ fs_list(struct odin_store *st, int (*cb)(const char *, void *), void *ctx)
 			}
 			break;
 		}
-		if (de->d_name[0] == '.' || !odin_user_valid(de->d_name))
-			continue;
-		if ((rc = cb(de->d_name, ctx)) != 0)
+		if (de->d_name[0] == '.' || fs_decode(de->d_name, user) != ODIN_OK)
+			continue;	/* temporaries, strays: not a record's name */
+		if ((rc = cb(user, ctx)) != 0)
 			break;
 	}
 	(void)closedir(d);

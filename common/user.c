@@ -21,23 +21,34 @@
 #define USER_BUF_MAX (1024 * 1024)	/* a group with thousands of members fits */
 #define USER_GROUPS_MAX 65536
 
-int
-odin_user_valid(const char *name)
+static int
+user_name_ok(const char *name, int spaces)
 {
 	size_t i;
 
-	if (name == NULL || name[0] == '\0' || name[0] == '.' || name[0] == '-')
+	if (name == NULL || name[0] == '\0')
 		return 0;
 	for (i = 0; name[i] != '\0'; i++) {
-		char c = name[i];
+		unsigned char c = (unsigned char)name[i];
 
 		if (i >= ODIN_USER_MAX)
 			return 0;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+		if (c < 0x20 || c == 0x7f || c == '/' || c == ':' || (c == ' ' && !spaces))
 			return 0;
 	}
 	return 1;
+}
+
+int
+odin_user_valid(const char *name)
+{
+	return user_name_ok(name, 0);
+}
+
+int
+odin_group_valid(const char *name)
+{
+	return user_name_ok(name, 1);
 }
 
 /* ERANGE grows the buffer; "not found" comes back as 0 with *res NULL. */
@@ -91,8 +102,13 @@ odin_user_canonical(const char *name, char *out, size_t outsz, uid_t *uid, gid_t
 	return ODIN_OK;
 }
 
+/*
+ * The group's gid, and whether user is in its member list: getgrouplist()
+ * quietly skips a backend that fails, so the member list read here is a
+ * second source, not a formality.
+ */
 static int
-user_group_gid(const char *group, gid_t *gid)
+user_group_gid(const char *group, const char *user, gid_t *gid, int *listed)
 {
 	struct group gr, *res = NULL;
 	size_t sz = USER_BUF_START;
@@ -116,8 +132,15 @@ user_group_gid(const char *group, gid_t *gid)
 		}
 		sz *= 2;
 	}
-	if (res != NULL)
+	*listed = 0;
+	if (res != NULL) {
+		char **m;
+
 		*gid = gr.gr_gid;
+		for (m = gr.gr_mem; m != NULL && *m != NULL; m++)
+			if (strcmp(*m, user) == 0)
+				*listed = 1;
+	}
 	free(buf);
 	if (res != NULL)
 		return ODIN_OK;
@@ -128,39 +151,32 @@ user_group_gid(const char *group, gid_t *gid)
 int
 odin_user_in_group(const char *user, gid_t gid, const char *group)
 {
-	gid_t want, *groups = NULL;
-	int n = 64, i, rc, member = 0;
+	gid_t want, *groups;
+	int n = 256, i, rc, member = 0, listed, tries;
 
 	if (user == NULL || group == NULL || group[0] == '\0')
 		return ODIN_EINVAL;
-	if ((rc = user_group_gid(group, &want)) != ODIN_OK)
+	if ((rc = user_group_gid(group, user, &want, &listed)) != ODIN_OK)
 		return rc;
-	if (gid == want)
+	if (gid == want || listed)
 		return 1;
-	for (;;) {
+	/* twice at most: the second time with the size getgrouplist() asked for */
+	for (tries = 0; tries < 2; tries++) {
 		int got = n;
-		gid_t *g = realloc(groups, (size_t)n * sizeof(*g));
 
-		if (g == NULL) {
-			free(groups);
+		if ((groups = calloc((size_t)n, sizeof(*groups))) == NULL)
 			return ODIN_ENOMEM;
-		}
-		groups = g;
 		if (getgrouplist(user, gid, groups, &got) >= 0) {
-			for (i = 0; i < got; i++)
+			for (i = 0; i < got && i < n; i++)
 				if (groups[i] == want)
 					member = 1;
-			break;
-		}
-		/* got is the number needed; guard against a library that does not set it */
-		if (got <= n)
-			got = n * 2;
-		if (got > USER_GROUPS_MAX) {
 			free(groups);
-			return ODIN_EIO;
+			return member;
 		}
+		free(groups);
+		if (got <= n || got > USER_GROUPS_MAX)
+			return ODIN_EIO;
 		n = got;
 	}
-	free(groups);
-	return member;
+	return ODIN_EIO;
 }

@@ -12,11 +12,21 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Longest store key: the name a record is filed under. */
-#define ODIN_USER_MAX 32
+/* Longest user name: LOGIN_NAME_MAX (256, with the NUL) on Linux. */
+#define ODIN_USER_MAX 255
 
-/* 1 if name is usable as a store key: 1..32 chars of [A-Za-z0-9._-], not starting with '.' or '-'. */
+/*
+ * 1 if name can be a user's name here: 1..ODIN_USER_MAX bytes, none of
+ * them a control character, a space, DEL, '/' or ':' (no user database
+ * hands out such names; a passwd line could not even hold a ':').  '@',
+ * '\\', upper case, dots, UTF-8: all fine -- SSSD, winbind and FreeIPA
+ * names (john.doe@corp.example, CORP\\jdoe) are users too.  The store
+ * files a name under an encoding of its own (store_files.c).
+ */
 int odin_user_valid(const char *name);
+
+/* The same rule for group names, which may also contain spaces ("domain users"). */
+int odin_group_valid(const char *name);
 
 /*
  * Looks name up in the user database (getpwnam_r) and copies the

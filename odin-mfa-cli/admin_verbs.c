@@ -46,9 +46,12 @@ cli_admin_target(struct cli *c, const char *user, enum admin_who who)
 	char s[128];
 	int rc;
 
+	c->target_known = 0;
 	rc = odin_user_canonical(user, c->target, sizeof(c->target), NULL, NULL);
-	if (rc == ODIN_OK)
+	if (rc == ODIN_OK) {
+		c->target_known = 1;
 		return EXIT_DONE;
+	}
 	cli_safe(user, s, sizeof(s));
 	if (rc == ODIN_ENOENT && who == ADMIN_ANY && odin_user_valid(user)) {
 		(void)snprintf(c->target, sizeof(c->target), "%s", user);	/* fits: valid */
@@ -130,7 +133,7 @@ cmd_admin_force_enable(struct cli *c, int argc, char **argv)
 	    "An enabled user stays enabled unless --reset (new secret and backup codes needed).\n";
 	static const struct option reset = { "reset", no_argument, NULL, OPT_RESET };
 	enum odin_pending_outcome what;
-	const char *user;
+	const char *user = NULL;
 	int do_reset = 0, ret, rc;
 
 	if ((ret = cli_admin_args(c, argc, argv, usage, &reset, &do_reset, 1, &user)) >= 0)
@@ -164,7 +167,7 @@ cmd_admin_disable(struct cli *c, int argc, char **argv)
 	    "odin-mfa-cli admin disable USER\n"
 	    "Removes USER's record (secret and backup codes): password-only logins again.\n"
 	    "A corrupt record, or one whose secret does not decrypt, is removed too.\n";
-	const char *user;
+	const char *user = NULL;
 	int ret, rc, unreadable = 0;
 
 	if ((ret = cli_admin_args(c, argc, argv, usage, NULL, NULL, 1, &user)) >= 0)
@@ -191,7 +194,7 @@ cmd_admin_unlock(struct cli *c, int argc, char **argv)
 {
 	static const char usage[] =
 	    "odin-mfa-cli admin unlock USER\nClears USER's failure count and lockout.\n";
-	const char *user;
+	const char *user = NULL;
 	int ret, rc;
 
 	if ((ret = cli_admin_args(c, argc, argv, usage, NULL, NULL, 1, &user)) >= 0)
@@ -217,7 +220,7 @@ cmd_admin_status(struct cli *c, int argc, char **argv)
 {
 	static const char usage[] = "odin-mfa-cli admin status USER\nShows USER's MFA state.\n";
 	struct odin_account_info info;
-	const char *user;
+	const char *user = NULL;
 	int ret, rc;
 
 	if ((ret = cli_admin_args(c, argc, argv, usage, NULL, NULL, 1, &user)) >= 0)
@@ -229,6 +232,11 @@ cmd_admin_status(struct cli *c, int argc, char **argv)
 	raised_close(c);
 	if (rc != ODIN_OK && rc != ODIN_ENOENT)
 		return cli_store_error(user, rc);
+	if (rc == ODIN_ENOENT && !c->target_known) {
+		/* neither an account nor a record: a typo, not "MFA off" */
+		cli_err("%s: no such user, and no record", user);
+		return EXIT_REFUSED;
+	}
 	cli_print_status(user, rc, &info);
 	return EXIT_DONE;
 }
@@ -390,7 +398,7 @@ cmd_admin_import(struct cli *c, int argc, char **argv)
 	    "USER becomes enabled.  --force replaces an enabled record.\n";
 	static const struct option force = { "force", no_argument, NULL, OPT_FORCE };
 	struct odin_import *imp = NULL;
-	const char *user, *why = NULL;
+	const char *user = NULL, *why = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	unsigned nbackup = 0;

@@ -9,6 +9,8 @@
  *                  store and the default config, through common/account.h
  *   user_verbs.c   enroll, status, backup-codes (the caller's own record)
  *   admin_verbs.c  admin force-enable/disable/unlock/status/list/import/db-init/migrate
+ *   doctor.c       check: what on this host would lock someone out
+ *   pamstack.c     check's reader and player of PAM auth stacks
  *   privs.c        setuid hygiene, who is calling, raising and lowering the euid
  *
  * Exit status: 0 done; 1 refused (wrong code, not permitted, locked out,
@@ -44,6 +46,7 @@ struct cli {
 	const char *config_path;	/* --config, NULL if not given */
 	struct odin_store *st;
 	char target[ODIN_USER_MAX + 1];	/* an admin verb's USER, canonical (admin_verbs.c) */
+	int target_known;		/* the user database knows target */
 };
 
 /* ---- tty.c ---------------------------------------------------------------- */
@@ -126,6 +129,8 @@ int cmd_enroll(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_backup_codes(struct cli *c, int argc, char **argv);
 int cmd_admin(struct cli *c, int argc, char **argv);
+/* doctor.c: `check`, the administrator's doctor (root only; reads, never writes). */
+int cmd_check(struct cli *c, int argc, char **argv);
 /* Prints an account's state (off / pending / enabled, codes left, lockout). */
 void cli_print_status(const char *user, int rc, const struct odin_account_info *info);
 

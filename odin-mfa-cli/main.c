@@ -31,6 +31,7 @@ static const char cli_usage_text[] =
 "       odin-mfa-cli [--config PATH] admin import [--force] USER < SECRET\n"
 "       odin-mfa-cli [--config PATH] admin db-init\n"
 "       odin-mfa-cli [--config PATH] admin migrate --to postgresql|files\n"
+"       odin-mfa-cli [--config PATH] check [--json]\n"
 "       odin-mfa-cli --help | --version\n";
 
 static const char cli_exit_text[] =
@@ -99,6 +100,7 @@ main(int argc, char **argv)
 		{ "status", cmd_status },
 		{ "backup-codes", cmd_backup_codes },
 		{ "admin", cmd_admin },
+		{ "check", cmd_check },
 	};
 	struct cli c;
 	int i, ret = EXIT_USAGE;

@@ -87,14 +87,17 @@ priv_fix_signals(void)
  * The caller's resource limits are inherited too, and they could make a
  * write, an allocation or the CPU run out at a moment of the caller's
  * choosing (between checking a code and recording it, say).  Set our own
- * while we still run as root: no file-size, memory or CPU limit, a fixed
- * number of files, no core dumps; a normal stack and enough locked memory
- * for the pages that hold secrets, within the hard limits.  If a limit
- * cannot be lifted (a hard limit the caller lowered, and no
+ * while we still run as root: no file-size, address-space, data or CPU
+ * limit, 1024 files, no core dumps -- soft and hard.  If one of these
+ * cannot be set (a hard limit the caller lowered, and no
  * CAP_SYS_RESOURCE, as in some containers), refuse to run: the store's
  * rules hold even then (an attempt is counted before it is judged), but
- * this is no state to act as root in.  Not installed setuid, the caller
- * runs as themselves and only the core limit must hold.
+ * this is no state to act as root in.  The stack (8 MiB) and locked memory
+ * (8 MiB, for the pages that hold secrets) are raised as far as the hard
+ * limit allows and never refuse: too little of either costs only the
+ * caller (a crash after the attempt is counted; a secret page that may
+ * swap).  Not installed setuid, the caller runs as themselves and only the
+ * core limit must hold.
  */
 static int
 priv_fix_limits(int elevated)

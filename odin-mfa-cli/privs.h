@@ -20,13 +20,14 @@
 #include <pwd.h>
 
 #include "config.h"
+#include "user.h"
 
 struct priv_caller {
 	uid_t uid;			/* real uid at startup */
 	gid_t gid;			/* real gid at startup */
 	int elevated;			/* started with euid != uid or egid != gid */
 	gid_t gid_pw;			/* that passwd entry's primary group */
-	char name[64];			/* the real uid's passwd name */
+	char name[ODIN_USER_MAX + 1];	/* the real uid's passwd name */
 };
 
 /*

@@ -102,8 +102,8 @@ cli_reauth(struct cli *c, const char *user)
 			    odin_auth_method_name(a.method));
 			return EXIT_DONE;
 		case ODIN_EREPLAY:
-			printf("That code was already used; wait for the next one.\n");
-			break;
+			printf("That code was already used; wait for the next one (not counted as a failure).\n");
+			continue;
 		case ODIN_ENOMATCH:
 			printf("Code not accepted.\n");
 			break;
@@ -178,7 +178,7 @@ cli_enroll_show(struct cli *c, const char *user, const struct odin_enrollment *e
     int style, const char *png, const char *svg)
 {
 	struct odin_totp_params tp;
-	char key[ODIN_SECRET_MAX * 2 + 16], host[256], account[128];
+	char key[ODIN_SECRET_MAX * 2 + 16], host[256], account[ODIN_USER_MAX + 320];
 	char **qr = NULL, *uri = NULL;
 	const uint8_t *secret;
 	size_t slen, nqr = 0, i;
@@ -201,8 +201,11 @@ cli_enroll_show(struct cli *c, const char *user, const struct odin_enrollment *e
 	}
 	if (png != NULL && (ret = cli_write_qr_file(png, uri, 0)) != EXIT_DONE)
 		goto out;
-	if (svg != NULL && (ret = cli_write_qr_file(svg, uri, 1)) != EXIT_DONE)
+	if (svg != NULL && (ret = cli_write_qr_file(svg, uri, 1)) != EXIT_DONE) {
+		if (png != NULL)
+			(void)unlink(png);	/* ours: written just above */
 		goto out;
+	}
 	ret = EXIT_SYSTEM;
 	if (style >= 0) {
 		if ((rc = odin_qr_text(uri, (enum odin_qr_style)style, &qr, &nqr)) != ODIN_OK) {
@@ -280,7 +283,7 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 	struct odin_account_info info;
 	struct odin_enrollment *en = NULL;
 	const char *png = NULL, *svg = NULL, *arg, *user = c->who.name;
-	int style = ODIN_QR_UTF8, ret, ch, rc, proven = 0;
+	int style = ODIN_QR_UTF8, ret, ch, rc, proven = 0, made = 0;
 	sigset_t old;
 
 	memset(codes, 0, sizeof(codes));
@@ -348,7 +351,8 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 	raised_close(c);
 
 	if ((ret = cli_enroll_show(c, user, en, style, png, svg)) != EXIT_DONE)
-		goto out;
+		goto out;	/* it removed what it wrote */
+	made = 1;
 	if ((ret = cli_enroll_confirm(c, en)) != EXIT_DONE)
 		goto out;
 	if ((rc = odin_enroll_codes(en, &c->cfg, codes)) != ODIN_OK) {
@@ -381,6 +385,18 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 	cli_signals_block(0, &old);
 	ret = EXIT_DONE;
 out:
+	/*
+	 * Not enrolled: the QR code files we made hold a secret worth nothing
+	 * now, and a retry with the same names must not fail.  Removed as the
+	 * caller, who created them (euid is theirs here); never a file that was
+	 * there before (O_EXCL refused those).
+	 */
+	if (made && ret != EXIT_DONE) {
+		if (png != NULL)
+			(void)unlink(png);
+		if (svg != NULL)
+			(void)unlink(svg);
+	}
 	odin_wipe(codes, sizeof(codes));
 	odin_enroll_free(en);
 	raised_close(c);

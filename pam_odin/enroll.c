@@ -120,7 +120,7 @@ enroll_show_backup(struct pod *p, const struct odin_backup_code *codes, unsigned
 static int
 enroll_present(struct pod *p, const struct odin_enrollment *en, const struct odin_totp_params *tp)
 {
-	char host[256], account[384], grouped[64];
+	char host[256], account[ODIN_USER_MAX + 320], grouped[64];
 	const uint8_t *secret;
 	char *uri = NULL;
 	size_t slen;

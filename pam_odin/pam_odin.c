@@ -10,22 +10,27 @@
  * user types or while anything is shown.
  *
  * forward_pass splits one login into two stages so that nothing that has
- * not proven the password can touch the failure count: the instance with
- * forward_pass, before the password module, only cuts the code off the
- * password and keeps it (pam_set_data); the next pam_odin instance, after
- * the password module, checks it instead of prompting.  If no instance
- * checks it, pam_end logs it as a broken stack.
+ * not proven the password can touch the failure count: the line with
+ * forward_pass among its arguments, before the password module, only cuts
+ * the code off the password and keeps it (pam_set_data), replacing what
+ * an earlier try kept; the next pam_odin line (without forward_pass),
+ * after the password module, takes it away and checks it instead of
+ * prompting.  A login that succeeds with a code kept but never checked is
+ * logged as a broken stack.
  *
  * Fails closed: only a user with no record at all (and not enforced) is
  * PAM_IGNORE; anything unreadable, unsafe or unwritable denies.
  */
 #include "autoconfig.h"
 
+#include <pwd.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PAM_SM_AUTH
 #include <security/pam_appl.h>
@@ -46,6 +51,7 @@
 #define POD_PROMPT "Verification code: "
 #define POD_FWD_PROMPT "Password and verification code: "
 #define POD_FWD_DATA "odin_mfa_forward_code"
+#define POD_REPLAY_ASKS 3	/* a used code, explained, then asked again: at most this often */
 
 /* ---- logging ---------------------------------------------------------- */
 
@@ -84,7 +90,7 @@ static int
 pod_options(struct pod *p, int argc, const char **argv)
 {
 	const char *path = ODIN_CONFIG_PATH;
-	int explicit_path = 0, i, e, bad = 0;
+	int explicit_path = 0, i, e, bad = 0, file_fwd;
 
 	odin_config_defaults(&p->cfg);
 	for (i = 0; i < argc; i++) {
@@ -94,8 +100,14 @@ pod_options(struct pod *p, int argc, const char **argv)
 		}
 	}
 	e = odin_config_load(path, &p->cfg);
+	file_fwd = p->cfg.forward_pass;
+	p->cfg.forward_pass = 0;	/* a property of one stack line: read from the line only */
 	if (e == ODIN_ENOENT && !explicit_path) {
 		/* no file: compiled-in defaults */
+	} else if (e == ODIN_ECORRUPT) {
+		odin_log(LOG_ERR, "configuration %s not used: it has errors (each logged above with "
+		    "its line; odin-mfa-cli check lists them); denying", path);
+		return PAM_AUTHINFO_UNAVAIL;
 	} else if (e != ODIN_OK) {
 		odin_log(LOG_ERR, "configuration %s not used: %s; denying", path,
 		    odin_strerror(e));
@@ -128,6 +140,10 @@ pod_options(struct pod *p, int argc, const char **argv)
 	}
 	if (bad)
 		return PAM_SERVICE_ERR;
+	p->split = p->cfg.forward_pass;
+	if (file_fwd && !p->split)
+		odin_log(LOG_WARNING, "configuration %s: forward_pass is ignored there; it belongs on "
+		    "the first of the two pam_odin lines of a stack (see pam_odin(8))", path);
 	odin_log(LOG_DEBUG, "config %s, store %s, window %u, max_failures %u",
 	    path, p->cfg.store_dir, p->cfg.window, p->cfg.max_failures);
 	return PAM_SUCCESS;
@@ -222,11 +238,41 @@ pod_fwd_cleanup(pam_handle_t *pamh, void *data, int status)
 {
 	const struct pod_fwd *fwd = data;
 
-	if (fwd != NULL && fwd->need && !fwd->decided)
-		pam_syslog(pamh, LOG_ERR, "forward_pass: the code was cut off the password but no "
-		    "pam_odin.so line after the password module checked it (stack result: %s); "
-		    "see pam_odin(8), FORWARD_PASS", pam_strerror(pamh, status));
+	/* replaced by the next try's split, or taken by the check: nothing to say */
+	if (fwd != NULL && fwd->need && (status & PAM_DATA_REPLACE) == 0 &&
+	    (status & ~(PAM_DATA_REPLACE | PAM_DATA_SILENT)) == PAM_SUCCESS)
+		pam_syslog(pamh, LOG_ERR, "forward_pass: user=%s logged in, but the code cut off the "
+		    "password was never checked: no pam_odin.so line after the password module "
+		    "(see pam_odin(8), FORWARD_PASS)", fwd->user);
 	odin_secure_free(data);
+}
+
+/*
+ * The checking line: takes what the splitting line kept for this try (and
+ * removes it, so that no later try sees it).  Returns PAM_SUCCESS with *out
+ * filled (out->need 0: nothing was kept), or a denial.
+ */
+static int
+pod_fwd_take(struct pod *p, struct pod_fwd *out)
+{
+	const void *data = NULL;
+	int rv;
+
+	memset(out, 0, sizeof(*out));
+	if (pam_get_data(p->pamh, POD_FWD_DATA, &data) != PAM_SUCCESS || data == NULL)
+		return PAM_SUCCESS;
+	memcpy(out, data, sizeof(*out));
+	out->kept = 1;
+	if ((rv = pam_set_data(p->pamh, POD_FWD_DATA, NULL, NULL)) != PAM_SUCCESS) {
+		odin_log(LOG_ERR, "cannot drop the code kept by forward_pass: %s", pam_strerror(p->pamh, rv));
+		return PAM_SYSTEM_ERR;
+	}
+	if (strcmp(out->user, p->user) != 0) {
+		odin_log(LOG_ERR, "user=%s result=deny method=none reason=forward_pass kept a code for "
+		    "another user (%s)", p->user, out->user);
+		return PAM_AUTH_ERR;
+	}
+	return PAM_SUCCESS;
 }
 
 static int
@@ -304,6 +350,7 @@ pod_forward_split(struct pod *p, int need, unsigned digits)
 	}
 	fwd->need = need;
 	fwd->toolong = toolong;
+	memcpy(fwd->user, p->user, sizeof(fwd->user));
 	len = strlen(buf);
 	cut = len;
 	if (need && !toolong) {
@@ -359,9 +406,27 @@ pod_locked_out(struct pod *p, int64_t until, int64_t now)
 	return 1;
 }
 
+/* Asks for the code (whose code it is, with su_caller).  PAM_SUCCESS or the conversation's error. */
+static int
+pod_ask_code(struct pod *p, char *input, size_t inputsz, int *toolong)
+{
+	char prompt[ODIN_USER_MAX + 40];
+
+	/* su_caller: say whose code it is (the target's account has none) */
+	if (p->target[0] != '\0')
+		(void)snprintf(prompt, sizeof(prompt), "Verification code for %s: ", p->user);
+	else
+		(void)snprintf(prompt, sizeof(prompt), "%s", POD_PROMPT);
+	return pod_conv_ask(p->pamh, p->cfg.echo_code ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF,
+	    prompt, input, inputsz, toolong);
+}
+
 /*
  * An enabled user: ask (or take the code forward_pass kept), then let
- * odin_account_verify() count, judge and record it.
+ * odin_account_verify() count, judge and record it.  A code already used
+ * (the one of the login just before: sudo right after ssh) is explained
+ * and asked again, up to POD_REPLAY_ASKS times: it costs nothing, and the
+ * person can type the next code when their app shows it.
  */
 static int
 pod_verify(struct pod *p, const struct odin_account_info *info, struct pod_fwd *fwd)
@@ -369,36 +434,37 @@ pod_verify(struct pod *p, const struct odin_account_info *info, struct pod_fwd *
 	struct odin_attempt a;
 	char input[POD_INPUT_MAX + 1];
 	const char *method;
-	int64_t now = (int64_t)time(NULL);
-	int rv, e, toolong = 0;
+	int rv, e, toolong = 0, asks;
 
 	input[0] = '\0';
-	if (pod_locked_out(p, info->lockout_until, now))
+	if (pod_locked_out(p, info->lockout_until, (int64_t)time(NULL)))
 		return PAM_MAXTRIES;
-	if (fwd != NULL) {
-		toolong = fwd->toolong;
-		memcpy(input, fwd->code, sizeof(fwd->code));
-	} else {
-		rv = pod_conv_ask(p->pamh,
-		    p->cfg.echo_code ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF,
-		    POD_PROMPT, input, sizeof(input), &toolong);
-		if (rv != PAM_SUCCESS) {
+	for (asks = 0;; asks++) {
+		if (fwd != NULL) {
+			toolong = fwd->toolong;
+			memcpy(input, fwd->code, sizeof(fwd->code));
+		} else if ((rv = pod_ask_code(p, input, sizeof(input), &toolong)) != PAM_SUCCESS) {
 			odin_log(LOG_NOTICE, "user=%s result=deny method=none reason=conversation failed: %s",
 			    p->user, pam_strerror(p->pamh, rv));
-			return rv;
+			return asks > 0 ? PAM_AUTH_ERR : rv;	/* after a replay: that was the answer */
 		}
+		e = odin_account_verify(p->st, &p->cfg, p->user, toolong ? NULL : input,
+		    (int64_t)time(NULL), &a);
+		odin_wipe(input, sizeof(input));
+		method = odin_auth_method_name(a.method);
+		if (e != ODIN_EREPLAY)
+			break;
+		pod_decision(p, LOG_NOTICE, "deny", method, a.reason);
+		pod_say(p->pamh, PAM_ERROR_MSG,
+		    "That code was already used; wait for the next one (not counted as a failure).");
+		if (fwd != NULL || asks + 1 >= POD_REPLAY_ASKS)
+			return PAM_AUTH_ERR;
 	}
-
-	e = odin_account_verify(p->st, &p->cfg, p->user, toolong ? NULL : input,
-	    (int64_t)time(NULL), &a);
-	odin_wipe(input, sizeof(input));
-	method = odin_auth_method_name(a.method);
 	switch (e) {
 	case ODIN_OK:
 		pod_decision(p, LOG_INFO, "success", method, a.reason);
 		return PAM_SUCCESS;
 	case ODIN_ENOMATCH:
-	case ODIN_EREPLAY:
 	case ODIN_ECHANGED:
 		pod_decision(p, LOG_NOTICE, "deny", method, a.reason);
 		return PAM_AUTH_ERR;
@@ -415,21 +481,77 @@ pod_verify(struct pod *p, const struct odin_account_info *info, struct pod_fwd *
 
 /* ---- entry points ------------------------------------------------------- */
 
+/*
+ * su_caller: the account that runs su or sudo -- the real uid of this
+ * process (su and sudo are setuid: the kernel's word), which PAM_RUSER,
+ * when the application sets it, must agree with.  Switches p->user to it
+ * and keeps the target in p->target.  PAM_SUCCESS; PAM_IGNORE when there
+ * is no caller to ask (uid 0: sshd, login, root itself); else a denial.
+ */
+static int
+pod_caller(struct pod *p)
+{
+	char name[ODIN_USER_MAX + 1], ruser[ODIN_USER_MAX + 1];
+	const void *item = NULL;
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	uid_t uid = getuid();
+
+	if (uid == 0)
+		return PAM_IGNORE;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL ||
+	    odin_user_canonical(pw.pw_name, name, sizeof(name), NULL, NULL) != ODIN_OK) {
+		odin_log(LOG_ERR, "user=%s result=deny method=none reason=su_caller: the caller (uid %lu) cannot be looked up",
+		    p->user, (unsigned long)uid);
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	if (pam_get_item(p->pamh, PAM_RUSER, &item) == PAM_SUCCESS && item != NULL &&
+	    ((const char *)item)[0] != '\0' &&
+	    (odin_user_canonical(item, ruser, sizeof(ruser), NULL, NULL) != ODIN_OK ||
+	    strcmp(ruser, name) != 0)) {
+		odin_log(LOG_ERR, "user=%s result=deny method=none reason=su_caller: PAM_RUSER is not the caller (uid %lu)",
+		    p->user, (unsigned long)uid);
+		return PAM_AUTH_ERR;
+	}
+	memcpy(p->target, p->user, sizeof(p->target));
+	memcpy(p->user, name, sizeof(p->user));
+	p->gid = pw.pw_gid;
+	odin_log(LOG_INFO, "user=%s: %s has no record; asking the caller %s (su_caller)",
+	    p->target, p->target, p->user);
+	return PAM_SUCCESS;
+}
+
 /* What the record says, for a user and a stage; rv is the answer when no code path applies. */
 static int
 pod_route(struct pod *p, struct pod_fwd *fwd)
 {
 	struct odin_account_info info;
-	int e, enf;
+	int e, enf, rv;
 
 	e = odin_account_info(p->st, p->user, &info);
+	if (e == ODIN_ENOENT && p->cfg.su_caller && fwd == NULL && pod_enforced(p) == 0) {
+		/* the target (root, say) has no record: the caller of su answers instead */
+		if ((rv = pod_caller(p)) != PAM_SUCCESS) {
+			if (rv == PAM_IGNORE)
+				pod_decision(p, LOG_INFO, "ignore", "none", "no record, no caller to ask");
+			return rv;
+		}
+		e = odin_account_info(p->st, p->user, &info);	/* the caller's record decides */
+	}
 	if (e == ODIN_ENOENT) {
 		enf = pod_enforced(p);
 		if (enf < 0)
 			return -enf;
 		if (enf == 0) {
-			pod_decision(p, LOG_INFO, "ignore", "none", "no record");
+			pod_decision(p, LOG_INFO, "ignore", "none", p->target[0] != '\0' ?
+			    "no record for the caller either" : "no record");
 			return PAM_IGNORE;
+		}
+		if (p->target[0] != '\0') {
+			pod_say(p->pamh, PAM_ERROR_MSG, "Two-factor authentication is required for %s "
+			    "but is not set up; set it up with 'odin-mfa-cli enroll' first.", p->user);
+			pod_decision(p, LOG_NOTICE, "deny", "enroll", "su_caller: the caller must enroll first");
+			return PAM_AUTH_ERR;
 		}
 		return pod_enroll(p, fwd != NULL);
 	}
@@ -438,8 +560,15 @@ pod_route(struct pod *p, struct pod_fwd *fwd)
 		    p->user, odin_strerror(e));
 		return pod_store_err(e);
 	}
-	if (info.state == ODIN_STATE_PENDING)
+	if (info.state == ODIN_STATE_PENDING) {
+		if (p->target[0] != '\0') {
+			pod_say(p->pamh, PAM_ERROR_MSG, "Two-factor authentication for %s is pending; "
+			    "set it up with 'odin-mfa-cli enroll' first.", p->user);
+			pod_decision(p, LOG_NOTICE, "deny", "enroll", "su_caller: the caller must enroll first");
+			return PAM_AUTH_ERR;
+		}
 		return pod_enroll(p, fwd != NULL);
+	}
 	return pod_verify(p, &info, fwd);
 }
 
@@ -470,8 +599,7 @@ PAM_EXTERN int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pod p;
-	const void *data = NULL;
-	struct pod_fwd *fwd = NULL;
+	struct pod_fwd kept;
 	int rv, e;
 
 	(void)flags;
@@ -481,23 +609,23 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 	if ((rv = pod_options(&p, argc, argv)) != PAM_SUCCESS)
 		goto out;
+	memset(&kept, 0, sizeof(kept));
 	if ((rv = pod_get_user(&p)) != PAM_SUCCESS)
 		goto out;
-	if (pam_get_data(pamh, POD_FWD_DATA, &data) == PAM_SUCCESS && data != NULL)
-		fwd = (struct pod_fwd *)(uintptr_t)data;
+	if (!p.split && (rv = pod_fwd_take(&p, &kept)) != PAM_SUCCESS)
+		goto out;
 	if ((e = odin_store_open_config(&p.cfg, &p.st)) != ODIN_OK) {
 		odin_log(LOG_ERR, "user=%s result=deny method=none reason=store %s: %s",
 		    p.user, p.cfg.store_dir, odin_strerror(e));
 		rv = pod_store_err(e);
 		goto out;
 	}
-	if (p.cfg.forward_pass && fwd == NULL)
+	if (p.split)
 		rv = pod_forward_stage(&p);
 	else
-		rv = pod_route(&p, fwd);
-	if (fwd != NULL)
-		fwd->decided = 1;	/* whatever the outcome: this stage checked it */
+		rv = pod_route(&p, kept.kept ? &kept : NULL);
 out:
+	odin_wipe(&kept, sizeof(kept));
 	if (p.st != NULL)
 		odin_store_close(p.st);
 	if (rv != PAM_SUCCESS && rv != PAM_IGNORE)

@@ -25,6 +25,8 @@ struct pod {
 	struct odin_config cfg;
 	char user[ODIN_USER_MAX + 1];	/* the canonical name (user.h), never the typed spelling */
 	gid_t gid;			/* its primary group */
+	char target[ODIN_USER_MAX + 1];	/* su_caller: the account su/sudo switches to ("" if none) */
+	int split;			/* forward_pass on this module line: the splitting stage */
 	struct odin_store *st;
 };
 
@@ -34,9 +36,10 @@ struct pod {
  */
 struct pod_fwd {
 	char code[16];			/* the tail cut off the password ("" if none) */
+	char user[ODIN_USER_MAX + 1];	/* whose password it was (canonical) */
 	int toolong;			/* the password+code did not fit: a wrong answer */
 	int need;			/* the user needs a check (enabled, pending or enforced) */
-	int decided;			/* a later instance made the decision */
+	int kept;			/* (the checking line's copy) something was kept */
 };
 
 /* pam_odin.c */

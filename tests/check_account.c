@@ -117,12 +117,14 @@ START_TEST(verify_right_wrong_replay)
 	ck_assert_int_eq(a.method, ODIN_AUTH_TOTP);
 	ck_assert_int_eq(info("alice").last_step, T0 / 30);
 	ck_assert_int_eq(info("alice").failures, 0);	/* the success clears the count */
+	/* a replay never succeeds and is not counted: seeing a code must not let anyone lock its owner out */
 	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", code, T0 + 5, &a), ODIN_EREPLAY);
 	ck_assert_str_eq(a.reason, "replayed code");
-	ck_assert_int_eq(info("alice").failures, 1);
+	ck_assert_int_eq(info("alice").failures, 0);
+	ck_assert_int_eq(info("alice").last_step, T0 / 30);
 	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", NULL, T0 + 5, &a), ODIN_ENOMATCH);
 	ck_assert_str_eq(a.reason, "input too long");
-	ck_assert_int_eq(info("alice").failures, 2);
+	ck_assert_int_eq(info("alice").failures, 1);
 }
 END_TEST
 
@@ -146,6 +148,26 @@ START_TEST(verify_locks_out_and_then_judges_nothing)
 	oath(T0 + 61, code);
 	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", code, T0 + 61, &a), ODIN_OK);
 	ck_assert_int_eq(info("alice").lockout_count, 0);
+}
+END_TEST
+
+/* Any number of replays: never a lockout, and a wrong code still counts. */
+START_TEST(replays_never_lock_out)
+{
+	struct odin_attempt a;
+	char code[16];
+	int i;
+
+	enable("alice");
+	cfg.max_failures = 3;
+	oath(T0, code);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", code, T0, &a), ODIN_OK);
+	for (i = 0; i < 20; i++)
+		ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", code, T0 + 10, &a), ODIN_EREPLAY);
+	ck_assert_int_eq(info("alice").failures, 0);
+	ck_assert_int_eq(info("alice").lockout_until, 0);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", "000000", T0 + 10, &a), ODIN_ENOMATCH);
+	ck_assert_int_eq(info("alice").failures, 1);
 }
 END_TEST
 
@@ -338,6 +360,7 @@ account_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, verify_right_wrong_replay);
 	tcase_add_test(tc, verify_locks_out_and_then_judges_nothing);
+	tcase_add_test(tc, replays_never_lock_out);
 	tcase_add_test(tc, verify_last_try_right);
 	tcase_add_test(tc, verify_not_enabled);
 	tcase_add_test(tc, enroll_absent_and_pending);

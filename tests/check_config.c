@@ -339,9 +339,9 @@ START_TEST(strings_validated)
 	longv[sizeof(longv) - 1] = '\0';
 	ck_assert_int_eq(odin_config_set(&c, "store_dir", longv), ODIN_EINVAL);
 	ck_assert_int_eq(odin_config_set(&c, "enforce_group", "bad/group"), ODIN_EINVAL);
-	ck_assert_int_eq(odin_config_set(&c, "enforce_group", "-dash"), ODIN_EINVAL);
-	ck_assert_int_eq(odin_config_set(&c, "enforce_group", ".dot"), ODIN_EINVAL);
-	ck_assert_int_eq(odin_config_set(&c, "admin_group", "a b"), ODIN_EINVAL);
+	ck_assert_int_eq(odin_config_set(&c, "enforce_group", "a:b"), ODIN_EINVAL);
+	ck_assert_int_eq(odin_config_set(&c, "enforce_group", "tab\there"), ODIN_EINVAL);
+	ck_assert_int_eq(odin_config_set(&c, "admin_group", "bell\a"), ODIN_EINVAL);
 	ck_assert_int_eq(odin_config_set(&c, "admin_group", ""), ODIN_EINVAL);
 	ck_assert_int_eq(odin_config_set(&c, "issuer", "Evil:Corp"), ODIN_EINVAL);
 	ck_assert_int_eq(odin_config_set(&c, "issuer", "bell\a"), ODIN_EINVAL);
@@ -351,6 +351,10 @@ START_TEST(strings_validated)
 	longv[64] = '\0';
 	ck_assert_int_eq(odin_config_set(&c, "issuer", longv), ODIN_EINVAL);
 	ck_assert_int_eq(memcmp(&c, &before, sizeof(c)), 0);
+	/* directory groups: spaces, '@', '\\', a leading dash are all names */
+	ck_assert_int_eq(odin_config_set(&c, "enforce_group", "domain users@corp.example"), ODIN_OK);
+	ck_assert_str_eq(c.enforce_group, "domain users@corp.example");
+	ck_assert_int_eq(odin_config_set(&c, "admin_group", "CORP\\Domain Admins"), ODIN_OK);
 	longv[63] = '\0';
 	ck_assert_int_eq(odin_config_set(&c, "issuer", longv), ODIN_OK);
 	ck_assert_int_eq(odin_config_set(&c, "enforce_group", "mfa_users.2"), ODIN_OK);

@@ -369,25 +369,29 @@ END_TEST
 START_TEST(bad_user_names)
 {
 	static const char *const bad[] = {
-		"a/b", "..", ".", ".hidden", "-rf", "", "abcdefghijabcdefghijabcdefghijabc",
-		"../../etc/passwd", "a b", "al\303\257ce", "bob\n", "x:y",
+		"a/b", "", "../../etc/passwd", "a b", "bob\n", "x:y", "tab\there", "del\177",
 	};
+	char toolong[ODIN_USER_MAX + 2];
 	struct odin_store *st = open_store();
 	struct snap u0, u1, l0, l1;
 	struct odin_txn *txn;
 	struct odin_record r;
 	size_t i;
 
+	memset(toolong, 'a', sizeof(toolong) - 1);
+	toolong[sizeof(toolong) - 1] = '\0';
 	put(st, "alice", 1);
 	take(&u0, "users");
 	take(&l0, "locks");
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert(!odin_user_valid(bad[i]));
+	for (i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *b = i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : toolong;
+
+		ck_assert_msg(!odin_user_valid(b), "valid: bad[%zu]", i);
 		txn = (struct odin_txn *)1;
-		ck_assert_msg(odin_store_lock(st, bad[i], 0, &txn, &r) == ODIN_EBADNAME,
+		ck_assert_msg(odin_store_lock(st, b, 0, &txn, &r) == ODIN_EBADNAME,
 		    "accepted bad[%zu]", i);
 		ck_assert_ptr_null(txn);
-		ck_assert_int_eq(odin_store_lock(st, bad[i], ODIN_LOCK_IF_EXISTS, &txn, &r),
+		ck_assert_int_eq(odin_store_lock(st, b, ODIN_LOCK_IF_EXISTS, &txn, &r),
 		    ODIN_EBADNAME);
 	}
 	ck_assert_int_eq(odin_store_lock(st, NULL, 0, &txn, &r), ODIN_EBADNAME);
@@ -396,9 +400,84 @@ START_TEST(bad_user_names)
 	same(&u0, &u1, "users/");
 	same(&l0, &l1, "locks/");
 	/* The edges that are allowed. */
-	ck_assert(odin_user_valid("abcdefghijabcdefghijabcdefghijab"));	/* 32 */
+	toolong[ODIN_USER_MAX] = '\0';
+	ck_assert(odin_user_valid(toolong));		/* 255 */
 	ck_assert(odin_user_valid("a.b-c_D9"));
 	ck_assert(odin_user_valid("x"));
+	odin_store_close(st);
+}
+END_TEST
+
+static int
+collect_cb(const char *user, void *ctx)
+{
+	char *all = ctx;
+
+	strcat(all, user);
+	strcat(all, "|");
+	return 0;
+}
+
+/*
+ * Any name a user database hands out is a record of its own: directory
+ * names, case, dots, dashes, UTF-8, '%', '\\' -- each one file in users/
+ * (never ".", "..", a dot file or a path), listed back as itself.
+ */
+START_TEST(directory_names)
+{
+	static const char *const names[] = {
+		"john.doe@corp.example", "CORP\\jdoe", "ALICE", "alice", "Alice", ".", "..",
+		".hidden", "-rf", "al\303\257ce", "a%41", "a%2541", "x+y@z", "o'brien",
+	};
+	char longname[200], toolong[120], all[4096] = "", want[4096] = "", p[256];
+	struct odin_store *st = open_store();
+	struct dirent *de;
+	struct odin_txn *txn;
+	struct odin_record r;
+	size_t i, n = sizeof(names) / sizeof(names[0]);
+	DIR *d;
+
+	memset(longname, 'q', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	for (i = 0; i < n; i++)
+		put(st, names[i], (int64_t)i + 1);
+	put(st, longname, 1000);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(get(st, names[i]) == (int64_t)i + 1, "round trip of name %zu", i);
+	ck_assert_int_eq(get(st, longname), 1000);
+	/* valid, but its file name (each '\\' is 3 bytes) would pass NAME_MAX: refused cleanly */
+	memset(toolong, '\\', sizeof(toolong) - 1);
+	toolong[sizeof(toolong) - 1] = '\0';
+	ck_assert(odin_user_valid(toolong));
+	ck_assert_int_eq(odin_store_lock(st, toolong, 0, &txn, &r), ODIN_EBADNAME);
+	/* every record is one plain file name in users/, no dot file, nothing outside */
+	path(p, sizeof(p), "users");
+	d = opendir(p);
+	ck_assert_ptr_nonnull(d);
+	i = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		ck_assert_msg(de->d_name[0] != '.', "a record file name starts with a dot: %s", de->d_name);
+		ck_assert(strchr(de->d_name, '/') == NULL);
+		i++;
+	}
+	closedir(d);
+	ck_assert_uint_eq(i, n + 1);
+	/* listed back as themselves, and a plain old name is its own file name */
+	ck_assert_int_eq(odin_store_list(st, collect_cb, all), ODIN_OK);
+	for (i = 0; i < n; i++) {
+		char one[300];
+
+		snprintf(one, sizeof(one), "|%s|", names[i]);
+		strcat(want, names[i]);
+		ck_assert_msg(strstr(all, one) != NULL || strncmp(all, one + 1, strlen(one) - 1) == 0,
+		    "not listed: name %zu in %s", i, all);
+	}
+	path(p, sizeof(p), "users/alice");
+	ck_assert_int_eq(access(p, F_OK), 0);
+	path(p, sizeof(p), "users/john.doe@corp.example");
+	ck_assert_int_eq(access(p, F_OK), 0);
 	odin_store_close(st);
 }
 END_TEST
@@ -1031,6 +1110,37 @@ copy_plugin(const char *dst, mode_t mode)
 	return 1;
 }
 
+/*
+ * With no pg_plugin the loader looks in ODIN_PLUGIN_DIR, and a missing
+ * plugin there fails closed.  Checked in a private mount namespace with an
+ * empty ODIN_PLUGIN_DIR, so the result does not depend on whether
+ * `make install` put a plugin there.
+ */
+static void
+default_plugin_missing(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct stat sb;
+
+		if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+			_exit(77);
+		if (stat(ODIN_PLUGIN_DIR, &sb) == 0 &&
+		    mount("odin-empty", ODIN_PLUGIN_DIR, "tmpfs", 0, "mode=0755") != 0)
+			_exit(77);
+		plugin_refused(NULL, ODIN_EIO, ODIN_PLUGIN_DIR "/odin_store_pg.so");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 77),
+	    "the default plugin path: child status %#x", status);
+	if (WEXITSTATUS(status) == 77)
+		fprintf(stderr, "plugin_unsafe_refused: no private mount namespace, default path skipped\n");
+}
+
 START_TEST(plugin_unsafe_refused)
 {
 	char p[256], q[256];
@@ -1038,7 +1148,7 @@ START_TEST(plugin_unsafe_refused)
 
 	snprintf(p, sizeof(p), "%s/missing.so", root);
 	plugin_refused(p, ODIN_EIO, "cannot open");
-	plugin_refused(NULL, ODIN_EIO, ODIN_PLUGIN_DIR "/odin_store_pg.so");
+	default_plugin_missing();
 	snprintf(p, sizeof(p), "%s/dir.so", root);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
 	plugin_refused(p, ODIN_EUNSAFE, "not a regular file");
@@ -1263,6 +1373,7 @@ store_suite(void)
 	tc = tcase_create("refusals");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, bad_user_names);
+	tcase_add_test(tc, directory_names);
 	tcase_add_test(tc, symlink_record);
 	tcase_add_test(tc, symlink_lock);
 	tcase_add_test(tc, hard_link_record);

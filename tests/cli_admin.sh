@@ -31,6 +31,12 @@ check "an invalid user name is a usage error" test "$rc" -eq 2
 check "... in one line" test "$(wc -l < "$O/bad")" -eq 1
 run admin status "$V" > "$O/st"
 check "admin status shows pending" grep -q "^MFA: *pending" "$O/st"
+run admin status no-such-user-xyz > "$O/st" 2> "$O/err"; rc=$?
+check "admin status of a name that is neither an account nor a record: exit 1, not 'MFA: off'" \
+	sh -c "[ $rc -eq 1 ] && ! grep -q 'MFA' '$O/st' && grep -q 'no such user, and no record' '$O/err'"
+"$CLI" --help > "$O/help"
+check "the top-level usage names db-init, migrate and check" \
+	sh -c "grep -q 'admin db-init' '$O/help' && grep -q 'admin migrate --to' '$O/help' && grep -q ' check \\[--json\\]' '$O/help'"
 
 # --- import, each form -------------------------------------------------------
 # import_do NAME INPUT SECRET_BASE32

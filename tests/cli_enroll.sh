@@ -144,6 +144,16 @@ ln -s /etc/passwd-not-there "$O/link.png"
 : > "$O/exists.png"
 "$CLI" --config "$CONF" enroll --qr-png "$O/exists.png" </dev/null >/dev/null 2>&1; rc=$?
 check "--qr-png onto an existing file fails" test "$rc" -ne 0
+check "... and leaves the file there as it was" test -e "$O/exists.png" -a ! -s "$O/exists.png"
+# a cancelled enrollment removes the QR code files it wrote: a retry with the same names works
+"$CLI" --config "$CONF" admin disable "$U" >/dev/null 2>&1	# (no record: no re-authentication first)
+for try in 1 2; do
+	"$CLI" --config "$CONF" enroll --qr=none --qr-png "$O/again.png" --qr-svg "$O/again.svg" </dev/null >/dev/null 2>"$O/again.err"; rc=$?
+	check "a cancelled enrollment with --qr-png/--qr-svg (try $try): exit 1, not a file error" \
+		sh -c "[ $rc -eq 1 ] && grep -q 'enrollment cancelled' '$O/again.err'"
+	check "... and the files it wrote are gone (they held a secret worth nothing now)" \
+		test ! -e "$O/again.png" -a ! -e "$O/again.svg"
+done
 "$CLI" --config "$CONF" enroll --qr-png "$O/link.png" </dev/null >/dev/null 2>&1; rc=$?
 check "--qr-png through a symlink fails" test "$rc" -ne 0
 check "... and creates nothing behind it" test ! -e /etc/passwd-not-there

@@ -5,7 +5,7 @@
  * conversation, and prints what the user would have seen.  It does not link
  * common/: it knows the module only through libpam.
  *
- *   pam_harness [-d CONFDIR] [-r ANSWER]... [-x HEXANSWER] [-t]
+ *   pam_harness [-d CONFDIR] [-r ANSWER]... [-x HEXANSWER] [-t] [-a TRIES]
  *               [-b DIR] [-B RECORDFILE:STOREDIR -n N] SERVICE USER
  *   pam_harness -L SOCKET OUTFILE      (a /dev/log reader for the tests)
  *
@@ -17,6 +17,8 @@
  *   -x  an answer given in hex, may contain a NUL byte
  *   -t  the application cannot show text: TEXT_INFO/ERROR_MSG fail
  *       "@oath" answers with oathtool's code for the key last shown
+ *   -a  up to TRIES pam_authenticate() calls on one handle until one
+ *       succeeds, as sshd, sudo and login do (a RESULT line for each)
  *   -b  barrier: at the first prompt create DIR/ready.PID and wait for DIR/go
  *   -B/-n  benchmark: N times, restore RECORDFILE into STOREDIR/users/USER
  *       (not timed), answer -r, time pam_authenticate; prints the median us
@@ -283,7 +285,7 @@ main(int argc, char **argv)
 	const char *confdir = NULL, *bench = NULL;
 	struct pam_conv pc = { conv, NULL };
 	pam_handle_t *pamh = NULL;
-	int c, rv, i, n = 1;
+	int c, rv, i, n = 1, tries = 1, try;
 	long long *us = NULL;
 	char *benchtext = NULL;
 	size_t benchlen = 0;
@@ -291,7 +293,7 @@ main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "-L") == 0)
 		return log_reader(argv[2], argv[3]);
-	while ((c = getopt(argc, argv, "d:r:x:tb:B:n:")) != -1) {
+	while ((c = getopt(argc, argv, "d:r:x:ta:b:B:n:")) != -1) {
 		switch (c) {
 		case 'd': confdir = optarg; break;
 		case 'r':
@@ -313,6 +315,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case 't': no_text = 1; break;
+		case 'a': tries = atoi(optarg); break;
 		case 'b': barrier_dir = optarg; break;
 		case 'B': bench = optarg; break;
 		case 'n': n = atoi(optarg); break;
@@ -321,7 +324,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - optind != 2 || n < 1 || n > 10000)
+	if (argc - optind != 2 || n < 1 || n > 10000 || tries < 1 || tries > 16)
 		return 2;
 	if (bench != NULL) {
 		const char *colon = strchr(bench, ':');
@@ -359,7 +362,12 @@ main(int argc, char **argv)
 		}
 		(void)pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)no_delay);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		rv = pam_authenticate(pamh, 0);
+		for (try = 0; try < tries; try++) {
+			rv = pam_authenticate(pamh, 0);
+			if (rv == PAM_SUCCESS || try + 1 == tries)
+				break;
+			printf("RESULT %s\n", code_name(rv));	/* a try of several */
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (us != NULL)
 			us[i] = (t1.tv_sec - t0.tv_sec) * 1000000LL + (t1.tv_nsec - t0.tv_nsec) / 1000;

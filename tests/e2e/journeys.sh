@@ -12,7 +12,7 @@
 # target).  One user per journey keeps TOTP replay protection from making
 # the journeys wait on each other.
 
-JOURNEYS="${ODIN_E2E_ONLY:-ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable pam_auth_update case_insensitive fsize_limits}"
+JOURNEYS="${ODIN_E2E_ONLY:-ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable pam_auth_update case_insensitive fsize_limits directory_user su_root_caller console_login config_typo}"
 
 # 1. sshd: password then code; wrong code; replay; no-MFA user.
 journey_ssh_password_code() {
@@ -39,6 +39,10 @@ journey_ssh_password_code() {
 	rc=$?
 	want_prompt
 	want_refused $rc "the same code again (replay) refused"
+	if saw "That code was already used; wait for the next one"; then ok "... and the user is told why"
+	else fail "the replay message was not shown"; fi
+	if [ "$(sed -n 's/^failures //p' "$STORE/users/e2ealice")" = 0 ]; then ok "... and it is not counted as a failure"
+	else fail "the replay was counted: failures $(sed -n 's/^failures //p' "$STORE/users/e2ealice")"; fi
 
 	drive ssh-no-mfa "$PW" - ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ebob@127.0.0.1 "$REMOTE_CMD"
 	rc=$?
@@ -68,6 +72,12 @@ journey_ssh_publickey_code() {
 	drive ssh-key-no-key - - ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ecarol@127.0.0.1 "$REMOTE_CMD"
 	rc=$?
 	want_refused $rc "code path without the key refused"
+
+	# the same stack for a user without a record: the key alone, no code asked
+	drive ssh-key-no-record - - ssh "${SSH_OPTS[@]}" "${key[@]}" e2egrace@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_no_prompt
+	want_ok $rc "key + code recipe, user without a record: the key alone gets in"
 
 	next_code e2ecarol
 	drive ssh-key-code - "$CODE" ssh "${SSH_OPTS[@]}" "${key[@]}" e2ecarol@127.0.0.1 "$REMOTE_CMD"
@@ -221,6 +231,7 @@ journey_pam_auth_update() {
 	command -v pam-auth-update >/dev/null || { fail "pam-auth-update not found (package libpam-runtime)"; return; }
 	secdir=$(sed -n 's/^PAM_DIR = //p' "$B/Makefile")
 	[ -d "$secdir" ] || { fail "no PAM module dir ($secdir)"; return; }
+	cp /etc/pam.d/common-auth "$T/common-auth.saved"
 	cp -a /usr/share/pam-configs "$T/pam-configs" && cp -a /var/lib/pam "$T/var-lib-pam" &&
 	    cp -a /var/cache/debconf "$T/debconf" && cp -a "$secdir" "$T/security" &&
 	    install -m 0644 "$SRC/pam-configs/odin-mfa" "$T/pam-configs/odin-mfa" &&
@@ -252,6 +263,17 @@ journey_pam_auth_update() {
 	rc=$?
 	want_no_prompt
 	want_ok $rc "common-auth stack: user without MFA, password alone"
+	# the profile keeps root's console login without pam_odin: the store moved away, root still gets in
+	# Debian's own login file: only the profile's line keeps root's console path
+	cp "$T/login.orig" /etc/pam.d/login
+	mv "$STORE" "$STORE.away"
+	DRIVE_SHELL="$REMOTE_CMD; exit" drive login-root-store-gone "$PW" - login root
+	rc=$?
+	mv "$STORE.away" "$STORE"
+	pam_login >/etc/pam.d/login
+	want_no_prompt
+	want_ok $rc "pam-auth-update profile: root on the console with the store gone: password alone"
+	cat "$T/common-auth.saved" >/etc/pam.d/common-auth
 	pam_password_code >/etc/pam.d/sshd
 }
 
@@ -355,4 +377,90 @@ journey_fsize_limits() {
 	fsize_attack su-fsize-soft e2efrank "$f:unlimited" "${as_bob[@]}" su e2efrank -c "$REMOTE_CMD"
 	fsize_attack sudo-fsize-hard e2eerin "$e:$e" "${as_erin[@]}" /bin/sh -c "sudo -k true && $REMOTE_CMD"
 	fsize_attack sudo-fsize-soft e2eerin "$e:unlimited" "${as_erin[@]}" /bin/sh -c "sudo -k true && $REMOTE_CMD"
+}
+
+# 10. A directory-style name (SSSD, AD, FreeIPA): force-enabled, it enrolls
+# inside its first SSH login, then logs in with a code; its record is
+# filed under its own name.
+journey_directory_user() {
+	local rc step
+	CUR=directory-user LOG=$OUT/force-enable-dir.log
+	if "$CLI" admin force-enable "$DIRUSER" >"$LOG" 2>&1 && [ -f "$STORE/users/$DIRUSER" ]; then
+		ok "admin force-enable $DIRUSER: record users/$DIRUSER"
+	else fail "admin force-enable $DIRUSER"; return; fi
+	DRIVE_SHELL="$REMOTE_CMD; exit" drive ssh-dir-enroll "$PW" @enroll \
+	    ssh -tt "${SSH_OPTS[@]}" "${KBD[@]}" "$DIRUSER@127.0.0.1"
+	rc=$?
+	want_password_prompt
+	want_ok $rc "$DIRUSER enrolls inside the SSH login"
+	SECRET[$DIRUSER]=$(grep -o -m1 'secret=[A-Z2-7]*' "$LOG" | cut -d= -f2)
+	step=$(sed -n 's/.*@@EVENT enroll-step \([0-9]*\).*/\1/p' "$LOG" | head -n1)
+	[ -n "$step" ] && LAST[$DIRUSER]=$step
+	[ -n "${SECRET[$DIRUSER]}" ] || { fail "no secret seen for $DIRUSER"; return; }
+	next_code "$DIRUSER"
+	drive ssh-dir-login "$PW" "$CODE" ssh "${SSH_OPTS[@]}" "${KBD[@]}" "$DIRUSER@127.0.0.1" "id -un; $REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_ok $rc "$DIRUSER logs in with password + code"
+	if saw "$DIRUSER"; then ok "... as $DIRUSER"; else fail "not logged in as $DIRUSER"; fi
+	if "$CLI" admin list --json | grep -qF "\"user\": \"$DIRUSER\""; then ok "admin list shows $DIRUSER"
+	else fail "admin list does not show $DIRUSER"; fi
+}
+
+# 11. su - to root (no record): with su_caller the caller's own code is asked.
+journey_su_root_caller() {
+	local rc as_erin=(setpriv --reuid=e2eerin --regid=e2eerin --init-groups --reset-env)
+	local as_bob=(setpriv --reuid=e2ebob --regid=e2ebob --init-groups --reset-env)
+	drive su-root-wrong "$PW" "$(wrong_code e2eerin)" "${as_erin[@]}" su - root -c "$REMOTE_CMD"
+	rc=$?
+	if grep -q '@@EVENT code-prompt.*Verification code for e2eerin:' "$LOG"; then ok "su - root asks for e2eerin's code"
+	else fail "su - root did not ask for the caller's code"; fi
+	want_refused $rc "su - root with the caller's wrong code refused"
+	next_code e2eerin
+	drive su-root-ok "$PW" "$CODE" "${as_erin[@]}" su - root -c "$REMOTE_CMD"
+	rc=$?
+	want_ok $rc "su - root: root's password + the caller's code"
+	drive su-root-nomfa "$PW" - "${as_bob[@]}" su - root -c "$REMOTE_CMD"
+	rc=$?
+	want_no_prompt
+	want_ok $rc "su - root by a caller without MFA: the password alone"
+}
+
+# 12. The console: login(1) with the README's recipe (root kept without pam_odin).
+journey_console_login() {
+	local rc
+	next_code e2ealice
+	DRIVE_SHELL="$REMOTE_CMD; exit" drive login-alice "$PW" "$CODE" login e2ealice
+	rc=$?
+	want_password_prompt
+	want_prompt
+	want_ok $rc "console login: password + code"
+	DRIVE_SHELL="$REMOTE_CMD; exit" drive login-alice-wrong "$PW" "$(wrong_code e2ealice)" login e2ealice
+	rc=$?
+	want_prompt
+	want_refused $rc "console login: a wrong code refused"
+	mv "$STORE" "$STORE.away"
+	DRIVE_SHELL="$REMOTE_CMD; exit" drive login-root-no-store "$PW" - login root
+	rc=$?
+	mv "$STORE.away" "$STORE"
+	want_no_prompt
+	want_ok $rc "console login: root gets in with the store gone (the recovery path)"
+	"$CLI" admin unlock e2ealice >/dev/null
+}
+
+# 13. A one-character typo in the configuration: logins it covers are
+# denied, and the log names the file, the line and the key.
+journey_config_typo() {
+	local rc before
+	cp "$CONF" "$T/conf.saved"
+	echo "max_failure = 3" >>"$CONF"
+	before=$(wc -c <"$SYSLOG")
+	drive ssh-config-typo "$PW" "000000" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	cat "$T/conf.saved" >"$CONF"
+	want_refused $rc "a typo in the configuration denies (fail closed)"
+	sleep 0.5
+	if tail -c +$((before + 1)) "$SYSLOG" | grep -q "$CONF:[0-9]*: unknown key 'max_failure'"; then
+		ok "the log names the file, the line and the key"
+	else fail "the log does not name file:line:key"; fi
 }

@@ -75,9 +75,10 @@ LOGGER_PID=
 SSHD_PID=
 PORT=
 MARK='E2E-OK-42'			# printed by the remote command below
+DIRUSER='e2e.joe@corp.example'		# a name as SSSD/AD hands it out
 REMOTE_CMD='echo E2E-OK-$((40+2))'	# the literal text never contains $MARK
 PW=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')x9
-USERS="e2ealice e2ebob e2ecarol e2edave e2eerin e2efrank"
+USERS="e2ealice e2ebob e2ecarol e2edave e2eerin e2efrank e2egrace"
 declare -A SECRET LAST
 SENT_CODES=()			# every code typed, for the log check
 
@@ -138,29 +139,36 @@ while True:
 	touch /var/log/wtmp /var/log/btmp /var/log/lastlog
 }
 
-# PAM stacks.  The module is named by absolute path (a copy of the built one).
-pam_password_code() {	# password, then code: sshd, sudo, su
+# PAM stacks: the README's recipes, on Debian's own files.  The module is
+# named by absolute path (a copy of the built one).
+pam_password_code() {	# password, then code: sshd, sudo (the README: after @include common-auth)
 	{
-		echo "# odin-mfa e2e: password then code"
+		echo "# odin-mfa e2e: the README recipe, password then code"
 		[ "${1:-}" = su ] && echo "auth sufficient pam_rootok.so"
-		echo "auth requisite pam_unix.so"
-		echo "auth required $MOD"
+		echo "@include common-auth"
+		echo "auth required $MOD${2:+ $2}"
 		echo "account required pam_unix.so"
 		echo "session required pam_permit.so"
 		echo "password required pam_deny.so"
 	}
 }
-pam_code_only() {	# key + code: sshd does the key, PAM only the code
-	printf '%s\n' "# odin-mfa e2e: code only (after publickey)" \
-	    "auth required $MOD" "account required pam_unix.so" \
-	    "session required pam_permit.so" "password required pam_deny.so"
+pam_code_only() {	# key + code: sshd does the key, PAM the code; no record: the key alone
+	printf '%s\n' "# odin-mfa e2e: the README recipe, code only (after publickey)" \
+	    "auth [success=done ignore=ignore default=die] $MOD" "auth required pam_permit.so" \
+	    "account required pam_unix.so" "session required pam_permit.so" "password required pam_deny.so"
+}
+pam_login() {	# console login: Debian's file, root's console path kept without pam_odin
+	sed "/^@include common-auth/a auth [success=1 default=ignore] pam_succeed_if.so user = root quiet\\
+auth required $MOD" "$T/login.orig"
 }
 
 setup_files() {
 	install -m 0644 "$B/pam_odin/.libs/pam_odin.so" "$MOD" || die "module copy"
 	pam_password_code >/etc/pam.d/sshd
 	pam_password_code >/etc/pam.d/sudo
-	pam_password_code su >/etc/pam.d/su
+	pam_password_code su su_caller >/etc/pam.d/su
+	cp /etc/pam.d/login "$T/login.orig"
+	pam_login >/etc/pam.d/login
 	case $CONF in
 	/etc/*) mkdir -p "$(dirname "$CONF")" ;;
 	*) [ -f "$CONF" ] || die "config path $CONF is outside /etc and absent"
@@ -176,14 +184,23 @@ setup_files() {
 		useradd -m -d "$T/home/$u" -s /bin/sh "$u" || die "useradd $u"
 		echo "$u:$PW" | chpasswd || die "chpasswd $u"
 	done
+	# root's password (su -, the console): in this private /etc only
+	echo "root:$PW" | chpasswd || die "chpasswd root"
+	# a directory-style user (SSSD, AD, FreeIPA names), written as a directory would hand it out
+	echo "$DIRUSER:x:3901:3901:directory user:$T/home/diruser:/bin/sh" >>/etc/passwd
+	echo "diruser:x:3901:" >>/etc/group
+	echo "$DIRUSER:*:19000:0:99999:7:::" >>/etc/shadow
+	install -d -m 0755 -o 3901 -g 3901 "$T/home/diruser"
+	echo "$DIRUSER:$PW" | chpasswd || die "chpasswd $DIRUSER"
 }
 
 setup_sshd() {
 	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host_ed25519" || die "host key"
 	ssh-keygen -q -t ed25519 -N '' -f "$T/client/id_ed25519" || die "client key"
-	install -d -m 0700 -o e2ecarol -g e2ecarol "$T/home/e2ecarol/.ssh"
-	install -m 0600 -o e2ecarol -g e2ecarol "$T/client/id_ed25519.pub" \
-	    "$T/home/e2ecarol/.ssh/authorized_keys"
+	for u in e2ecarol e2egrace; do
+		install -d -m 0700 -o $u -g $u "$T/home/$u/.ssh"
+		install -m 0600 -o $u -g $u "$T/client/id_ed25519.pub" "$T/home/$u/.ssh/authorized_keys"
+	done
 	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	cat >"$T/ssh/sshd_config" <<EOF
 # odin-mfa e2e sshd: loopback only, its own keys
@@ -204,7 +221,7 @@ UseDNS no
 LogLevel VERBOSE
 MaxAuthTries 6
 LoginGraceTime 60
-Match User e2ecarol
+Match User e2ecarol,e2egrace
 	AuthenticationMethods publickey,keyboard-interactive
 EOF
 	/usr/sbin/sshd -t -f "$T/ssh/sshd_config" || die "sshd -t"
