@@ -518,10 +518,7 @@ odin_account_unlock(struct odin_store *st, const char *user, int64_t now)
 		return ODIN_ENOMEM;
 	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, r);
 	if (rc == ODIN_OK) {
-		r->failures = 0;
-		r->lockout_until = 0;
-		r->lockout_count = 0;
-		r->updated = now;
+		odin_auth_clear(r, now);
 		rc = odin_store_save(txn, r, 0);
 	}
 	odin_store_unlock(txn);

@@ -30,6 +30,15 @@ odin_auth_lockout_left(const struct odin_record *r, int64_t now)
 }
 
 void
+odin_auth_clear(struct odin_record *r, int64_t now)
+{
+	r->failures = 0;
+	r->lockout_until = 0;
+	r->lockout_count = 0;
+	r->updated = now;
+}
+
+void
 odin_auth_fail(const struct odin_config *cfg, struct odin_record *r,
     int64_t now, struct odin_auth_result *res)
 {
@@ -141,10 +150,7 @@ odin_auth_apply(const struct odin_config *cfg, struct odin_record *r, int e,
 	else if (e == ODIN_OK)
 		e = ODIN_EINVAL;	/* a plan with nothing to record is no success */
 	if (e == ODIN_OK) {
-		r->failures = 0;
-		r->lockout_until = 0;
-		r->lockout_count = 0;
-		r->updated = now;
+		odin_auth_clear(r, now);
 	} else {
 		odin_auth_fail(cfg, r, now, res);
 	}

@@ -77,6 +77,13 @@ int odin_auth_apply(const struct odin_config *cfg, struct odin_record *r, int e,
     const struct odin_auth_plan *plan, int64_t now, struct odin_auth_result *res);
 
 /*
+ * A success, or an administrator's unlock: no failures, no lockout, the
+ * doubling starts again.  (The postgresql backend's single statements
+ * apply the same rule in SQL: store_pg.c accept_step/consume_backup.)
+ */
+void odin_auth_clear(struct odin_record *r, int64_t now);
+
+/*
  * Counts one failed attempt in r (also for failures the caller detects
  * itself, such as an answer too long to read): at cfg->max_failures
  * consecutive failures it starts a lockout and sets res->lockout_seconds.

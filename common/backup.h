@@ -72,4 +72,26 @@ int odin_backup_remove(struct odin_record *r, unsigned idx);
 int odin_backup_hash(const struct odin_record *r, const char *normalised,
     uint8_t out[ODIN_BACKUP_HASH_LEN]);
 
+enum odin_input_kind { ODIN_INPUT_INVALID = 0, ODIN_INPUT_TOTP = 1, ODIN_INPUT_BACKUP = 2 };
+
+/*
+ * Normalises what a user typed at the prompt: ASCII spaces, tabs and '-'
+ * are dropped, letters lower-cased.  The result goes to out (NUL-terminated;
+ * outsz >= 32 recommended).  Returns
+ *   ODIN_INPUT_TOTP    exactly `digits` digits (out: those digits);
+ *   ODIN_INPUT_BACKUP  a generated backup code per odin_backup_normalise()
+ *                      (out: its normal form), or -- when `digits` is not
+ *                      8 -- exactly 8 digits, the length of an imported
+ *                      google-authenticator scratch code (out: the digits).
+ *                      With 8-digit TOTP, 8 digits are always TOTP, so
+ *                      scratch codes cannot be typed: regenerate codes;
+ *   ODIN_INPUT_INVALID anything else (other characters, wrong length, or
+ *                      more than 16 characters after normalising: it stops
+ *                      reading there); out is then "".
+ * out is ready for odin_totp_verify() or odin_backup_consume().  in may be
+ * any bytes up to its NUL; never reads past it.
+ */
+enum odin_input_kind odin_input_classify(const char *in, unsigned digits,
+    char *out, size_t outsz);
+
 #endif

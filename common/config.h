@@ -47,7 +47,7 @@
  *   secret_key_file=PATH AES-256 key (64 hex digits), root-only 0600/0400;
  *                        needed by backend=postgresql, optional for files
  *                        (see crypt.h)
- *   pg_plugin=PATH       the postgresql backend's plugin (store.h),
+ *   pg_plugin=PATH       the postgresql backend's plugin (store_backend.h),
  *                        default ODIN_PLUGIN_DIR/odin_store_pg.so; loaded
  *                        only if root-owned, not group/other-writable
  * Numbers are plain decimal: no sign, blanks, base prefix or trailing junk.

@@ -30,7 +30,7 @@
 #include "base32.h"
 #include "err.h"
 #include "import.h"
-#include "qr.h"
+#include "otpauth.h"
 #include "secure.h"
 
 #define IMPORT_MAX (64 * 1024)

@@ -11,6 +11,7 @@
 #ifndef ODIN_LOG_H
 #define ODIN_LOG_H
 
+#include <stddef.h>
 #include <syslog.h>
 
 typedef void (*odin_log_sink)(void *ctx, int prio, const char *msg);
@@ -30,7 +31,7 @@ void odin_log(int prio, const char *fmt, ...)
 char *odin_log_sanitise(const char *s, char *out, size_t outsz);
 
 /*
- * In a store plugin (store.h), which carries its own copy of this file:
+ * In a store plugin (store_backend.h), which carries its own copy of this file:
  * hands every line, formatted but not yet sanitised, to fn -- the host's
  * odin_log(), which sanitises it and sends it to the calling thread's sink
  * -- instead of this copy's sinks.  Process-wide; NULL turns it off.

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * otpauth:// URIs (Key Uri Format) and QR renderings of them for the
- * terminal.  Only enrollment needs this file.  PNG and SVG: qr_image.h
- * (libpng; the CLI only).
+ * QR renderings of an otpauth URI (otpauth.h) for the terminal.  Only
+ * enrollment needs this file.  PNG and SVG: qr_image.h (libpng; the CLI
+ * only).
  */
 #ifndef ODIN_QR_H
 #define ODIN_QR_H
@@ -10,42 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "otp.h"
-
-/*
- * Builds otpauth://totp/ISSUER:ACCOUNT?secret=..&issuer=..[&algorithm=..]
- * [&digits=..][&period=..] with issuer and account percent-encoded
- * (RFC 3986 unreserved kept).  Parameters only when not the defaults.
- * *uri is malloc'd; free with odin_free_str() (it holds the secret).
- */
-int odin_otpauth_uri(const char *issuer, const char *account,
-    const uint8_t *secret, size_t secret_len, enum odin_alg alg,
-    unsigned digits, unsigned period, char **uri);
-
-struct odin_otpauth {
-	uint8_t secret[ODIN_SECRET_MAX];
-	size_t secret_len;
-	enum odin_alg alg;
-	unsigned digits;
-	unsigned period;
-	char issuer[64];
-	char account[128];
-};
-
-/*
- * Parses an otpauth://totp/ URI strictly; the inverse of odin_otpauth_uri.
- * Scheme and type are case-insensitive; "hotp" is refused.  Raw bytes must
- * be printable ASCII without blanks or '#'; every '%' must be a valid
- * escape and no decoded byte may be a control character.  The label is
- * "ISSUER:ACCOUNT" (':' literal or %3A, blanks after it skipped) or just
- * "ACCOUNT"; if the label and the issuer parameter both name an issuer
- * they must be equal.  secret (base32, >= ODIN_SECRET_MIN bytes) is
- * required; algorithm, digits, period are checked against otp.h's bounds;
- * a duplicated known parameter or a "counter" parameter is refused; other
- * unknown parameters (image, ...) are ignored.  Returns ODIN_OK or
- * ODIN_EINVAL (p wiped).  Wipe p after use.
- */
-int odin_otpauth_parse(const char *uri, struct odin_otpauth *p);
+#include "otpauth.h"
 
 /*
  * ODIN_QR_UTF8: no escape sequences; two module rows per line.  Light
@@ -84,7 +49,7 @@ void odin_qr_lines_free(char **lines, size_t nlines);
  * would cost more than the login itself while only an enrollment needs
  * it.  If it cannot be loaded: ODIN_EIO, logged.
  */
-#define ODIN_QR_URI_MAX 2048	/* bytes, NUL included: the longest URI built, parsed or encoded */
+#define ODIN_QR_URI_MAX ODIN_OTPAUTH_URI_MAX	/* the longest URI encoded */
 
 struct odin_qr_matrix {
 	int size;		/* modules per side, the 4-module quiet zone included */

@@ -18,7 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "secure.h"
-#include "store.h"
+#include "store_backend.h"
 
 static const struct odin_store_ops *
 store_ops(const void *obj)

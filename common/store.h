@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The store: the only code that touches stored records.  A small backend
- * interface (struct odin_store_ops) sits behind these calls; the files
- * backend (store_files.c) is the default.  Contract of every backend:
+ * The store, for its callers (account.c, the doctor, the tests): the only
+ * code that touches stored records.  Behind these calls sits a small
+ * backend interface (store_backend.h, for backend and plugin authors); the
+ * files backend (store_files.c) is the default.  Contract of every backend:
  *
  *  - odin_store_lock() takes an exclusive per-user lock that is held until
  *    odin_store_unlock(); read, decide, write all happen under it, so N
@@ -208,82 +209,5 @@ int odin_store_init(struct odin_store *st);
  */
 int odin_store_copy(struct odin_store *from, struct odin_store *to,
     void (*cb)(const char *user, void *ctx), void *ctx);
-
-/* The backend interface. */
-struct odin_store_ops {
-	const char *name;
-	int (*open)(const char *where, struct odin_store **st);
-	void (*close)(struct odin_store *st);
-	int (*lock)(struct odin_store *st, const char *user, int flags,
-	    struct odin_txn **txn, struct odin_record *rec);
-	int (*save)(struct odin_txn *txn, const struct odin_record *rec, int flags);
-	int (*del)(struct odin_txn *txn);
-	void (*unlock)(struct odin_txn *txn);
-	int (*list)(struct odin_store *st, int (*cb)(const char *, void *), void *ctx);
-	/* Optional (NULL if not supported). */
-	int (*open_config)(const struct odin_config *cfg, struct odin_store **st);
-	int (*init)(struct odin_store *st);
-	int (*accept_step)(struct odin_store *st, const char *user, int64_t step, int64_t now,
-	    int64_t admitted);
-	int (*consume_backup)(struct odin_store *st, const char *user,
-	    const uint8_t *hash, int64_t now, int64_t admitted);
-	int (*count_failure)(struct odin_store *st, const char *user, int64_t now,
-	    const struct odin_lockout_policy *pol, int64_t *locked_until);
-	int (*peek)(struct odin_store *st, const char *user, struct odin_record *rec);
-	int (*create)(const char *where);
-};
-
-/*
- * Every backend's store/txn starts with this, so the generic calls can
- * dispatch.  key and plugin (store only; NULL in a txn) are set by
- * odin_store_open_config() and owned by the generic layer; a backend
- * seals/opens secrets with key when it is not NULL.  plugin is the
- * dlopen() handle of the backend's plugin, closed after ops->close().
- */
-struct odin_store_base {
-	const struct odin_store_ops *ops;
-	struct odin_key *key;
-	void *plugin;
-};
-
-extern const struct odin_store_ops odin_store_files_ops;
-
-/*
- * Store plugins.  The postgresql backend (store_pg.c, libpq) is not linked
- * into the module or the CLI: it is the loadable module odin_store_pg.so
- * in ODIN_PLUGIN_DIR (or the config key pg_plugin), loaded only when the
- * configuration says backend = postgresql, so that a login on the files
- * backend never maps libpq and its ~25 libraries.  A plugin carries its
- * own copy of the common/ code it uses and exports exactly one symbol,
- * ODIN_STORE_PLUGIN_SYMBOL: its ops table, wrapped with what the loader
- * checks before it trusts the table (same ABI, same package version, the
- * same sizes of the structures that cross the boundary).  attach() gives
- * it the host's odin_log() (log.h: odin_log_forward).
- */
-#define ODIN_STORE_PLUGIN_SYMBOL "odin_store_plugin"
-#define ODIN_STORE_PLUGIN_ABI 2
-#define ODIN_STORE_PLUGIN_SIZES { sizeof(struct odin_store_ops), \
-	sizeof(struct odin_store_base), sizeof(struct odin_record), sizeof(struct odin_config) }
-
-struct odin_store_plugin {
-	unsigned abi;			/* ODIN_STORE_PLUGIN_ABI */
-	const char *version;		/* PACKAGE_VERSION it was built from */
-	size_t sizes[4];		/* ODIN_STORE_PLUGIN_SIZES */
-	const struct odin_store_ops *ops;
-	void (*attach)(void (*log)(int prio, const char *msg));
-};
-
-/*
- * Loads the plugin at path (absolute) with dlopen(RTLD_NOW | RTLD_LOCAL),
- * after opening it with O_NOFOLLOW and checking on the fd that it is a
- * regular file owned by root and not group/other-writable; the checked
- * file itself is loaded (/proc/self/fd/N).  The plugin's ops must be the
- * backend name.  Returns ODIN_OK (*ops and *handle set), ODIN_EUNSAFE
- * (symlink, owner, mode, not a regular file), ODIN_EIO (missing, not
- * loadable, not a plugin of this build); every refusal is one log line.
- */
-int odin_store_plugin_load(const char *path, const char *name,
-    const struct odin_store_ops **ops, void **handle);
-void odin_store_plugin_unload(void *handle);
 
 #endif

@@ -63,7 +63,7 @@
 #include "err.h"
 #include "log.h"
 #include "secure.h"
-#include "store.h"
+#include "store_backend.h"
 
 /* Longest encoded name: ".NAME.tmp" must fit NAME_MAX (255). */
 #define FS_NAME_MAX 250

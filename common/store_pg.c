@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The postgresql backend of the store (libpq), one database shared by many
- * hosts.  Built as the plugin odin_store_pg.so (store.h: store plugins),
+ * hosts.  Built as the plugin odin_store_pg.so (store_backend.h: store plugins),
  * so that only a host configured for it ever loads libpq.  Schema (odin_store_init, version ODIN_PG_SCHEMA):
  *
  *   odin_schema(version)
@@ -59,7 +59,7 @@
 #include "log.h"
 #include "record.h"
 #include "secure.h"
-#include "store.h"
+#include "store_backend.h"
 
 #define ODIN_PG_SCHEMA 1
 #define PG_USER_MAX 32
@@ -1053,7 +1053,7 @@ pg_attach(void (*log)(int prio, const char *msg))
 	odin_log_forward(log);
 }
 
-/* The one symbol this plugin exports (store.h, odin_store_pg.map). */
+/* The one symbol this plugin exports (store_backend.h, odin_store_pg.map). */
 const struct odin_store_plugin odin_store_plugin = {
 	.abi = ODIN_STORE_PLUGIN_ABI,
 	.version = PACKAGE_VERSION,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Loading a store plugin (store.h).  The path comes from the configuration
+ * Loading a store plugin (store_backend.h).  The path comes from the configuration
  * (pg_plugin, trusted only as far as the config file is: root-owned, not
  * group/other-writable; the CLI refuses --config when setuid-elevated) or
  * from ODIN_PLUGIN_DIR, fixed at build time; never from the environment.
@@ -24,7 +24,7 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
-#include "store.h"
+#include "store_backend.h"
 
 /* What the plugin's copy of log.c forwards to: sanitised and sunk here. */
 static void

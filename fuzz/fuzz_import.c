@@ -22,7 +22,7 @@
 #include "err.h"
 #include "fuzz.h"
 #include "import.h"
-#include "qr.h"
+#include "otpauth.h"
 #include "secure.h"
 
 #ifndef FZ_IMPORT_KIND

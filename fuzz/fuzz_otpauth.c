@@ -10,7 +10,7 @@
 
 #include "err.h"
 #include "fuzz.h"
-#include "qr.h"
+#include "otpauth.h"
 #include "secure.h"
 
 int

@@ -20,6 +20,7 @@
 #include "base32.h"
 #include "err.h"
 #include "otp.h"
+#include "otpauth.h"
 #include "qr.h"
 #include "qr_image.h"
 #include "secure.h"

@@ -27,6 +27,7 @@
 #include "err.h"
 #include "log.h"
 #include "otp.h"
+#include "otpauth.h"
 #include "qr.h"
 #include "secure.h"
 #include "pod.h"

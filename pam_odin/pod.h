@@ -42,12 +42,40 @@ struct pod_fwd {
 	int kept;			/* (the checking line's copy) something was kept */
 };
 
-/* pam_odin.c */
+/* report.c: what the module tells the log */
+/* common/'s log sink for the module: pam_syslog(), LOG_DEBUG only with debug. */
+void pod_log_sink(void *ctx, int prio, const char *msg);
 /* Logs one decision line: user, result, method, reason (never a code). */
 void pod_decision(const struct pod *p, int prio, const char *result,
     const char *method, const char *reason);
 /* Maps an ODIN_E* store error to the PAM code that denies. */
 int pod_store_err(int e);
+
+/* who.c: whose login it is */
+/*
+ * PAM_USER -> p->user (the canonical name) and p->gid.  PAM_SUCCESS, or
+ * PAM_USER_UNKNOWN (unknown or unusable name), PAM_AUTHINFO_UNAVAIL (the
+ * user database did not answer), ...; logged.
+ */
+int pod_get_user(struct pod *p);
+/* 1 if enforce_group covers p->user, 0 if not or unset, -(PAM code) if it cannot be told. */
+int pod_enforced(struct pod *p);
+/*
+ * su_caller: switches p->user to the account that runs su/sudo (its real
+ * uid; PAM_RUSER must agree), keeping the target in p->target.
+ * PAM_SUCCESS; PAM_IGNORE (no caller: uid 0); else a logged denial.
+ */
+int pod_caller(struct pod *p);
+
+/* forward.c: forward_pass's two stages */
+/* The splitting line (p->split): cut the code off the password and keep it; PAM_IGNORE or a denial. */
+int pod_forward_stage(struct pod *p);
+/*
+ * The checking line: takes what the splitting line kept (removing it).
+ * PAM_SUCCESS with out->kept set if there was something (out->kept 0 if
+ * not), or a denial (kept for another user, PAM failure).
+ */
+int pod_fwd_take(struct pod *p, struct pod_fwd *out);
 
 /* conv.c */
 /*

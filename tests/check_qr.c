@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "otpauth.h"
 #include "qr.h"
 #include "qr_image.h"
 #include "secure.h"

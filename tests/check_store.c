@@ -28,7 +28,7 @@
 #include "log.h"
 #include "record.h"
 #include "secure.h"
-#include "store.h"
+#include "store_backend.h"	/* the plugin loader's own checks */
 
 static char root[64];		/* the temp dir; the store is root/s */
 static char sdir[160];
