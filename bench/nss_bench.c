@@ -7,7 +7,7 @@
  * module answers the users bu0 .. bu9999999 by arithmetic, in constant time,
  * as a directory's cache (SSSD, nscd) would: bu<N> has uid 3000000 + N.
  * bench/run puts it in place as libnss_odinbench.so.2 in a private mount
- * namespace (tests/nss/enable.sh) with "passwd: files odinbench".
+ * namespace (tests/lib/nss.sh) with "passwd: files odinbench".
  */
 #include <errno.h>
 #include <nss.h>

@@ -7,15 +7,16 @@
  *    that must outlive the process), judge, and on success write the new
  *    state durably, then unlock.  Everything happens under the lock, so N
  *    concurrent logins with one code see each other's last_step.
- *  - single-statement (a database shared by many hosts): count the
- *    attempt with one conditional statement, judge on a fresh snapshot,
- *    then let one conditional statement take the step or delete the
- *    backup code; of N logins with one code on any number of hosts
- *    exactly one wins.
+ *  - single-statement (a database shared by many hosts): judge in
+ *    memory on a fresh snapshot, count the attempt with one conditional
+ *    statement (a code for a step someone took meanwhile is not counted:
+ *    a replay), and only then let one conditional statement take the step
+ *    or delete the backup code; of N logins with one code on any number
+ *    of hosts exactly one wins.
  *
- * In both, nothing is judged until the attempt is counted: a caller who
- * can make a write fail (a file-size limit), or kill the process between
- * the judgment and the write, gains no uncounted guess.  One answer is
+ * In both, no verdict is acted on until the attempt is counted: a caller
+ * who can make a write fail (a file-size limit), or kill the process
+ * between the judgment and the write, gains no uncounted guess.  One answer is
  * told apart first, without a count: a code of a step already used (a
  * replay).  It can never succeed, telling it apart reveals only codes
  * that are spent, and counting it would let anyone who saw a code (the
@@ -134,6 +135,37 @@ acct_wrong(int e)
 	return e == ODIN_EREPLAY ? ODIN_EREPLAY : ODIN_ENOMATCH;
 }
 
+/*
+ * What is settled before any count, from the record as read (rc: the
+ * read's result): a record gone, unreadable or not enabled, a lockout,
+ * a replay.  ODIN_OK: go on and count the attempt.
+ */
+static int
+acct_admit(const struct odin_config *cfg, int rc, const struct odin_record *r,
+    const char *input, int64_t now, struct odin_attempt *a)
+{
+	if (rc == ODIN_ENOENT) {
+		a->reason = "record removed during login";
+		return ODIN_ECHANGED;
+	}
+	if (rc != ODIN_OK) {
+		a->reason = "cannot read record";
+		return rc;
+	}
+	if (r->state != ODIN_STATE_ENABLED) {
+		a->reason = "record changed during login";
+		return ODIN_ECHANGED;
+	}
+	if (odin_auth_lockout_left(r, now) > 0) {
+		a->reason = "locked out";
+		a->locked_until = r->lockout_until;
+		return ODIN_ELOCKEDOUT;
+	}
+	if (acct_replay(cfg, r, input, now, a))
+		return ODIN_EREPLAY;
+	return ODIN_OK;
+}
+
 static int
 acct_verify_locked(struct odin_store *st, const struct odin_config *cfg, const char *user,
     const char *input, int64_t now, struct odin_attempt *a)
@@ -153,30 +185,8 @@ acct_verify_locked(struct odin_store *st, const struct odin_config *cfg, const c
 	counted = &recs[1];
 
 	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, r);
-	if (rc == ODIN_ENOENT) {
-		a->reason = "record removed during login";
-		rc = ODIN_ECHANGED;
+	if ((rc = acct_admit(cfg, rc, r, input, now, a)) != ODIN_OK)
 		goto out;
-	}
-	if (rc != ODIN_OK) {
-		a->reason = "cannot read record";
-		goto out;
-	}
-	if (r->state != ODIN_STATE_ENABLED) {
-		a->reason = "record changed during login";
-		rc = ODIN_ECHANGED;
-		goto out;
-	}
-	if (odin_auth_lockout_left(r, now) > 0) {
-		a->reason = "locked out";
-		a->locked_until = r->lockout_until;
-		rc = ODIN_ELOCKEDOUT;
-		goto out;
-	}
-	if (acct_replay(cfg, r, input, now, a)) {
-		rc = ODIN_EREPLAY;
-		goto out;
-	}
 
 	/* Count first: if this cannot be written, the answer is not judged at all. */
 	*counted = *r;
@@ -229,34 +239,30 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 
 	/* A snapshot read after the person answered: decided on, never written back. */
 	rc = odin_store_peek(st, user, r);
-	if (rc == ODIN_ENOENT || (rc == ODIN_OK && r->state != ODIN_STATE_ENABLED)) {
-		a->reason = "record changed during login";
-		rc = ODIN_ECHANGED;
+	if ((rc = acct_admit(cfg, rc, r, input, now, a)) != ODIN_OK)
 		goto out;
-	}
-	if (rc != ODIN_OK) {
-		a->reason = "cannot read record";
-		goto out;
-	}
-	if (odin_auth_lockout_left(r, now) > 0) {
-		a->reason = "locked out";
-		a->locked_until = r->lockout_until;
-		rc = ODIN_ELOCKEDOUT;
-		goto out;
-	}
-	if (acct_replay(cfg, r, input, now, a)) {
-		rc = ODIN_EREPLAY;
-		goto out;
-	}
 
-	/* Count first: one conditional statement, refused while locked out. */
+	/*
+	 * Judged in memory against the snapshot, but acted on only after the
+	 * count below is written: nothing of the verdict leaves this process
+	 * before then.  A code for a step is counted on the condition that
+	 * the step is still unused, so one that another login took meanwhile
+	 * is a replay, uncounted, as under the lock.
+	 */
+	e = acct_judge(cfg, r, input, now, &res, &plan);
 	pol.max_failures = cfg->max_failures;
 	pol.lockout_seconds = cfg->lockout_seconds;
 	pol.lockout_max_seconds = cfg->lockout_max_seconds;
-	rc = odin_store_count_failure(st, user, now, &pol, &until);
+	rc = odin_store_count_failure(st, user, now, &pol,
+	    e == ODIN_OK && plan.method == ODIN_AUTH_TOTP ? plan.step : 0, &until);
 	if (rc == ODIN_ELOCKEDOUT) {
 		a->reason = "locked out";
 		a->locked_until = until;
+		goto out;
+	}
+	if (rc == ODIN_EREPLAY) {
+		a->method = res.method;
+		a->reason = "replayed code";	/* another login took this step first */
 		goto out;
 	}
 	if (rc == ODIN_ENOENT) {
@@ -273,7 +279,6 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 		admitted = until;	/* this count's own lockout: a right answer clears it */
 	}
 
-	e = acct_judge(cfg, r, input, now, &res, &plan);
 	a->method = res.method;
 	a->reason = res.reason;
 	if (e == ODIN_OK) {

@@ -9,10 +9,11 @@
  * person, a full pipe or a stopped process is in the loop.
  *
  * Rules kept here and nowhere else:
- *  - an answer is counted as a failed attempt before it is judged, under
- *    the record's lock (or by the store's single statement), and if that
- *    count cannot be written the answer is not judged at all; a success
- *    then clears the count and is durable before it is reported;
+ *  - an answer is counted as a failed attempt before any verdict on it is
+ *    acted on, under the record's lock (or by the store's single
+ *    statement), and if that count cannot be written the answer is
+ *    refused unjudged; a success then clears the count and is durable
+ *    before it is reported;
  *  - what a failure and a lockout do (odin_auth_fail(), the config's
  *    max_failures, lockout_seconds and lockout_max_seconds);
  *  - what "the record did not change meanwhile" means (odin_record_same());

@@ -299,17 +299,17 @@ odin_store_consume_backup(struct odin_store *st, const char *user,
 
 int
 odin_store_count_failure(struct odin_store *st, const char *user, int64_t now,
-    const struct odin_lockout_policy *pol, int64_t *locked_until)
+    const struct odin_lockout_policy *pol, int64_t step, int64_t *locked_until)
 {
 	if (locked_until != NULL)
 		*locked_until = 0;
-	if (st == NULL || pol == NULL || now < 0 || pol->max_failures == 0)
+	if (st == NULL || pol == NULL || now < 0 || step < 0 || pol->max_failures == 0)
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
 	if (store_ops(st)->count_failure == NULL)
 		return ODIN_ENOTSUP;
-	return store_ops(st)->count_failure(st, user, now, pol, locked_until);
+	return store_ops(st)->count_failure(st, user, now, pol, step, locked_until);
 }
 
 int

@@ -176,9 +176,16 @@ int odin_store_list(struct odin_store *st, int (*cb)(const char *user, void *ctx
  *   lockout_count, max(lockout_max_seconds, lockout_seconds)),
  *   lockout_count += 1, failures = 0 -- the rule of odin_auth_fail();
  *   *locked_until (may be NULL) gets the resulting lockout_until (> now:
- *   this call started a lockout).  ODIN_OK; ODIN_ELOCKEDOUT if the record
- *   is locked out at now (nothing counted, nothing may be judged;
- *   *locked_until = its end); ODIN_ENOENT if there is no enabled record.
+ *   this call started a lockout).  step > 0 (the step the answer is a
+ *   code for, if it is one) makes the count conditional: if the record's
+ *   last_step is already >= step, nothing is counted and the answer is a
+ *   replay -- so a code another login took between the caller's read and
+ *   this count is refused uncounted, as under the lock; 0: always count.
+ *   ODIN_OK; ODIN_ELOCKEDOUT if the record is locked out at now (nothing
+ *   counted, nothing may be judged; *locked_until = its end);
+ *   ODIN_EREPLAY (step > 0, already used; nothing counted); ODIN_ENOENT if
+ *   there is no enabled record; ODIN_ELOCK if the record stayed busy
+ *   (another transaction holds it) -- a store error, never a lockout.
  */
 struct odin_lockout_policy {
 	unsigned max_failures;
@@ -192,7 +199,7 @@ int odin_store_accept_step(struct odin_store *st, const char *user, int64_t step
 int odin_store_consume_backup(struct odin_store *st, const char *user,
     const uint8_t hash[ODIN_BACKUP_HASH_LEN], int64_t now, int64_t admitted);
 int odin_store_count_failure(struct odin_store *st, const char *user, int64_t now,
-    const struct odin_lockout_policy *pol, int64_t *locked_until);
+    const struct odin_lockout_policy *pol, int64_t step, int64_t *locked_until);
 
 /*
  * Creates or upgrades the backend's schema (postgresql: tables users,

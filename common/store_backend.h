@@ -28,7 +28,7 @@ struct odin_store_ops {
 	int (*consume_backup)(struct odin_store *st, const char *user,
 	    const uint8_t *hash, int64_t now, int64_t admitted);
 	int (*count_failure)(struct odin_store *st, const char *user, int64_t now,
-	    const struct odin_lockout_policy *pol, int64_t *locked_until);
+	    const struct odin_lockout_policy *pol, int64_t step, int64_t *locked_until);
 	int (*peek)(struct odin_store *st, const char *user, struct odin_record *rec);
 	int (*create)(const char *where);
 };

@@ -356,9 +356,9 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 {
 	const char *kw[PG_PARAMS_MAX], *val[PG_PARAMS_MAX];
 	PQconninfoOption *given = NULL, *defs = NULL, *o;
-	char password[PG_PASSWORD_MAX], ctimeout[16], stimeout[32], idle[32], line[256];
+	char password[PG_PASSWORD_MAX], ctimeout[16], stimeout[32], ltimeout[32], idle[32], line[256];
 	const char *sslmode = NULL, *sslrootcert = NULL, *p;
-	const char *setv[3];
+	const char *setv[4];
 	struct odin_store *st;
 	char *err = NULL;
 	int n = 0, rc;
@@ -455,14 +455,20 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 		goto fail;
 	}
 	(void)snprintf(stimeout, sizeof(stimeout), "%us", st->timeout);
+	/*
+	 * A row another login holds is waited for a little less than a
+	 * statement may take, so that waiting too long ends as a lock timeout
+	 * (ODIN_ELOCK, "busy") and not as a cancelled statement (an I/O error).
+	 */
+	(void)snprintf(ltimeout, sizeof(ltimeout), "%ums", st->timeout * 1000 - 500);
 	/* a host that dies inside a transaction must not hold a row lock for long */
 	(void)snprintf(idle, sizeof(idle), "%us", 4 * st->timeout + 10);
 	setv[0] = stimeout;
-	setv[1] = idle;
-	setv[2] = NULL;
+	setv[1] = ltimeout;
+	setv[2] = idle;
 	rc = pg_cmd(st, "session setup", NULL,
-	    "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false),"
-	    " set_config('idle_in_transaction_session_timeout', $2, false)", 2, setv);
+	    "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false),"
+	    " set_config('idle_in_transaction_session_timeout', $3, false)", 3, setv);
 	if (rc != ODIN_OK)
 		goto fail;
 	PQconninfoFree(given);
@@ -977,15 +983,17 @@ pg_consume_backup(struct odin_store *st, const char *user, const uint8_t *hash, 
  * One statement in the common case: the increment (and a lockout, with
  * the rule of odin_auth_fail(): lockout_seconds << lockout_count, capped
  * at max(lockout_max_seconds, lockout_seconds)) happens only on an enabled
- * record that is not locked out at now.  No row: a second read tells a
- * missing record from a lockout another login started meanwhile.
+ * record that is not locked out at now and, for step > 0, whose last_step
+ * is still below step.  No row: a second read tells a missing record from
+ * a lockout or a used step.  The step goes out zero-padded to a fixed
+ * width, so the statement a right code sends is as long as a wrong one's.
  */
 static int
 pg_count_failure(struct odin_store *st, const char *user, int64_t now,
-    const struct odin_lockout_policy *pol, int64_t *locked_until)
+    const struct odin_lockout_policy *pol, int64_t step, int64_t *locked_until)
 {
-	char n[24], mf[16], ls[16], lm[16];
-	const char *v[5] = { user, n, mf, ls, lm };
+	char n[24], mf[16], ls[16], lm[16], sp[24];
+	const char *v[6] = { user, n, mf, ls, lm, sp };
 	PGresult *res;
 	int rc;
 
@@ -994,6 +1002,7 @@ pg_count_failure(struct odin_store *st, const char *user, int64_t now,
 	(void)snprintf(ls, sizeof(ls), "%u", pol->lockout_seconds);
 	(void)snprintf(lm, sizeof(lm), "%u", pol->lockout_max_seconds > pol->lockout_seconds ?
 	    pol->lockout_max_seconds : pol->lockout_seconds);
+	(void)snprintf(sp, sizeof(sp), "%019" PRId64, step);
 	res = pg_run(st, "count failure", user,
 	    "UPDATE users SET"
 	    " failures = CASE WHEN failures + 1 >= $3::integer THEN 0 ELSE failures + 1 END,"
@@ -1004,7 +1013,8 @@ pg_count_failure(struct odin_store *st, const char *user, int64_t now,
 	    "  ELSE lockout_count END,"
 	    " updated = $2::bigint"
 	    " WHERE user_name = $1 AND mfa_enabled AND lockout_until <= $2::bigint"
-	    " RETURNING lockout_until", 5, v, &rc);
+	    " AND ($6::bigint = 0 OR last_step < $6::bigint)"
+	    " RETURNING lockout_until", 6, v, &rc);
 	if (res == NULL)
 		return rc;
 	if (PQntuples(res) == 1) {
@@ -1014,16 +1024,20 @@ pg_count_failure(struct odin_store *st, const char *user, int64_t now,
 		return ODIN_OK;
 	}
 	PQclear(res);
+	v[2] = sp;
 	res = pg_run(st, "count failure", user,
-	    "SELECT lockout_until FROM users WHERE user_name = $1 AND mfa_enabled"
-	    " AND lockout_until > $2::bigint", 2, v, &rc);
+	    "SELECT lockout_until, lockout_until > $2::bigint,"
+	    " $3::bigint <> 0 AND last_step >= $3::bigint"
+	    " FROM users WHERE user_name = $1 AND mfa_enabled", 3, v, &rc);
 	if (res == NULL)
 		return rc;
-	rc = ODIN_ENOENT;
-	if (PQntuples(res) == 1) {
+	rc = ODIN_ENOENT;	/* gone, or changed between the two statements */
+	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
 		if (locked_until != NULL)
 			*locked_until = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		rc = ODIN_ELOCKEDOUT;
+	} else if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+		rc = ODIN_EREPLAY;
 	}
 	PQclear(res);
 	return rc;

@@ -279,23 +279,6 @@ cli_cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void
-cli_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static int
 cmd_admin_list(struct cli *c, int argc, char **argv)
 {
@@ -328,7 +311,7 @@ cmd_admin_list(struct cli *c, int argc, char **argv)
 		ret = EXIT_SYSTEM;
 		goto out;
 	}
-	/* read everything first (no lock: odin_store_peek), print once the store is closed */
+	/* read all first (odin_account_info: no lock), print once the store is closed */
 	for (i = 0; i < nm.n; i++)
 		rcs[i] = raised_info(c, nm.v[i], &infos[i]);
 	raised_close(c);

@@ -9,7 +9,9 @@
  *                  store and the default config, through common/account.h
  *   user_verbs.c   enroll, status, backup-codes (the caller's own record)
  *   admin_verbs.c  admin force-enable/disable/unlock/status/list/import/db-init/migrate
- *   doctor.c       check: what on this host would lock someone out
+ *   doctor.c       check: what on this host would lock someone out (with
+ *                  doctor_pam.c the PAM stacks, doctor_host.c sshd and the
+ *                  clock; findings.c collects and prints what they find)
  *   pamstack.c     check's reader and player of PAM auth stacks
  *   privs.c        setuid hygiene, who is calling, raising and lowering the euid
  *
@@ -57,6 +59,8 @@ extern volatile sig_atomic_t cli_interrupted;
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A user-supplied string made safe for a terminal or a log line; returns buf. */
 const char *cli_safe(const char *s, char *buf, size_t bufsz);
+/* s as a JSON string on stdout (escaped; UTF-8 kept, other bytes as U+FFFD). */
+void cli_json_str(const char *s);
 /* The last warning common/ logged on this thread, else odin_strerror(rc). */
 const char *cli_detail(int rc);
 /* Forgets the last warning (before a call whose detail we may print). */

@@ -287,8 +287,9 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (!p.split && (rv = pod_fwd_take(&p, &kept)) != PAM_SUCCESS)
 		goto out;
 	if ((e = odin_store_open_config(&p.cfg, &p.st)) != ODIN_OK) {
+		/* the store's own line said why; ENOENT here is the store, not a record */
 		odin_log(LOG_ERR, "user=%s result=deny method=none reason=store %s: %s",
-		    p.user, p.cfg.store_dir, odin_strerror(e));
+		    p.user, p.cfg.store_dir, e == ODIN_ENOENT ? "does not exist" : odin_strerror(e));
 		rv = pod_store_err(e);
 		goto out;
 	}

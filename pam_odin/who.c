@@ -28,8 +28,11 @@ pod_log_name(const char *user, const char *reason)
 	size_t i;
 
 	/* odin_log escapes control bytes; spaces and '=' too, so the name cannot fake fields */
-	for (i = 0; user != NULL && user[i] != '\0' && i < 16; i++)
-		clean[i] = (user[i] == ' ' || user[i] == '=') ? '_' : user[i];
+	for (i = 0; user != NULL && user[i] != '\0' && i < 16; i++) {
+		clean[i] = user[i];
+		if (clean[i] == ' ' || clean[i] == '=')
+			clean[i] = '_';
+	}
 	clean[i] = '\0';
 	odin_log(LOG_NOTICE, "user=%s%s result=deny method=none reason=%s",
 	    clean, user != NULL && user[i] != '\0' ? "..." : "", reason);

@@ -300,14 +300,14 @@ check_logs() {
 }
 
 # 8. A directory that resolves names without regard to case (SSSD's AD
-# provider, winbind), stood in for by tests/nss (libnss_odinci): ALICE is
+# provider, winbind), stood in for by tests/lib/nss_ci.c (libnss_odinci): ALICE is
 # alice's account, and must be asked alice's code -- never let through on
 # the password, never enrolled a second time.
 journey_case_insensitive() {
 	local rc n
 	CUR=case-insensitive LOG=
-	. "$SRC/tests/nss/enable.sh"
-	if ! odin_nss_ci_enable "$B/tests/nss/.libs/libnss_odinci.so" >"$OUT/nss.log" 2>&1 ||
+	. "$SRC/tests/lib/nss.sh"
+	if ! odin_nss_ci_enable "$B/tests/lib/.libs/libnss_odinci.so" >"$OUT/nss.log" 2>&1 ||
 	    ! odin_nss_ci_check e2ealice; then
 		LOG=$OUT/nss.log fail "cannot put the case-insensitive NSS stand-in in place"
 		return

@@ -4,8 +4,10 @@
 # The postgresql backend against a real, private PostgreSQL server:
 # initdb into a temp dir as the postgres user, a unix socket only (no TCP),
 # then
-#   1. tests/check_store_pg (store-level suite, incl. 32-process races and
-#      migrate files -> postgresql -> files);
+#   1. tests/check_store_pg (what only this backend has, incl. 32-process
+#      races and migrate files -> postgresql -> files) and
+#      tests/check_contract (the record contract every backend keeps, the
+#      same cases the unit suite runs on files);
 #   2. two "hosts" (two configs, two PAM service dirs, one database):
 #      enroll on A (odin-mfa-cli admin import), log in on B, replay on A
 #      refused; the secret in the database is sealed;
@@ -14,7 +16,7 @@
 #   4. server stopped -> deny within the timeout, one log line, no hang;
 #      the CLI says so in one line too.
 # and, before 2: the module and CLI suites (tests/pam_odin.test,
-# tests/cli_enroll.sh, tests/cli_admin.sh) with ODIN_TEST_BACKEND=postgresql;
+# tests/cli_enroll.test, tests/cli_admin.test) with ODIN_TEST_BACKEND=postgresql;
 # before 4: `odin-mfa-cli admin migrate` files -> postgresql -> files, every
 # record equivalent in meaning at each hop.
 # ODIN_PG_SUITES=0 skips the suites (the CLI ones wait for fresh TOTP steps,
@@ -36,7 +38,7 @@ H=$B/tests/pam_harness
 CLI=$B/odin-mfa-cli/odin-mfa-cli
 RT=$B/tests/recordtool
 PLUGIN=$B/common/.libs/odin_store_pg.so	# the postgresql backend (store.h: store plugins)
-for f in "$MOD" "$H" "$CLI" "$B/tests/check_store_pg" "$RT" "$PLUGIN"; do
+for f in "$MOD" "$H" "$CLI" "$B/tests/check_store_pg" "$B/tests/check_contract" "$RT" "$PLUGIN"; do
 	[ -e "$f" ] || { echo "missing $f: build first (configure with libpq)"; exit 99; }
 done
 . "$HERE/server.sh"
@@ -81,17 +83,19 @@ t0=$(date +%s)
 pg_start "$T/pg" || { echo "cannot start PostgreSQL"; exit 99; }
 echo "# server up in $(( $(date +%s) - t0 )) s: $PG_CONNINFO"
 
-# ---- 1. the store-level suite ---------------------------------------------
-if ODIN_TEST_PG_CONNINFO=$PG_CONNINFO ODIN_TEST_PG_PWFILE=$PG_PWFILE ODIN_TEST_PG_KEY=$PG_KEY \
-    "$B/tests/check_store_pg" > "$T/check.out" 2>&1; then
-	ok "check_store_pg: $(grep -o 'Checks: [0-9]*, Failures: 0, Errors: 0' "$T/check.out")"
-else
-	notok "check_store_pg"; sed 's/^/#   /' "$T/check.out" | tail -n 20
-fi
+# ---- 1. the store-level suites ---------------------------------------------
+for suite in check_store_pg check_contract; do
+	if ODIN_TEST_BACKEND=postgresql ODIN_TEST_PG_CONNINFO=$PG_CONNINFO ODIN_TEST_PG_PWFILE=$PG_PWFILE \
+	    ODIN_TEST_PG_KEY=$PG_KEY "$B/tests/$suite" > "$T/check.out" 2>&1; then
+		ok "$suite on postgresql: $(grep -o 'Checks: [0-9]*, Failures: 0, Errors: 0' "$T/check.out")"
+	else
+		notok "$suite on postgresql"; sed 's/^/#   /' "$T/check.out" | tail -n 20
+	fi
+done
 
 # ---- the module and CLI suites on this backend -------------------------------
 if [ "${ODIN_PG_SUITES:-1}" != 0 ]; then
-	for suite in pam_odin.test cli_enroll.sh cli_admin.sh; do
+	for suite in pam_odin.test cli_enroll.test cli_admin.test; do
 		s0=$(date +%s)
 		( cd "$B" && ODIN_TEST_BACKEND=postgresql ODIN_TEST_PG_CONNINFO=$PG_CONNINFO \
 		    ODIN_TEST_PG_PWFILE=$PG_PWFILE ODIN_TEST_PG_KEY=$PG_KEY \

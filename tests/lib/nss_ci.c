@@ -8,7 +8,7 @@
  * same with /etc/shadow, so that pam_unix can check the password of a
  * differently spelled name, as pam_sss would.
  *
- * tests/nss/enable.sh puts it in place inside a private mount namespace as
+ * tests/lib/nss.sh puts it in place inside a private mount namespace as
  * libnss_odinci.so.2 with "passwd: files odinci" in /etc/nsswitch.conf, so
  * "files" answers exact names and this module only the differently cased.
  */

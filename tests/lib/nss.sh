@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: ISC
-# Puts the test-only NSS module tests/nss/nss_ci.c (a directory service that
+# Puts the test-only NSS module tests/lib/nss_ci.c (a directory service that
 # resolves user names case-insensitively) in place.  Sourced (bash), not run,
 # by a test that already runs as root in a private mount namespace
 # (unshare -m --propagation private): everything here is a mount inside that
@@ -8,7 +8,7 @@
 #   odin_nss_enable SO NAME DB... puts SO in place as libnss_NAME.so.2 and
 #                                 makes each DB (passwd, shadow, ...) of
 #                                 /etc/nsswitch.conf read "DB: files NAME".
-#   odin_nss_ci_enable BUILT_SO   BUILT_SO is tests/nss/.libs/libnss_odinci.so
+#   odin_nss_ci_enable BUILT_SO   BUILT_SO is tests/lib/.libs/libnss_odinci.so
 #                                 in the build tree.  Overlays the multiarch
 #                                 library directory with one holding it as
 #                                 libnss_odinci.so.2, and bind-mounts an
