@@ -60,8 +60,9 @@
 #include "record.h"
 #include "secure.h"
 #include "store_backend.h"
+#include "user.h"
 
-#define ODIN_PG_SCHEMA 1
+#define ODIN_PG_SCHEMA 2
 #define PG_USER_MAX 32
 #define PG_PARAMS_MAX 64
 #define PG_PASSWORD_MAX 512
@@ -85,10 +86,14 @@ struct odin_txn {
 
 static const struct odin_store_ops pg_ops;
 
+/* The rule of odin_user_valid() (user.h), kept by the database too. */
+#define PG_NAME_RULE \
+	"(octet_length(user_name) BETWEEN 1 AND 255 AND user_name !~ '[\\x01-\\x20\\x7f/:]')"
+
 static const char pg_schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS odin_schema (version integer NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS users ("
-	" user_name text PRIMARY KEY CHECK (user_name ~ '^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$'),"
+	" user_name text PRIMARY KEY CONSTRAINT users_user_name_check CHECK " PG_NAME_RULE ","
 	" mfa_enabled boolean NOT NULL,"
 	" pending boolean NOT NULL CHECK (pending = NOT mfa_enabled),"
 	" mfa_secret text CHECK (mfa_secret IS NULL OR mfa_secret LIKE 'enc1:%'),"
@@ -109,7 +114,16 @@ static const char pg_schema_sql[] =
 	" idx integer NOT NULL,"
 	" hash bytea NOT NULL,"
 	" PRIMARY KEY (user_name, idx));"
-	"INSERT INTO odin_schema (version) SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM odin_schema);";
+	"INSERT INTO odin_schema (version) SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM odin_schema);";
+
+/*
+ * Version 1 allowed only [A-Za-z0-9_][A-Za-z0-9._-]{0,31}; version 2 any
+ * name odin_user_valid() allows (john.doe@corp.example, CORP\jdoe).
+ */
+static const char pg_upgrade_2_sql[] =
+	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_user_name_check;"
+	"ALTER TABLE users ADD CONSTRAINT users_user_name_check CHECK " PG_NAME_RULE ";"
+	"UPDATE odin_schema SET version = 2;";
 
 /* ---- plumbing ----------------------------------------------------------- */
 
@@ -144,6 +158,7 @@ pg_fail(struct odin_store *st, const PGresult *res, const char *what, const char
 {
 	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *cons;
 	char line[256];
 
 	if (msg == NULL)
@@ -159,6 +174,12 @@ pg_fail(struct odin_store *st, const PGresult *res, const char *what, const char
 	    pg_oneline(msg, line, sizeof(line)));
 	if (state != NULL && (strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0))
 		return ODIN_ELOCK;	/* lock_timeout, deadlock */
+	if (state != NULL && strcmp(state, "23514") == 0 && (cons = PQresultErrorField(res,
+	    PG_DIAG_CONSTRAINT_NAME)) != NULL && strcmp(cons, "users_user_name_check") == 0) {
+		odin_log(LOG_ERR, "postgresql: the database refuses this user name: its schema is older "
+		    "than this host's (run: odin-mfa-cli admin db-init)");
+		return ODIN_EBADNAME;
+	}
 	if (state != NULL && strncmp(state, "23", 2) == 0)
 		return ODIN_ECORRUPT;	/* a constraint refused the row */
 	return ODIN_EIO;
@@ -179,6 +200,12 @@ pg_run(struct odin_store *st, const char *what, const char *user,
 	int f, left;
 
 	*rc = ODIN_EIO;
+	if (user != NULL && !odin_utf8_valid(user)) {
+		/* the server would refuse it in a UTF8 database, and store it unreadable in another */
+		odin_log(LOG_ERR, "postgresql: %s: a user name that is not UTF-8 cannot be stored here", what);
+		*rc = ODIN_EBADNAME;
+		return NULL;
+	}
 	if (st->broken || PQstatus(st->conn) != CONNECTION_OK) {
 		odin_log(LOG_ERR, "postgresql: %s%s%s: the connection is lost", what,
 		    user != NULL ? " for " : "", user != NULL ? user : "");
@@ -911,17 +938,20 @@ pg_init(struct odin_store *st)
 		rc = ODIN_EINVAL;
 		goto rollback;
 	}
-	if (version < 1) {
+	if (version < 1 || version < ODIN_PG_SCHEMA) {
 		/* several statements, no parameters: the simple-query protocol */
-		res = PQexec(st->conn, pg_schema_sql);
+		res = PQexec(st->conn, version < 1 ? pg_schema_sql : pg_upgrade_2_sql);
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 			rc = pg_fail(st, res, "db-init", NULL);
 			PQclear(res);
 			goto rollback;
 		}
 		PQclear(res);
+		if (version >= 1)
+			odin_log(LOG_NOTICE, "postgresql: schema upgraded from version %d to %d",
+			    version, ODIN_PG_SCHEMA);
 	}
-	/* future versions: ALTER TABLE steps here, each followed by an UPDATE of odin_schema */
+	/* later versions: one upgrade step each, from the version before */
 	return pg_cmd(st, "db-init", NULL, "COMMIT", 0, NULL);
 rollback:
 	(void)pg_cmd(st, "db-init", NULL, "ROLLBACK", 0, NULL);

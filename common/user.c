@@ -51,6 +51,54 @@ odin_group_valid(const char *name)
 	return user_name_ok(name, 1);
 }
 
+size_t
+odin_utf8_len(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (s[0] == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;	/* no overlong 3-byte form */
+	else if (s[0] == 0xed)
+		hi = 0x9f;	/* no surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90;	/* no overlong 4-byte form */
+	else if (s[0] == 0xf4)
+		hi = 0x8f;	/* nothing above U+10FFFF */
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+int
+odin_utf8_valid(const char *s)
+{
+	size_t n;
+
+	while (*s != '\0') {
+		if ((n = odin_utf8_len(s)) == 0)
+			return 0;
+		s += n;
+	}
+	return 1;
+}
+
 /* ERANGE grows the buffer; "not found" comes back as 0 with *res NULL. */
 int
 odin_user_canonical(const char *name, char *out, size_t outsz, uid_t *uid, gid_t *gid)

@@ -29,6 +29,16 @@ int odin_user_valid(const char *name);
 int odin_group_valid(const char *name);
 
 /*
+ * The length of the well-formed UTF-8 sequence at s (RFC 3629: 1 for
+ * ASCII, none overlong, no surrogates, nothing above U+10FFFF), 0 if s
+ * does not start with one (or at its NUL).  For whoever must show or
+ * store a name where only UTF-8 is allowed (JSON, a UTF-8 database).
+ */
+size_t odin_utf8_len(const char *s);
+/* 1 if all of s is UTF-8. */
+int odin_utf8_valid(const char *s);
+
+/*
  * Looks name up in the user database (getpwnam_r) and copies the
  * account's canonical name (pw_name) into out (outsz bytes), its uid and
  * primary gid into *uid and *gid (either may be NULL).  Returns ODIN_OK;

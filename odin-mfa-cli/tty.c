@@ -230,37 +230,6 @@ cli_prompt(const char *text)
 	fflush(stdout);
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, surrogates or > U+10FFFF), 0 if none. */
-static size_t
-cli_utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	unsigned lo = 0x80, hi = 0xbf;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 /*
  * s as a JSON string on stdout: quotes, backslashes and control bytes
  * escaped, UTF-8 passed through, a byte that is not UTF-8 as U+FFFD (a
@@ -280,7 +249,7 @@ cli_json_str(const char *s)
 			printf("\\u%04x", *p++);
 		} else if (*p < 0x80) {
 			putchar(*p++);
-		} else if ((n = cli_utf8_len(p)) > 0) {
+		} else if ((n = odin_utf8_len((const char *)p)) > 0) {
 			fwrite(p, 1, n, stdout);
 			p += n;
 		} else {

@@ -178,7 +178,63 @@ START_TEST(init_twice)
 	sql1("SELECT count(*) FROM odin_schema", v, sizeof(v));
 	ck_assert_str_eq(v, "1");
 	sql1("SELECT version FROM odin_schema", v, sizeof(v));
-	ck_assert_str_eq(v, "1");
+	ck_assert_str_eq(v, "2");
+	odin_store_close(st);
+}
+END_TEST
+
+/*
+ * A database made by version 1 (user names [A-Za-z0-9_][A-Za-z0-9._-]{0,31}):
+ * a directory name is refused with a message that names db-init, and
+ * db-init upgrades it in place, rows kept.
+ */
+START_TEST(upgrade_from_v1)
+{
+	struct odin_store *st;
+	struct odin_record r, back;
+	struct odin_txn *t;
+	char v[16];
+
+	sql("DROP TABLE IF EXISTS backup_codes, users, odin_schema");
+	st = open_pg();
+	ck_assert_int_eq(odin_store_init(st), ODIN_OK);
+	sql("ALTER TABLE users DROP CONSTRAINT users_user_name_check");
+	sql("ALTER TABLE users ADD CONSTRAINT users_user_name_check"
+	    " CHECK (user_name ~ '^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$')");
+	sql("UPDATE odin_schema SET version = 1");
+	make_record(&r);
+	put(st, "alice", &r);
+	ck_assert_int_eq(odin_store_lock(st, "alice@corp.example", 0, &t, &back), ODIN_ENOENT);
+	ck_assert_int_eq(odin_store_save(t, &r, 0), ODIN_EBADNAME);
+	odin_store_unlock(t);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "admin db-init"));
+	ck_assert_int_eq(odin_store_init(st), ODIN_OK);
+	sql1("SELECT version FROM odin_schema", v, sizeof(v));
+	ck_assert_str_eq(v, "2");
+	put(st, "alice@corp.example", &r);
+	put(st, "CORP\\jdoe", &r);
+	get(st, "alice@corp.example", &back, ODIN_OK);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_mem_eq(&back, &r, sizeof(r));
+	/* the database keeps the name rule too */
+	ck_assert_int_ne(PQresultStatus(PQexec(raw, "INSERT INTO users (user_name, mfa_enabled, pending,"
+	    " algorithm, digits, period, created, updated) VALUES ('a b', false, true, 'SHA1', 6, 30, 0, 0)")),
+	    PGRES_COMMAND_OK);
+	odin_store_close(st);
+}
+END_TEST
+
+/* A name that is not UTF-8 is refused before it reaches the server. */
+START_TEST(name_not_utf8)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record back;
+	struct odin_txn *t = NULL;
+
+	ck_assert_int_eq(odin_store_lock(st, "q\xff", ODIN_LOCK_IF_EXISTS, &t, &back), ODIN_EBADNAME);
+	ck_assert_ptr_null(t);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "not UTF-8"));
+	ck_assert_int_eq(odin_store_lock(st, "jos\xc3\xa9", ODIN_LOCK_IF_EXISTS, &t, &back), ODIN_ENOENT);
 	odin_store_close(st);
 }
 END_TEST
@@ -578,6 +634,8 @@ pg_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, init_twice);
+	tcase_add_test(tc, upgrade_from_v1);
+	tcase_add_test(tc, name_not_utf8);
 	tcase_add_test(tc, sealed_at_rest);
 	tcase_add_test(tc, row_copied_to_other_user);
 	tcase_add_test(tc, tampered_rows_refused);
