@@ -297,7 +297,7 @@ int
 odin_otpauth_parse(const char *uri, struct odin_otpauth *p)
 {
 	static const char prefix[] = "otpauth://totp/";
-	char label[256], lissuer[sizeof(p->issuer)];
+	char label[sizeof(p->issuer) + sizeof(p->account)], lissuer[sizeof(p->issuer)];
 	const char *q, *s, *acct;
 	char *colon;
 	size_t n, i;

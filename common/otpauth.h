@@ -12,7 +12,12 @@
 #include "otp.h"
 #include "user.h"
 
-#define ODIN_OTPAUTH_URI_MAX 2048	/* bytes, NUL included: the longest URI built or parsed */
+/*
+ * Bytes, NUL included: the longest URI built or parsed.  Room for the
+ * longest fields all percent-encoded (issuer twice, the account once:
+ * about 2,100 bytes), so that whatever parses can be built again.
+ */
+#define ODIN_OTPAUTH_URI_MAX 4096
 
 /*
  * Builds otpauth://totp/ISSUER:ACCOUNT?secret=..&issuer=..[&algorithm=..]

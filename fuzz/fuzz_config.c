@@ -3,7 +3,8 @@
  * odin_config_parse on arbitrary bytes (the file text; a hostile admin or
  * a corrupt file).  Whatever the result, good lines apply, so every field
  * must still be within the bounds config.h documents and every string
- * NUL-terminated inside its array.
+ * NUL-terminated inside its array; a group is unset or a valid group name
+ * (user.h: directory groups like "domain users" or UTF-8 names too).
  */
 #include <stdint.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "err.h"
 #include "fuzz.h"
+#include "user.h"
 
 FZ_QUIET_INIT()
 
@@ -42,8 +44,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(c.max_failures >= 1 && c.max_failures <= 1000);
 	FZ_CHECK(c.lockout_seconds >= 1 && c.lockout_seconds <= 86400);
 	FZ_CHECK(c.lockout_max_seconds >= 1 && c.lockout_max_seconds <= 604800);
-	FZ_CHECK(fz_printable(c.enforce_group, sizeof(c.enforce_group)));
-	FZ_CHECK(fz_printable(c.admin_group, sizeof(c.admin_group)));
+	FZ_CHECK(strnlen(c.enforce_group, sizeof(c.enforce_group)) < sizeof(c.enforce_group) &&
+	    (c.enforce_group[0] == '\0' || odin_group_valid(c.enforce_group)));
+	FZ_CHECK(strnlen(c.admin_group, sizeof(c.admin_group)) < sizeof(c.admin_group) &&
+	    (c.admin_group[0] == '\0' || odin_group_valid(c.admin_group)));
 	FZ_CHECK(fz_printable(c.issuer, sizeof(c.issuer)) && c.issuer[0] != '\0' &&
 	    strchr(c.issuer, ':') == NULL);
 	FZ_CHECK(c.backup_codes >= 1 && c.backup_codes <= 20);

@@ -193,6 +193,42 @@ START_TEST(parse_account_leading_space)
 }
 END_TEST
 
+/*
+ * Regression (fuzz/fuzz_otpauth.c): a long account with an issuer parsed,
+ * but the URI built from it did not: the label buffer had no room for
+ * both.  Now the longest fields, every byte percent-encoded, go round.
+ */
+START_TEST(parse_build_longest)
+{
+	struct odin_otpauth p, p2;
+	char issuer[64], account[sizeof(p.account)], *u = NULL;
+
+	memset(issuer, '}', sizeof(issuer) - 1);
+	issuer[sizeof(issuer) - 1] = '\0';
+	memset(account, '=', sizeof(account) - 1);
+	account[sizeof(account) - 1] = '\0';
+	ck_assert_int_eq(odin_otpauth_uri(issuer, account, (const uint8_t *)"12345678901234567890", 20,
+	    ODIN_ALG_SHA512, 8, 3600, &u), ODIN_OK);
+	ck_assert_int_eq(odin_otpauth_parse(u, &p), ODIN_OK);
+	ck_assert_str_eq(p.issuer, issuer);
+	ck_assert_str_eq(p.account, account);
+	odin_free_str(u);
+	u = NULL;
+	ck_assert_int_eq(odin_otpauth_parse("otpauth://totp/et}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}"
+	    "}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}"
+	    "======================================================================================"
+	    "aom?secret=JBSWY3DPEHPK3XPP&issuer='Cotp%eD%eDp/ACM%eDPHP0o", &p), ODIN_OK);
+	ck_assert_int_eq(odin_otpauth_uri(p.issuer, p.account, p.secret, p.secret_len, p.alg,
+	    p.digits, p.period, &u), ODIN_OK);
+	ck_assert_int_eq(odin_otpauth_parse(u, &p2), ODIN_OK);
+	ck_assert_str_eq(p2.account, p.account);
+	ck_assert_str_eq(p2.issuer, p.issuer);
+	odin_free_str(u);
+	odin_wipe(&p, sizeof(p));
+	odin_wipe(&p2, sizeof(p2));
+}
+END_TEST
+
 START_TEST(parse_accepts_variants)
 {
 	struct odin_otpauth p;
@@ -278,8 +314,8 @@ START_TEST(parse_too_long)
 
 	ck_assert_ptr_nonnull(u);
 	n = (size_t)sprintf(u, "otpauth://totp/X:");
-	memset(u + n, 'a', 4000);
-	sprintf(u + n + 4000, "?secret=%s", RFC_B32);
+	memset(u + n, 'a', 4500);
+	sprintf(u + n + 4500, "?secret=%s", RFC_B32);
 	ck_assert_int_eq(odin_otpauth_parse(u, &p), ODIN_EINVAL);
 	ck_assert_int_eq(odin_otpauth_parse(NULL, &p), ODIN_EINVAL);
 	free(u);
@@ -652,6 +688,7 @@ qr_suite(void)
 	tcase_add_test(tc, uri_rejects);
 	tcase_add_loop_test(tc, parse_round_trip, 0, (int)(sizeof(rts) / sizeof(rts[0])));
 	tcase_add_test(tc, parse_account_leading_space);
+	tcase_add_test(tc, parse_build_longest);
 	tcase_add_test(tc, parse_accepts_variants);
 	tcase_add_loop_test(tc, parse_rejects, 0, (int)(sizeof(bad_uris) / sizeof(bad_uris[0])));
 	tcase_add_test(tc, parse_too_long);

@@ -1122,7 +1122,7 @@ default_plugin_missing(void)
 	if (pid == 0) {
 		struct stat sb;
 
-		if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
 			_exit(77);
 		if (stat(ODIN_PLUGIN_DIR, &sb) == 0 &&
 		    mount("odin-empty", ODIN_PLUGIN_DIR, "tmpfs", 0, "mode=0755") != 0)
