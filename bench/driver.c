@@ -43,6 +43,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -317,8 +318,9 @@ setup_store(const struct inst *in, unsigned s)
 	uint8_t key[SECRET_LEN];
 	long now = (long)time(NULL);
 	char *path, *sub;
+	static const char zeros[128];
 	unsigned u;
-	int dfd, len;
+	int dfd, lfd = -1, len;
 	FILE *f;
 
 	if (in->m == M_PERMIT)
@@ -343,6 +345,9 @@ setup_store(const struct inst *in, unsigned s)
 	if (in->m == M_ODIN) {
 		sub = xasprintf("%s/locks", path);
 		xmkdir(sub, 0700);
+		lfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lfd < 0)
+			die("%s: %s", sub, strerror(errno));
 		free(sub);
 		sub = xasprintf("%s/users", path);
 		xmkdir(sub, 0700);
@@ -356,21 +361,30 @@ setup_store(const struct inst *in, unsigned s)
 		secret_of(u, key);
 		base32(key, SECRET_LEN, b32);
 		user_name(u, name, sizeof(name));
+		/*
+		 * pam_odin: what an enrollment leaves (odin-mfa.conf(5)): the
+		 * record with its generation, and the state file of two empty slots.
+		 */
 		if (in->m == M_ODIN)
 			len = snprintf(buf, sizeof(buf),
 			    "odin-mfa-record 1\nstate enabled\nsecret %s\n"
 			    "algorithm SHA1\ndigits 6\nperiod 30\nlast_step 0\n"
 			    "failures 0\nlockout_until 0\nlockout_count 0\n"
-			    "backup_kdf none\ncreated %ld\nupdated %ld\nend\n",
-			    b32, now, now);
+			    "backup_kdf none\ncreated %ld\nupdated %ld\n"
+			    "generation %016llx\nend\n",
+			    b32, now, now, ((u + 1ULL) << 40) | 1);	/* odin-mfa.conf(5): the seq in the low 40 bits */
 		else
 			len = snprintf(buf, sizeof(buf),
 			    "%s\n\" TOTP_AUTH\n\" DISALLOW_REUSE\n", b32);
 		if (len < 0 || (size_t)len >= sizeof(buf))
 			die("record too long");
 		write_at(dfd, name, buf, (size_t)len, 0600);
+		if (in->m == M_ODIN)
+			write_at(lfd, name, zeros, sizeof(zeros), 0600);
 	}
 	close(dfd);
+	if (lfd >= 0)
+		close(lfd);
 	free(path);
 }
 
@@ -401,6 +415,18 @@ inst_setup(const char *root, enum mod m, unsigned n, unsigned s)
 	for (i = 0; i < s; i++) {
 		setup_service(in, i);
 		setup_store(in, i);
+	}
+	/*
+	 * On disk before the first login, as after an enrollment of yesterday:
+	 * otherwise the first write of a login would also write out what the
+	 * setup just made (the same for every module).
+	 */
+	{
+		int fd = open(in->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0 || syncfs(fd) != 0)
+			die("syncfs %s: %s", in->dir, strerror(errno));
+		close(fd);
 	}
 	snprintf(key, sizeof(key), "%s.n%u.setup_s", mod_key[m], n);
 	emit(key, "%.2f", now_s() - t0);
@@ -641,12 +667,36 @@ floor_op(int dfd, int dirsync)
 	return (now_s() - t0) * 1e6;
 }
 
+/*
+ * The in-place floor: 64 bytes written over a slot of an existing 128-byte
+ * file and made durable, the two slots in turn -- with fdatasync, and in
+ * one call with pwritev2(RWF_DSYNC) (what pam_odin's state file does).
+ */
+static double
+floor_inplace(int fd, unsigned i, int dsync)
+{
+	char buf[64];
+	struct iovec io = { buf, sizeof(buf) };
+	double t0;
+
+	memset(buf, 'y', sizeof(buf));
+	t0 = now_s();
+	if (dsync) {
+		if (pwritev2(fd, &io, 1, (off_t)(i & 1) * 64, RWF_DSYNC) != (ssize_t)sizeof(buf))
+			die("floor (RWF_DSYNC): %s", strerror(errno));
+	} else if (pwrite(fd, buf, sizeof(buf), (off_t)(i & 1) * 64) != (ssize_t)sizeof(buf) ||
+	    fdatasync(fd) != 0)
+		die("floor (in place): %s", strerror(errno));
+	return (now_s() - t0) * 1e6;
+}
+
 static struct {
 	char *dir;
-	int dfd;
+	int dfd, ifd;
 	double *d, *nd;		/* with and without the directory fsync */
+	double *ip, *ds;	/* in place: fdatasync, RWF_DSYNC */
 	unsigned n, cap;
-} fl = { NULL, -1, NULL, NULL, 0, 0 };
+} fl = { NULL, -1, -1, NULL, NULL, NULL, NULL, 0, 0 };
 
 static int
 floor_dir(const char *dir)
@@ -668,8 +718,18 @@ floor_open(const char *root, unsigned cap)
 	fl.cap = cap;
 	fl.d = calloc(cap, sizeof(double));
 	fl.nd = calloc(cap, sizeof(double));
-	if (fl.d == NULL || fl.nd == NULL)
+	fl.ip = calloc(cap, sizeof(double));
+	fl.ds = calloc(cap, sizeof(double));
+	if (fl.d == NULL || fl.nd == NULL || fl.ip == NULL || fl.ds == NULL)
 		die("out of memory");
+	{
+		static const char zeros[128];
+
+		fl.ifd = openat(fl.dfd, "state", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fl.ifd < 0 || pwrite(fl.ifd, zeros, sizeof(zeros), 0) != (ssize_t)sizeof(zeros) ||
+		    fsync(fl.ifd) != 0 || fsync(fl.dfd) != 0)
+			die("floor: %s", strerror(errno));
+	}
 }
 
 static void
@@ -679,6 +739,8 @@ floor_sample(void)
 		return;
 	fl.d[fl.n] = floor_op(fl.dfd, 1);
 	fl.nd[fl.n] = floor_op(fl.dfd, 0);
+	fl.ip[fl.n] = floor_inplace(fl.ifd, fl.n, 0);
+	fl.ds[fl.n] = floor_inplace(fl.ifd, fl.n, 1);
 	fl.n++;
 }
 
@@ -689,11 +751,19 @@ floor_close(void)
 	emit("floor.p50", "%.0f", pct(fl.d, fl.n, 50));
 	emit("floor.p99", "%.0f", pct(fl.d, fl.n, 99));
 	emit("floor.nodirsync.p50", "%.0f", pct(fl.nd, fl.n, 50));
+	emit("floor.nodirsync.p99", "%.0f", pct(fl.nd, fl.n, 99));
+	emit("floor.inplace.p50", "%.0f", pct(fl.ip, fl.n, 50));
+	emit("floor.inplace.p99", "%.0f", pct(fl.ip, fl.n, 99));
+	emit("floor.dsync.p50", "%.0f", pct(fl.ds, fl.n, 50));
+	emit("floor.dsync.p99", "%.0f", pct(fl.ds, fl.n, 99));
+	close(fl.ifd);
 	close(fl.dfd);
 	rm_rf(fl.dir);
 	free(fl.dir);
 	free(fl.d);
 	free(fl.nd);
+	free(fl.ip);
+	free(fl.ds);
 }
 
 /* count durable writes in each of procs processes at once, own directories. */
@@ -1499,28 +1569,41 @@ cmd_report(int argc, char **argv)
 	}
 	printf("| durable-write floor (512 B, fsync, rename, fsync dir) p50 / p99 | %s / %s | | | |\n",
 	    kv("floor.p50") ? kv("floor.p50") : "?", kv("floor.p99") ? kv("floor.p99") : "?");
-	printf("| the same without the directory fsync (google-authenticator's way) p50 | %s | | | |\n",
-	    kv("floor.nodirsync.p50") ? kv("floor.nodirsync.p50") : "?");
+	printf("| the same without the directory fsync (google-authenticator's way) p50 / p99 | %s / %s | | | |\n",
+	    kv("floor.nodirsync.p50") ? kv("floor.nodirsync.p50") : "?",
+	    kv("floor.nodirsync.p99") ? kv("floor.nodirsync.p99") : "?");
+	printf("| in-place floor (64 B over a slot of a 128 B file, fdatasync) p50 / p99 | %s / %s | | | |\n",
+	    kv("floor.inplace.p50") ? kv("floor.inplace.p50") : "?",
+	    kv("floor.inplace.p99") ? kv("floor.inplace.p99") : "?");
+	printf("| the same in one call, pwritev2(RWF_DSYNC) (pam_odin's way) p50 / p99 | %s / %s | | | |\n",
+	    kv("floor.dsync.p50") ? kv("floor.dsync.p50") : "?",
+	    kv("floor.dsync.p99") ? kv("floor.dsync.p99") : "?");
 	printf("| durable writes/s, 1 process / 2 processes (own directories), speed-up | %s / %s, %s | | | |\n",
 	    kv("floor.tput1") ? kv("floor.tput1") : "?",
 	    kv("floor.tput2") ? kv("floor.tput2") : "?",
 	    kv("floor.speedup") ? kv("floor.speedup") : "?");
 
-	printf("\n### Targets (issue 6)\n\n");
+	printf("\n### Targets (issue 14)\n\n");
 	for (i = 0; i < ns; i += ns - 1) {
 		o = kvd(kv("odin.n%u.p50", sizes[i]));
 		g = kvd(kv("ga.n%u.p50", sizes[i]));
-		target(o <= g, "success p50 at N=%u: pam_odin %.0f µs ≤ google-authenticator %.0f µs (%.2f×)",
+		target(o <= 0.8 * g, "success p50 at N=%u: pam_odin %.0f µs ≤ 0.8 × google-authenticator "
+		    "%.0f µs = %.0f µs (%.2f×)", sizes[i], o, g, 0.8 * g, o / g);
+		o = kvd(kv("odin.n%u.p99", sizes[i]));
+		g = kvd(kv("ga.n%u.p99", sizes[i]));
+		target(o <= g, "success p99 at N=%u: pam_odin %.0f µs ≤ google-authenticator %.0f µs (%.2f×)",
 		    sizes[i], o, g, o / g);
-		v = kvd(kv("permit.n%u.p50", sizes[i])) + 1.5 * kvd(kv("floor.p50"));
-		target(o <= v, "success p50 at N=%u: pam_odin %.0f µs ≤ pam_permit + 1.5 × floor = %.0f µs",
-		    sizes[i], o, v);
+		o = kvd(kv("odin.n%u.p50", sizes[i]));
+		v = kvd(kv("permit.n%u.p50", sizes[i])) + 1.3 * kvd(kv("floor.dsync.p50"));
+		target(o <= v, "success p50 at N=%u: pam_odin %.0f µs ≤ pam_permit + 1.3 × in-place "
+		    "floor = %.0f µs", sizes[i], o, v);
 		if (ns == 1)
 			break;
 	}
 	v = kvd(kv("odin.n%u.p50", sizes[ns - 1])) / kvd(kv("odin.n1.p50"));
-	target(v <= 1.2, "flat in N: pam_odin p50(N=%u) / p50(N=1) = %.2f ≤ 1.2",
-	    sizes[ns - 1], v);
+	g = kvd(kv("permit.n%u.p50", sizes[ns - 1])) / kvd(kv("permit.n1.p50"));
+	target(v <= (g > 1 ? g : 1), "flat in N: pam_odin p50(N=%u) / p50(N=1) = %.2f, within "
+	    "pam_permit's own drift %.2f", sizes[ns - 1], v, g);
 	target(kv("result.odin_race_bad_rounds") != NULL &&
 	    strcmp(kv("result.odin_race_bad_rounds"), "0") == 0,
 	    "race: pam_odin exactly 1 success in every round (%s)",

@@ -521,7 +521,7 @@ odin_account_unlock(struct odin_store *st, const char *user, int64_t now)
 
 	if ((r = acct_records()) == NULL)
 		return ODIN_ENOMEM;
-	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, r);
+	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS | ODIN_LOCK_RESET_STATE, &txn, r);
 	if (rc == ODIN_OK) {
 		odin_auth_clear(r, now);
 		rc = odin_store_save(txn, r, 0);

@@ -25,13 +25,14 @@
 enum rec_key {
 	K_STATE, K_SECRET, K_ALG, K_DIGITS, K_PERIOD, K_LAST_STEP, K_FAILURES,
 	K_LOCKOUT_UNTIL, K_LOCKOUT_COUNT, K_BACKUP_KDF, K_CREATED, K_UPDATED,
-	K_COUNT
+	K_COUNT,
+	K_GENERATION = K_COUNT	/* optional: not counted among the required keys */
 };
 
-static const char *const rec_keys[K_COUNT] = {
+static const char *const rec_keys[K_COUNT + 1] = {
 	"state", "secret", "algorithm", "digits", "period", "last_step",
 	"failures", "lockout_until", "lockout_count", "backup_kdf", "created",
-	"updated",
+	"updated", "generation",
 };
 
 #define REC_HEADER "odin-mfa-record 1"
@@ -68,6 +69,7 @@ odin_record_same(const struct odin_record *a, const struct odin_record *b)
 	    a->lockout_until == b->lockout_until && a->lockout_count == b->lockout_count &&
 	    a->backup_iter == b->backup_iter && a->nbackup == b->nbackup &&
 	    a->created == b->created && a->updated == b->updated &&
+	    a->generation == b->generation &&
 	    a->secret_len <= sizeof(a->secret) && a->nbackup <= ODIN_BACKUP_MAX;
 	if (!same)
 		return 0;
@@ -251,6 +253,28 @@ rec_parse_kdf(const char *s, size_t len, struct odin_record *r)
 	    sizeof(r->backup_salt));
 }
 
+/* A generation: exactly 16 lower-case hex digits, not all zero. */
+static int
+rec_parse_generation(const char *v, size_t vl, uint64_t *out)
+{
+	uint64_t g = 0;
+	size_t i;
+
+	if (vl != 16)
+		return -1;
+	for (i = 0; i < vl; i++) {
+		int d = v[i] >= '0' && v[i] <= '9' ? v[i] - '0' : v[i] >= 'a' && v[i] <= 'f' ? v[i] - 'a' + 10 : -1;
+
+		if (d < 0)
+			return -1;
+		g = g << 4 | (uint64_t)d;
+	}
+	if (g == 0)
+		return -1;
+	*out = g;
+	return 0;
+}
+
 /* One "key value" line (without its '\n'); seen tracks keys already read. */
 static int
 rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *seen,
@@ -276,10 +300,10 @@ rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *se
 		r->nbackup++;
 		return 0;
 	}
-	for (k = 0; k < K_COUNT; k++)
+	for (k = 0; k <= K_GENERATION; k++)
 		if (rec_eq(line, kl, rec_keys[k]))
 			break;
-	if (k == K_COUNT || (*seen & (1u << k)) != 0)
+	if (k > K_GENERATION || (*seen & (1u << k)) != 0)
 		return -1;
 	*seen |= 1u << k;
 
@@ -328,6 +352,8 @@ rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *se
 		return rec_parse_i64(v, vl, &r->created);
 	case K_UPDATED:
 		return rec_parse_i64(v, vl, &r->updated);
+	case K_GENERATION:
+		return rec_parse_generation(v, vl, &r->generation);
 	}
 	return -1;
 }
@@ -371,7 +397,7 @@ rec_parse(const char *buf, size_t len, struct odin_record *r, struct rec_crypt *
 			return -1;
 		}
 	}
-	if (!ended || seen != (1u << K_COUNT) - 1)
+	if (!ended || (seen & ((1u << K_COUNT) - 1)) != (1u << K_COUNT) - 1)
 		return -1;
 	/* Cross-field consistency. */
 	if (r->state == ODIN_STATE_ENABLED && r->secret_len == 0)
@@ -459,6 +485,13 @@ int
 odin_record_format_key(const struct odin_record *r, const struct odin_key *key,
     const char *user, char **out, size_t *outlen)
 {
+	return odin_record_format_gen(r, r->generation, key, user, out, outlen);
+}
+
+int
+odin_record_format_gen(const struct odin_record *r, uint64_t generation,
+    const struct odin_key *key, const char *user, char **out, size_t *outlen)
+{
 	char secret[ODIN_RECORD_LINE_MAX];
 	char hex[2 * ODIN_BACKUP_HASH_LEN + 1];
 	char *buf;
@@ -503,8 +536,12 @@ odin_record_format_key(const struct odin_record *r, const struct odin_key *key,
 		if (rec_put(buf, &off, "backup %s\n", hex) != 0)
 			goto done;
 	}
-	if (rec_put(buf, &off, "created %" PRId64 "\nupdated %" PRId64 "\nend\n",
+	if (rec_put(buf, &off, "created %" PRId64 "\nupdated %" PRId64 "\n",
 	    r->created, r->updated) != 0)
+		goto done;
+	if (generation != 0 && rec_put(buf, &off, "generation %016" PRIx64 "\n", generation) != 0)
+		goto done;
+	if (rec_put(buf, &off, "end\n") != 0)
 		goto done;
 	ok = 1;
 done:

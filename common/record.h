@@ -17,11 +17,14 @@
  *   backup HASH_HEX              (0..ODIN_BACKUP_MAX lines, unused codes only)
  *   created UNIXTIME
  *   updated UNIXTIME
+ *   generation HEX16             (optional; files store: which login-state
+ *                                 slots belong to this record, slots.h)
  *   end
  *
  * One "key value" per line, single spaces, '\n' line ends, printable ASCII
  * only, at most ODIN_RECORD_LINE_MAX bytes a line, ODIN_RECORD_MAX in all.
- * Every key except "backup" must appear exactly once (in any order between
+ * Every key except "backup" and "generation" must appear exactly once,
+ * "generation" at most once (16 lower-case hex digits, not all zero) (in any order between
  * header and "end"; the formatter writes the order above); the first line
  * must be the header and the last "end", followed by nothing.  Numbers are
  * canonical decimals (no sign, no leading zero), non-negative and in range;
@@ -68,6 +71,7 @@ struct odin_record {
 	uint8_t backup[ODIN_BACKUP_MAX][ODIN_BACKUP_HASH_LEN];
 	int64_t created;
 	int64_t updated;
+	uint64_t generation;		/* 0: none (slots.h; only the files store sets it) */
 };
 
 /* A pending record with defaults (SHA1, 6 digits, 30 s, no secret), created = updated = now. */
@@ -100,6 +104,10 @@ int odin_record_format(const struct odin_record *r, char **out, size_t *outlen);
 /* The same, with the secret sealed for user when key is not NULL. */
 int odin_record_format_key(const struct odin_record *r, const struct odin_key *key,
     const char *user, char **out, size_t *outlen);
+
+/* The same, with generation in place of r->generation (the files store's new one). */
+int odin_record_format_gen(const struct odin_record *r, uint64_t generation,
+    const struct odin_key *key, const char *user, char **out, size_t *outlen);
 
 /* Wipes and frees text from odin_record_format*(); NULL is fine. */
 void odin_record_text_free(char *text);

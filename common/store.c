@@ -45,29 +45,38 @@ struct store_guard {
 	struct rlimit fsize;
 	struct sigaction xfsz;
 	int have_fsize, have_xfsz;
+	rlim_t limit;		/* the soft limit in force while guarded */
 };
 
 static pthread_mutex_t store_guard_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned store_guard_users;
-static struct store_guard store_guard_saved;
+static struct store_guard store_guard_saved = { .limit = RLIM_INFINITY };
 
 static void
 store_guard_begin(void)
 {
-	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
+	struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY }, up;
 	struct store_guard *g = &store_guard_saved;
 	struct sigaction ign;
 
 	(void)pthread_mutex_lock(&store_guard_mu);
 	if (store_guard_users++ == 0) {
 		memset(g, 0, sizeof(*g));
-		memset(&ign, 0, sizeof(ign));
-		ign.sa_handler = SIG_IGN;
-		sigemptyset(&ign.sa_mask);
-		g->have_xfsz = sigaction(SIGXFSZ, &ign, &g->xfsz) == 0;
-		if (getrlimit(RLIMIT_FSIZE, &g->fsize) == 0 &&
-		    (g->fsize.rlim_cur != RLIM_INFINITY || g->fsize.rlim_max != RLIM_INFINITY))
+		g->limit = RLIM_INFINITY;
+		/* no limit (the usual case): no signal can come, nothing to change */
+		if (getrlimit(RLIMIT_FSIZE, &g->fsize) != 0 || g->fsize.rlim_cur != RLIM_INFINITY) {
+			memset(&ign, 0, sizeof(ign));
+			ign.sa_handler = SIG_IGN;
+			sigemptyset(&ign.sa_mask);
+			g->have_xfsz = sigaction(SIGXFSZ, &ign, &g->xfsz) == 0;
 			g->have_fsize = setrlimit(RLIMIT_FSIZE, &inf) == 0;
+			if (!g->have_fsize) {
+				/* without the privilege to lift it: as far as the hard limit goes */
+				up.rlim_cur = up.rlim_max = g->fsize.rlim_max;
+				g->have_fsize = setrlimit(RLIMIT_FSIZE, &up) == 0;
+				g->limit = g->have_fsize ? up.rlim_cur : g->fsize.rlim_cur;
+			}
+		}
 	}
 	(void)pthread_mutex_unlock(&store_guard_mu);
 }
@@ -83,8 +92,20 @@ store_guard_end(void)
 			(void)setrlimit(RLIMIT_FSIZE, &g->fsize);
 		if (g->have_xfsz)
 			(void)sigaction(SIGXFSZ, &g->xfsz, NULL);
+		g->limit = RLIM_INFINITY;
 	}
 	(void)pthread_mutex_unlock(&store_guard_mu);
+}
+
+uint64_t
+odin_store_fsize_limit(void)
+{
+	rlim_t l;
+
+	(void)pthread_mutex_lock(&store_guard_mu);
+	l = store_guard_saved.limit;
+	(void)pthread_mutex_unlock(&store_guard_mu);
+	return l == RLIM_INFINITY ? UINT64_MAX : (uint64_t)l;
 }
 
 int
@@ -193,7 +214,8 @@ odin_store_lock(struct odin_store *st, const char *user, int flags,
 		*txn = NULL;
 	if (rec != NULL)
 		odin_record_wipe(rec);
-	if (st == NULL || txn == NULL || rec == NULL || (flags & ~(ODIN_LOCK_IF_EXISTS | ODIN_LOCK_EVEN_CORRUPT)) != 0)
+	if (st == NULL || txn == NULL || rec == NULL ||
+	    (flags & ~(ODIN_LOCK_IF_EXISTS | ODIN_LOCK_EVEN_CORRUPT | ODIN_LOCK_RESET_STATE)) != 0)
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;

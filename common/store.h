@@ -86,6 +86,13 @@ void odin_store_close(struct odin_store *st);
  * links, size) is never locked.
  */
 #define ODIN_LOCK_EVEN_CORRUPT 0x2
+/*
+ * The record's login state (files: the slots of its state file) is
+ * unreadable: start again from the record, with every code up to the
+ * state's last write refused.  For admin unlock, the recovery path;
+ * backends without a separate state ignore it.
+ */
+#define ODIN_LOCK_RESET_STATE 0x4
 
 /*
  * Locks user's record and loads it into *rec.  Returns:

@@ -86,4 +86,12 @@ int odin_store_plugin_load(const char *path, const char *name,
     const struct odin_store_ops **ops, void **handle);
 void odin_store_plugin_unload(void *handle);
 
+/*
+ * During a save (store.c lifts the caller's file-size limit as far as it
+ * may around it): the largest file size a write may reach, UINT64_MAX if
+ * none.  A backend that writes in place checks it first, so that a limit
+ * it cannot lift fails the write whole (EFBIG) instead of tearing it.
+ */
+uint64_t odin_store_fsize_limit(void);
+
 #endif

@@ -57,12 +57,14 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "log.h"
 #include "secure.h"
+#include "slots.h"
 #include "store_backend.h"
 
 /* Longest encoded name: ".NAME.tmp" must fit NAME_MAX (255). */
@@ -75,6 +77,17 @@ struct odin_store {
 	int usersfd;
 	int locksfd;
 	char where[FS_WHERE_MAX];	/* for log messages only */
+	/*
+	 * What the last peek opened, kept for the lock that usually follows
+	 * (a login peeks before it asks, then locks): the record's fd, used
+	 * again only while users/FILE still names that same inode (a record
+	 * is replaced by rename, never changed in place), and the state
+	 * file's fd (opened read-write, never unlinked).  -1: none.
+	 */
+	char kept_file[FS_NAME_MAX + 1];
+	int kept_rec;
+	int kept_state;
+	char *buf;			/* ODIN_RECORD_MAX + 1 bytes of secure memory, for record text */
 };
 
 struct odin_txn {
@@ -83,6 +96,12 @@ struct odin_txn {
 	int lockfd;
 	char user[ODIN_USER_MAX + 1];	/* the name, for logs and as the seal's AAD */
 	char file[FS_NAME_MAX + 1];	/* its file name in users/ and locks/ */
+	struct odin_slots sl;		/* the state file's slots (slots.h) */
+	struct odin_slots_base stored;	/* the record as stored, when have_base */
+	int have_base;			/* a record with a generation: a login's save goes to a slot */
+	int rename_pending;		/* the record was replaced without the directory fsync */
+	int readonly;			/* the store is on a read-only file system */
+	int reseal;			/* the secret is stored in clear and a key is set */
 };
 
 /* errno -> ODIN_E*, where a vanished file in a write path is an I/O error. */
@@ -306,7 +325,7 @@ fs_open(const char *dir, struct odin_store **out)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return ODIN_ENOMEM;
 	st->base.ops = &odin_store_files_ops;
-	st->dirfd = st->usersfd = st->locksfd = -1;
+	st->dirfd = st->usersfd = st->locksfd = st->kept_rec = st->kept_state = -1;
 	(void)snprintf(st->where, sizeof(st->where), "%s", dir);	/* truncation harmless: logs only */
 
 	st->dirfd = open(dir, oflags);
@@ -345,7 +364,20 @@ fs_close_store(struct odin_store *st)
 	fs_close(st->dirfd);
 	fs_close(st->usersfd);
 	fs_close(st->locksfd);
+	fs_close(st->kept_rec);
+	fs_close(st->kept_state);
+	odin_secure_free(st->buf);
 	free(st);
+}
+
+/* Closes what the last peek kept. */
+static void
+fs_drop_kept(struct odin_store *st)
+{
+	fs_close(st->kept_rec);
+	fs_close(st->kept_state);
+	st->kept_rec = st->kept_state = -1;
+	st->kept_file[0] = '\0';
 }
 
 /* mkdir name at dirfd (0700, then root:root); an existing one is left to fs_open()'s checks. */
@@ -408,27 +440,34 @@ fs_create(const char *dir)
 
 /*
  * Reads and parses users/USER.  Returns ODIN_OK, ODIN_ENOENT (no record,
- * not logged), or a logged error.  Every copy of the text is wiped; the
- * buffer that holds it lives in pages kept out of core dumps and swap.
+ * not logged), or a logged error.  *fdp: an fd of the record that the
+ * caller made sure is still users/USER (the last peek's), or -1 to open
+ * it; on return the fd read (the caller closes it), or -1.  Every copy of
+ * the text is wiped; the buffer that holds it lives in pages kept out of
+ * core dumps and swap (st->buf, made once per store handle).  The secret
+ * sealed in clear: *clear is set (a save then replaces the record, which
+ * seals it).
  */
 static int
-fs_read_record(struct odin_txn *t, struct odin_record *rec)
+fs_read_record(struct odin_txn *t, int *fdp, struct odin_record *rec, int *clear)
 {
 	struct odin_store *st = t->st;
 	const size_t bufsz = ODIN_RECORD_MAX + 1;
-	char *buf = NULL;
 	struct stat sb;
 	size_t len = 0;
 	ssize_t n;
-	int fd, rc;
+	int fd = *fdp, rc;
 
-	fd = openat(st->usersfd, t->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	*clear = 0;
+	if (fd < 0)
+		fd = openat(st->usersfd, t->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	*fdp = fd;
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return ODIN_ENOENT;
 		return fs_open_error(st, "record", t->user, errno);
 	}
-	if ((buf = odin_secure_alloc(bufsz)) == NULL) {
+	if (st->buf == NULL && (st->buf = odin_secure_alloc(bufsz)) == NULL) {
 		rc = ODIN_ENOMEM;
 		goto out;
 	}
@@ -442,7 +481,7 @@ fs_read_record(struct odin_txn *t, struct odin_record *rec)
 	}
 	/* Read one byte more than allowed, in case the file grew since fstat. */
 	while (len < bufsz) {
-		n = read(fd, buf + len, bufsz - len);
+		n = pread(fd, st->buf + len, bufsz - len, (off_t)len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -461,16 +500,18 @@ fs_read_record(struct odin_txn *t, struct odin_record *rec)
 		rc = ODIN_ETOOBIG;
 		goto out;
 	}
-	rc = odin_record_parse_key(buf, len, rec, st->base.key, t->user);
+	rc = odin_record_parse_key(st->buf, len, rec, st->base.key, t->user);
 	if (rc == ODIN_ECRYPTO)
 		odin_log(LOG_ERR, "store %s: the secret of %s does not decrypt (%s)", st->where,
 		    t->user, st->base.key == NULL ? "no secret_key_file configured" :
 		    "wrong key, or a record copied from another user");
 	else if (rc != ODIN_OK)
 		odin_log(LOG_ERR, "store %s: the record of %s is corrupt", st->where, t->user);
+	else if (st->base.key != NULL && rec->secret_len > 0 &&
+	    memmem(st->buf, len, "\nsecret enc1:", 13) == NULL)
+		*clear = 1;
 out:
-	odin_secure_free(buf);
-	fs_close(fd);
+	odin_wipe(st->buf, len < bufsz ? len : bufsz);
 	if (rc != ODIN_OK)
 		odin_record_wipe(rec);
 	return rc;
@@ -535,14 +576,97 @@ fs_lock_holder(int fd)
 	return pid;
 }
 
+/*
+ * Reads the state file (slots.h) on fd -- the lock file -- into *sl and applies the current slot of rec's generation to rec;
+ * rec NULL (no record): *sl alone, for the saves that will create one.
+ * With a record that has a generation, *base gets it as stored (before
+ * the slot) and *have_base is set: a later save that changes only what a
+ * slot holds goes to a slot.  A record without one (written before slots
+ * existed, or by hand) ignores the slots; its first save replaces it with
+ * a generation.  A bad slot is skipped behind the fence; two bad slots
+ * are ODIN_ECORRUPT unless FS_STATE_RESET (admin unlock: start from the
+ * record, fenced).  FS_STATE_PEEK: read without the lock, where a slot
+ * being written at that moment looks bad: no warning for that.
+ */
+#define FS_STATE_RESET 0x1
+#define FS_STATE_PEEK 0x2
+
+static int
+fs_read_state(const struct odin_store *st, const char *user, int fd, struct odin_record *rec,
+    int how, struct odin_slots *sl, struct odin_slots_base *base, int *have_base)
+{
+	const int reset = (how & FS_STATE_RESET) != 0;
+	struct stat sb;
+	uint8_t buf[ODIN_SLOTS_SIZE];
+	uint64_t gen = rec != NULL ? rec->generation : 0;
+	int64_t fence;
+	ssize_t n;
+	int rc, both_bad;
+
+	*have_base = 0;
+	do
+		n = pread(fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		rc = errno;
+		odin_log(LOG_ERR, "store %s: cannot read the login state of %s: %s",
+		    st->where, user, strerror(rc));
+		return fs_err(rc);
+	}
+	both_bad = odin_slots_read(buf, (size_t)n, gen, sl) == ODIN_ECORRUPT;
+	if (gen == 0)
+		return ODIN_OK;
+	if ((rc = odin_slots_base(rec, gen, base)) != ODIN_OK)
+		return rc;
+	if (both_bad && !reset) {
+		odin_log(LOG_ERR, "store %s: the login state of %s is unreadable (both slots of "
+		    "locks/ bad): refused; odin-mfa-cli admin unlock %s starts it again from the record",
+		    st->where, user, user);
+		return ODIN_ECORRUPT;
+	}
+	if (sl->cur >= 0 && odin_slots_apply(&sl->slot[sl->cur], rec) != ODIN_OK) {
+		if (!reset) {
+			odin_log(LOG_ERR, "store %s: the login state of %s does not fit its record: "
+			    "refused; odin-mfa-cli admin unlock %s starts it again from the record",
+			    st->where, user, user);
+			return ODIN_ECORRUPT;
+		}
+		sl->kind[sl->cur] = ODIN_SLOT_BAD;
+		sl->bad++;
+		odin_slots_use(sl, gen);
+	}
+	if (sl->bad > 0) {
+		/* a write that a crash tore may have taken a code: none of its time is taken again */
+		/* the time of the state file's last write, read now that it is locked */
+		if (fstat(fd, &sb) != 0) {
+			rc = errno;
+			odin_log(LOG_ERR, "store %s: cannot stat the lock file of %s: %s",
+			    st->where, user, strerror(rc));
+			return fs_err(rc);
+		}
+		fence = odin_slots_fence((int64_t)sb.st_mtime, rec->period);
+		if (rec->last_step < fence)
+			rec->last_step = fence;
+		if ((how & FS_STATE_PEEK) == 0)
+			odin_log(LOG_WARNING, "store %s: a login-state slot of %s was torn, corrupt "
+			    "or not this record's (a crash during a write?): %s; codes up to step %lld "
+			    "are refused",
+			    st->where, user, sl->cur >= 0 ? "the other one is used" :
+			    "the record's state is used", (long long)rec->last_step);
+	}
+	*have_base = 1;
+	return ODIN_OK;
+}
+
 static int
 fs_lock(struct odin_store *st, const char *user, int flags,
     struct odin_txn **txn, struct odin_record *rec)
 {
+	const int oflags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	char file[FS_NAME_MAX + 1];
 	struct odin_txn *t;
-	struct stat sb;
-	int rc;
+	struct stat sb, sb2;
+	int rc, created = 0, recfd = -1;
 
 	*txn = NULL;
 	odin_record_wipe(rec);
@@ -575,8 +699,27 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	(void)snprintf(t->user, sizeof(t->user), "%s", user);	/* fits: validated */
 	memcpy(t->file, file, sizeof(t->file));
 
-	t->lockfd = openat(st->locksfd, t->file,
-	    O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	/* what the last peek of this user opened: no second open */
+	t->lockfd = -1;
+	if (st->kept_state >= 0 && strcmp(st->kept_file, file) == 0) {
+		t->lockfd = st->kept_state;
+		recfd = st->kept_rec;
+		st->kept_state = st->kept_rec = -1;
+	}
+	fs_drop_kept(st);
+	if (t->lockfd < 0)
+		t->lockfd = openat(st->locksfd, t->file, oflags);
+	if (t->lockfd < 0 && errno == EROFS) {
+		/* a read-only store: the record can be read; every save fails with EROFS */
+		t->lockfd = openat(st->locksfd, t->file, (oflags & ~O_RDWR) | O_RDONLY);
+		t->readonly = t->lockfd >= 0;
+	}
+	if (t->lockfd < 0 && errno == ENOENT) {
+		t->lockfd = openat(st->locksfd, t->file, oflags | O_CREAT | O_EXCL, 0600);
+		created = t->lockfd >= 0;
+		if (t->lockfd < 0 && errno == EEXIST)	/* another process made it first */
+			t->lockfd = openat(st->locksfd, t->file, oflags);
+	}
 	if (t->lockfd < 0) {
 		rc = fs_open_error(st, "lock file", user, errno);
 		goto fail;
@@ -586,6 +729,13 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	if (sb.st_gid != 0 && fchown(t->lockfd, 0, 0) != 0)	/* made by a process of another group */
 		odin_log(LOG_WARNING, "store %s: cannot make the lock file of %s root's: %s",
 		    st->where, user, strerror(errno));
+	/* it holds the login state: its name must outlive a crash before the first state does */
+	if (created && fsync(st->locksfd) != 0) {
+		rc = fs_err(errno);
+		odin_log(LOG_ERR, "store %s: cannot fsync locks/ after creating the lock file of %s: %s",
+		    st->where, user, strerror(errno));
+		goto fail;
+	}
 	if (fs_flock_wait(t->lockfd) != 0) {
 		if (errno == ETIMEDOUT) {
 			long holder = fs_lock_holder(t->lockfd);
@@ -603,7 +753,24 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		rc = ODIN_ELOCK;
 		goto fail;
 	}
-	rc = fs_read_record(t, rec);
+	/* the kept record fd only if users/FILE still names it (now that nobody can replace it) */
+	if (recfd >= 0 && (fstatat(st->usersfd, t->file, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    fstat(recfd, &sb2) != 0 || sb.st_dev != sb2.st_dev || sb.st_ino != sb2.st_ino)) {
+		fs_close(recfd);
+		recfd = -1;
+	}
+	rc = fs_read_record(t, &recfd, rec, &t->reseal);
+	fs_close(recfd);
+	if (rc == ODIN_OK || rc == ODIN_ENOENT) {
+		int e = fs_read_state(st, user, t->lockfd, rc == ODIN_OK ? rec : NULL,
+		    (flags & ODIN_LOCK_RESET_STATE) != 0 ? FS_STATE_RESET : 0, &t->sl, &t->stored,
+		    &t->have_base);
+
+		if (e != ODIN_OK) {
+			rc = e;
+			goto fail;
+		}
+	}
 	if (rc == ODIN_OK || (rc == ODIN_ENOENT && (flags & ODIN_LOCK_IF_EXISTS) == 0) ||
 	    ((rc == ODIN_ECORRUPT || rc == ODIN_ECRYPTO) && (flags & ODIN_LOCK_EVEN_CORRUPT) != 0)) {
 		*txn = t;
@@ -617,17 +784,21 @@ fail:
 }
 
 /*
- * The record alone, without the lock file or flock: a save replaces the
- * record with rename(), so this sees one whole record or the other.
- * fs_read_record() makes every check fs_lock() makes, on the open fd.
+ * The record and its login state without the flock: a save replaces the
+ * record with rename(), so this sees one whole record or the other, and a
+ * slot is written whole or caught by its checksum (then the other one is
+ * used, as after a crash).  fs_read_record() makes every check fs_lock()
+ * makes, on the open fd; the state file is only opened, never created.
  */
 static int
 fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 {
 	struct odin_txn t;
-	int rc;
+	struct stat sb;
+	int rc, fd = -1, recfd = -1, clear, rw = 1;
 
 	odin_record_wipe(rec);
+	fs_drop_kept(st);
 	memset(&t, 0, sizeof(t));
 	if ((rc = fs_encode(user, t.file)) != ODIN_OK) {
 		odin_log(LOG_ERR, "store %s: the name %s is too long for a file name", st->where, user);
@@ -637,7 +808,30 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	t.st = st;
 	t.lockfd = -1;
 	(void)snprintf(t.user, sizeof(t.user), "%s", user);	/* fits: validated */
-	rc = fs_read_record(&t, rec);
+	rc = fs_read_record(&t, &recfd, rec, &clear);
+	/* and the login state; no state file yet: the record's own.  Never created here. */
+	if (rc == ODIN_OK) {
+		fd = openat(st->locksfd, t.file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0 && errno == EROFS) {
+			rw = 0;
+			fd = openat(st->locksfd, t.file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		}
+		if (fd < 0 && errno != ENOENT)
+			rc = fs_open_error(st, "lock file", user, errno);
+		else if (fd >= 0 && (rc = fs_check_file(fd, st, "lock file", user, &sb)) == ODIN_OK)
+			rc = fs_read_state(st, user, fd, rec, FS_STATE_PEEK, &t.sl, &t.stored, &t.have_base);
+		if (rc != ODIN_OK)
+			odin_record_wipe(rec);
+	}
+	/* kept for the lock that usually follows (a read-write state fd only) */
+	if (rc == ODIN_OK && fd >= 0 && rw) {
+		memcpy(st->kept_file, t.file, sizeof(st->kept_file));
+		st->kept_rec = recfd;
+		st->kept_state = fd;
+	} else {
+		fs_close(recfd);
+		fs_close(fd);
+	}
 	odin_wipe(&t, sizeof(t));
 	return rc;
 }
@@ -663,20 +857,166 @@ fs_write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* Zeros slot i (then empty); 0 or -1 with errno. */
+static int
+fs_state_clear(struct odin_txn *t, int i)
+{
+	static const uint8_t zeros[ODIN_SLOT_SIZE];
+	ssize_t n;
+
+	do
+		n = pwrite(t->lockfd, zeros, sizeof(zeros), (off_t)i * ODIN_SLOT_SIZE);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(zeros)) {
+		if (n >= 0)
+			errno = EIO;
+		return -1;
+	}
+	t->sl.kind[i] = ODIN_SLOT_EMPTY;
+	t->sl.bad = (t->sl.kind[0] == ODIN_SLOT_BAD) + (t->sl.kind[1] == ODIN_SLOT_BAD);
+	return 0;
+}
+
+/*
+ * A login's save: the state s into the target slot, in place (no temporary
+ * file, no rename, no directory fsync).  Durable (flags 0): fdatasync
+ * before ODIN_OK; an attempt (ODIN_SAVE_ATTEMPT): the write alone, which
+ * outlives the process.  The slot written is never the one that holds the
+ * newest durable state, so a torn write loses at most itself.
+ */
+static int
+fs_save_state(struct odin_txn *t, struct odin_login_state *s, int flags)
+{
+	struct odin_store *st = t->st;
+	uint8_t slot[ODIN_SLOT_SIZE];
+	const char *step = "write";
+	ssize_t n;
+	int e, synced = 0;
+
+	s->seq = t->sl.next_seq;
+	s->durable = (flags & ODIN_SAVE_ATTEMPT) == 0;
+	if (t->readonly) {
+		e = EROFS;
+		goto fail;
+	}
+	/* a file-size limit the caller set and the store could not lift: refused whole, never torn */
+	if ((uint64_t)(t->sl.target + 1) * ODIN_SLOT_SIZE > odin_store_fsize_limit()) {
+		e = EFBIG;
+		goto fail;
+	}
+	odin_slot_encode(s, slot);
+	n = -1;
+#ifdef RWF_DSYNC
+	/* durable in one call where the kernel can (Linux 4.7): the write and its sync */
+	if (s->durable) {
+		struct iovec io = { slot, sizeof(slot) };
+
+		do
+			n = pwritev2(t->lockfd, &io, 1, (off_t)t->sl.target * ODIN_SLOT_SIZE, RWF_DSYNC);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL) {
+			e = errno;
+			goto fail;
+		}
+		if (n >= 0)
+			synced = 1;
+	}
+#endif
+	if (n < 0) {
+		do
+			n = pwrite(t->lockfd, slot, sizeof(slot), (off_t)t->sl.target * ODIN_SLOT_SIZE);
+		while (n < 0 && errno == EINTR);
+	}
+	if (n != (ssize_t)sizeof(slot)) {
+		e = n < 0 ? errno : EIO;	/* short: the rest is a torn slot, caught by its checksum */
+		goto fail;
+	}
+	step = "fdatasync";
+	if (s->durable && !synced && fdatasync(t->lockfd) != 0) {
+		e = errno;
+		goto fail;
+	}
+	/* a durable state of a record whose replacement is not yet durable: that first */
+	step = "fsync users/";
+	if (s->durable && t->rename_pending) {
+		if (fsync(st->usersfd) != 0) {
+			e = errno;
+			goto fail;
+		}
+		t->rename_pending = 0;
+	}
+	odin_slots_wrote(&t->sl, s);
+	/* a bad slot beside a good one would fence every read: cleared (lost, it stays bad: safe) */
+	if (t->sl.kind[1 - t->sl.cur] == ODIN_SLOT_BAD && fs_state_clear(t, 1 - t->sl.cur) != 0)
+		odin_log(LOG_WARNING, "store %s: cannot clear a bad login-state slot of %s: %s",
+		    st->where, t->user, strerror(errno));
+	return ODIN_OK;
+fail:
+	odin_log(LOG_ERR, "store %s: cannot save the login state of %s (%s): %s",
+	    st->where, t->user, step, strerror(e));
+	return fs_err(e);
+}
+
+/*
+ * The state file of a record being replaced: both slots long, so that a
+ * login writes in place into blocks it already has, and no bad slot left
+ * (the new record holds the whole state; a slot of the old one that does
+ * not read must not count against the new).  Durable with the record.
+ * Valid slots of the old record are left: stale, but their seq counts.
+ */
+static int
+fs_state_prepare(struct odin_txn *t)
+{
+	int i, wrote = 0;
+	struct stat sb;
+
+	if (fstat(t->lockfd, &sb) != 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (t->sl.kind[i] == ODIN_SLOT_BAD ||
+		    (sb.st_size < (off_t)(i + 1) * ODIN_SLOT_SIZE && t->sl.kind[i] != ODIN_SLOT_VALID)) {
+			if (fs_state_clear(t, i) != 0)
+				return -1;
+			wrote = 1;
+		}
+	}
+	return wrote ? fdatasync(t->lockfd) : 0;
+}
+
 static int
 fs_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 {
 	struct odin_store *st = t->st;
+	struct odin_login_state s;
 	char tmp[FS_NAME_MAX + 8];
 	char *text = NULL;
 	size_t len = 0;
 	const char *step;
+	uint64_t gen = 0;
 	int fd = -1, rc, e;
 
+	/* what a login changes goes to a slot; anything else replaces the record */
+	if (t->have_base && !t->reseal) {
+		if ((rc = odin_slots_diff(&t->stored, rec, &s)) < 0)
+			return rc;
+		if (rc == 1)
+			return fs_save_state(t, &s, flags);
+	}
 	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->file) >= (int)sizeof(tmp))
 		return ODIN_EBADNAME;
-	if ((rc = odin_record_format_key(rec, st->base.key, t->user, &text, &len)) != ODIN_OK)
+	/*
+	 * A new generation: every slot written for the old record is stale at
+	 * once, and every slot written from now on has a seq at least its low
+	 * bits (the state file's next seq).
+	 */
+	if ((rc = odin_random(&gen, sizeof(gen))) != ODIN_OK)
 		return rc;
+	gen = odin_slots_generation(gen, t->sl.next_seq);
+	if ((rc = odin_record_format_gen(rec, gen, st->base.key, t->user, &text, &len)) != ODIN_OK)
+		return rc;
+	step = "prepare the state file";
+	if (!t->readonly && fs_state_prepare(t) != 0)
+		goto fail_nounlink;
 
 	step = "remove the stale temporary file";
 	if (unlinkat(st->usersfd, tmp, 0) != 0 && errno != ENOENT)
@@ -711,6 +1051,13 @@ fs_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 		    st->where, t->user, strerror(e));
 		return fs_err(e);
 	}
+	/* later saves in this transaction: against the record as now stored */
+	t->rename_pending = (flags & ODIN_SAVE_ATTEMPT) != 0;
+	t->reseal = 0;
+	if ((rc = odin_slots_base(rec, gen, &t->stored)) != ODIN_OK)
+		return rc;
+	t->have_base = 1;
+	odin_slots_use(&t->sl, gen);
 	return ODIN_OK;
 
 fail:

@@ -412,6 +412,17 @@ make_record(struct odin_record *r)
 	r->updated = T0 + 100;
 }
 
+/* got is want, but for the generation: the store's own tag (files; 0 elsewhere). */
+static void
+same_record(const struct odin_record *got, const struct odin_record *want)
+{
+	struct odin_record w = *want;
+
+	w.generation = got->generation;
+	ck_assert_mem_eq(got, &w, sizeof(w));
+	odin_record_wipe(&w);
+}
+
 static void
 put(const char *user, const struct odin_record *r)
 {
@@ -444,10 +455,10 @@ START_TEST(store_round_trip)
 	put("alice", &r);
 	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &t, &back), ODIN_OK);
 	odin_store_unlock(t);
-	ck_assert_mem_eq(&back, &r, sizeof(r));
+	same_record(&back, &r);
 	memset(&back, 0, sizeof(back));
 	ck_assert_int_eq(odin_store_peek(st, "alice", &back), ODIN_OK);
-	ck_assert_mem_eq(&back, &r, sizeof(r));
+	same_record(&back, &r);
 	/* two saves in one transaction: the second one counts */
 	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &t, &back), ODIN_OK);
 	back.last_step = 200;
@@ -466,7 +477,7 @@ START_TEST(store_round_trip)
 	ck_assert_int_eq(odin_store_peek(st, "pend", &back), ODIN_OK);
 	ck_assert_int_eq(back.state, ODIN_STATE_PENDING);
 	ck_assert_uint_eq(back.secret_len, 0);
-	ck_assert_mem_eq(&back, &r, sizeof(r));
+	same_record(&back, &r);
 	odin_record_wipe(&back);
 	odin_record_wipe(&r);
 }

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "record.h"
 #include "secure.h"
+#include "slots.h"
 #include "store_backend.h"	/* the plugin loader's own checks */
 
 static char root[64];		/* the temp dir; the store is root/s */
@@ -280,25 +281,28 @@ START_TEST(save_load_round_trip)
 	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);
 	odin_store_unlock(txn);
 
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &back), ODIN_OK);
+	ck_assert_int_eq(back.state, ODIN_STATE_ENABLED);
+	ck_assert(memcmp(back.secret, r.secret, 20) == 0);
+	ck_assert(back.last_step == 123);
+	ck_assert(back.generation != 0);	/* a new record gets a generation of its own */
+	odin_store_unlock(txn);
+
+	/* the file is the record's text, with that generation */
 	path(p, sizeof(p), "users/alice");
 	ck_assert_int_eq(lstat(p, &sb), 0);
 	ck_assert(S_ISREG(sb.st_mode) && (sb.st_mode & 07777) == 0600 &&
 	    sb.st_uid == 0 && sb.st_nlink == 1);
-	ck_assert_int_eq(odin_record_format(&r, &text, &len), ODIN_OK);
+	ck_assert_int_eq(odin_record_format_gen(&r, back.generation, NULL, NULL, &text, &len), ODIN_OK);
 	fd = open(p, O_RDONLY);
 	ck_assert_int_eq(read(fd, file, sizeof(file)), (ssize_t)len);
 	close(fd);
 	ck_assert(memcmp(file, text, len) == 0);
 	odin_record_text_free(text);
+	/* and the state file is there, both slots long, still empty */
 	path(p, sizeof(p), "locks/alice");
 	ck_assert_int_eq(lstat(p, &sb), 0);
-	ck_assert(S_ISREG(sb.st_mode) && (sb.st_mode & 077) == 0);
-
-	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &back), ODIN_OK);
-	ck_assert_int_eq(back.state, ODIN_STATE_ENABLED);
-	ck_assert(memcmp(back.secret, r.secret, 20) == 0);
-	ck_assert(back.last_step == 123);
-	odin_store_unlock(txn);
+	ck_assert(S_ISREG(sb.st_mode) && (sb.st_mode & 077) == 0 && sb.st_size == 128);
 	odin_store_close(st);
 }
 END_TEST
@@ -780,13 +784,18 @@ START_TEST(stale_temp)
 	ck_assert(get(st, "alice") == 7);	/* ignored by load */
 	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &txn, &r), ODIN_OK);
 	r.last_step = 8;
+	r.created++;		/* a replacement, not a login's change (which is written in place) */
 	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);	/* cleaned by save */
 	odin_store_unlock(txn);
 	ck_assert_int_eq(access(p, F_OK), -1);
 	ck_assert(get(st, "alice") == 8);
 	/* A stale temporary that is a symlink is removed, not followed. */
 	ck_assert_int_eq(symlink("/etc/passwd", p), 0);
-	put(st, "alice", 9);
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &txn, &r), ODIN_OK);
+	r.last_step = 9;
+	r.created++;
+	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);
+	odin_store_unlock(txn);
 	ck_assert_int_eq(access(p, F_OK), -1);
 	ck_assert(get(st, "alice") == 9);
 	odin_store_close(st);
@@ -949,7 +958,8 @@ END_TEST
 
 /*
  * A save that cannot be written (a full or read-only file system) fails
- * with the mapped error, says why in the log and leaves the old record.
+ * with the mapped error, says why in the log and leaves the old record;
+ * a login's change, in place, needs no space.
  * Needs a private mount namespace for a tiny tmpfs; done in a child so the
  * mount never leaks into this process.
  */
@@ -982,13 +992,23 @@ full_fs_child(void)
 	while (write(fd, buf, sizeof(buf)) > 0)
 		;
 	close(fd);
+	/* A login's change is written in place, in blocks the state file has: it needs no space. */
 	if (odin_store_lock(st, "alice", 0, &txn, &r) != ODIN_OK)
 		return 11;
 	r.last_step = 3;
+	if (odin_store_save(txn, &r, 0) != ODIN_OK)
+		return 12;
+	odin_store_unlock(txn);
+	if (get(st, "alice") != 3)
+		return 22;
+	/* Replacing the record needs space: ENOSPC, and the old record stays. */
+	if (odin_store_lock(st, "alice", 0, &txn, &r) != ODIN_OK)
+		return 23;
+	r.created++;
 	for (i = 0; i < ODIN_BACKUP_MAX; i++)
 		r.secret[i] = (uint8_t)i;
 	if (odin_store_save(txn, &r, 0) != ODIN_ENOSPC)
-		return 12;
+		return 24;
 	odin_store_unlock(txn);
 	if (strstr(odin_log_last(), strerror(ENOSPC)) == NULL)
 		return 13;
@@ -997,7 +1017,7 @@ full_fs_child(void)
 	path(p, sizeof(p), "users/.alice.tmp");
 	if (access(p, F_OK) == 0)
 		return 14;
-	if (get(st, "alice") != 2)
+	if (get(st, "alice") != 3)
 		return 15;
 
 	/* Read-only: the record can still be read, not written. */
@@ -1011,10 +1031,13 @@ full_fs_child(void)
 	r.last_step = 4;
 	if (odin_store_save(txn, &r, 0) != ODIN_EROFS)
 		return 19;
+	r.created++;	/* and a replacement */
+	if (odin_store_save(txn, &r, 0) != ODIN_EROFS)
+		return 25;
 	odin_store_unlock(txn);
 	if (strstr(odin_log_last(), strerror(EROFS)) == NULL)
 		return 20;
-	if (get(st, "alice") != 2)
+	if (get(st, "alice") != 3)
 		return 21;
 	odin_store_close(st);
 	return 0;
@@ -1349,6 +1372,279 @@ START_TEST(lock_wait_bounded)
 }
 END_TEST
 
+/* ---- the login state: two slots in the lock file (slots.h) ---------------- */
+
+#define STATE_T 1700000000	/* the faked time of the state file's last write: step 56666666 */
+
+/* An enabled record of user (a generation of its own) and its state after one durable save. */
+static void
+enable_with_state(struct odin_store *st, const char *user, int64_t last_step)
+{
+	struct odin_txn *txn;
+	struct odin_record r;
+	int rc;
+
+	rc = odin_store_lock(st, user, 0, &txn, &r);
+	ck_assert(rc == ODIN_OK || rc == ODIN_ENOENT);
+	odin_record_init(&r, 1690000000);
+	r.state = ODIN_STATE_ENABLED;
+	memcpy(r.secret, "12345678901234567890", 20);
+	r.secret_len = 20;
+	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);	/* a replacement: a generation */
+	r.last_step = last_step;
+	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);	/* a login: a slot */
+	odin_store_unlock(txn);
+}
+
+/* The state file's 128 bytes; then overwrites n of them at off, and sets its mtime to STATE_T. */
+static void
+state_bytes(const char *user, uint8_t out[128])
+{
+	char p[256], rel[64];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "locks/%s", user);
+	path(p, sizeof(p), rel);
+	fd = open(p, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, out, 128, 0), 128);
+	close(fd);
+}
+
+static void
+state_poke(const char *user, size_t off, const void *bytes, size_t n)
+{
+	struct timespec ts[2] = { { STATE_T, 0 }, { STATE_T, 0 } };
+	char p[256], rel[64];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "locks/%s", user);
+	path(p, sizeof(p), rel);
+	fd = open(p, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, bytes, n, (off_t)off), (ssize_t)n);
+	ck_assert_int_eq(futimens(fd, ts), 0);
+	close(fd);
+}
+
+/* Which slot holds the newest valid state (highest seq), from the raw bytes. */
+static int
+newest_slot(const uint8_t f[128])
+{
+	struct odin_login_state a, b;
+	int ka = odin_slot_decode(f, &a), kb = odin_slot_decode(f + 64, &b);
+
+	if (ka == ODIN_SLOT_VALID && (kb != ODIN_SLOT_VALID || a.seq > b.seq))
+		return 0;
+	return kb == ODIN_SLOT_VALID ? 1 : -1;
+}
+
+/* A login's save writes one slot in place: the record file is not touched, and the durable slot is kept. */
+START_TEST(state_in_place)
+{
+	struct odin_store *st = open_store();
+	struct snap rec0, rec1;
+	struct odin_txn *txn;
+	struct odin_record r;
+	uint8_t f0[128], f1[128];
+	int i, d;
+
+	enable_with_state(st, "alice", 100);
+	take(&rec0, "users/alice");
+	state_bytes("alice", f0);
+	d = newest_slot(f0);
+	ck_assert_int_ge(d, 0);
+	/* ten counted attempts (not synced): never over the durable slot d */
+	for (i = 0; i < 10; i++) {
+		ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+		ck_assert_uint_eq(r.failures, (unsigned)i);
+		r.failures++;
+		ck_assert_int_eq(odin_store_save(txn, &r, ODIN_SAVE_ATTEMPT), ODIN_OK);
+		odin_store_unlock(txn);
+		state_bytes("alice", f1);
+		ck_assert_mem_eq(f1 + 64 * d, f0 + 64 * d, 64);
+	}
+	take(&rec1, "users/alice");
+	same(&rec0, &rec1, "the record, after ten counted attempts");
+	ck_assert_int_eq(get(st, "alice"), 100);
+	odin_store_close(st);
+}
+END_TEST
+
+/* Half a slot written (a torn write): the other slot is used, fenced; the torn one is written next. */
+START_TEST(state_torn_half)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r;
+	uint8_t f[128], junk[32];
+	int n;
+
+	enable_with_state(st, "alice", 100);
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	r.failures = 1;
+	ck_assert_int_eq(odin_store_save(txn, &r, ODIN_SAVE_ATTEMPT), ODIN_OK);
+	odin_store_unlock(txn);
+	state_bytes("alice", f);
+	n = newest_slot(f);
+	memset(junk, 0xee, sizeof(junk));
+	state_poke("alice", (size_t)n * 64 + 32, junk, sizeof(junk));
+
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	ck_assert_uint_eq(r.failures, 0);		/* the durable slot: the attempt is lost */
+	ck_assert_int_eq(r.last_step, 56666666 + ODIN_WINDOW_MAX);	/* fenced: nothing of that time again */
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "torn, corrupt"));
+	ck_assert_int_eq(odin_store_save(txn, &r, ODIN_SAVE_ATTEMPT), ODIN_OK);
+	odin_store_unlock(txn);
+	/* the torn slot was the one written: both valid again, the fence kept */
+	state_bytes("alice", f);
+	ck_assert_int_eq(odin_slot_decode(f, &(struct odin_login_state){ 0 }), ODIN_SLOT_VALID);
+	ck_assert_int_eq(odin_slot_decode(f + 64, &(struct odin_login_state){ 0 }), ODIN_SLOT_VALID);
+	ck_assert_int_eq(get(st, "alice"), 56666666 + ODIN_WINDOW_MAX);
+	odin_store_close(st);
+}
+END_TEST
+
+/* A slot of garbage, slots from another record, a stale slot: none is taken. */
+START_TEST(state_garbage_and_other_generation)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r;
+	uint8_t f[128], g[64], bob[128];
+	int n, i;
+
+	enable_with_state(st, "alice", 100);
+	enable_with_state(st, "bob", 5000000000LL);
+	/* garbage over alice's newest slot */
+	state_bytes("alice", f);
+	n = newest_slot(f);
+	for (i = 0; i < 64; i++)
+		g[i] = (uint8_t)(i * 37 + 11);
+	state_poke("alice", (size_t)n * 64, g, sizeof(g));
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	ck_assert_int_eq(r.last_step, 56666666 + ODIN_WINDOW_MAX);	/* the record's 0, fenced */
+	odin_store_unlock(txn);
+
+	/*
+	 * bob's slots copied over carol's: checksums fine, but of another
+	 * record, written after carol's was made: not taken (bob's last_step
+	 * would be), and not trusted as stale either: fenced like bad ones
+	 */
+	enable_with_state(st, "carol", 300);
+	state_bytes("bob", bob);
+	state_poke("carol", 0, bob, sizeof(bob));
+	ck_assert_int_eq(odin_store_lock(st, "carol", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	ck_assert_int_eq(r.last_step, 56666666 + ODIN_WINDOW_MAX);	/* never bob's 5000000000 */
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "torn, corrupt"));
+	odin_store_unlock(txn);
+	/* one slot of an earlier record (carol re-enrolled): stale, ignored without a fence */
+	enable_with_state(st, "dave", 400);
+	{
+		struct odin_txn *t2;
+		struct odin_record r2;
+
+		ck_assert_int_eq(odin_store_lock(st, "dave", ODIN_LOCK_IF_EXISTS, &t2, &r2), ODIN_OK);
+		r2.created++;		/* a replacement: a new generation */
+		r2.last_step = 401;
+		ck_assert_int_eq(odin_store_save(t2, &r2, 0), ODIN_OK);
+		odin_store_unlock(t2);
+	}
+	ck_assert_int_eq(odin_store_lock(st, "dave", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	ck_assert_int_eq(r.last_step, 401);	/* the record's own, no fence: the old slot is stale */
+	odin_store_unlock(txn);
+	odin_store_close(st);
+}
+END_TEST
+
+/* Both slots bad: refused (fail closed), with the way out in the log; admin unlock's reset recovers. */
+START_TEST(state_both_bad)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn = (struct odin_txn *)1;
+	struct odin_record r;
+	uint8_t g[128];
+
+	enable_with_state(st, "alice", 100);
+	memset(g, 0x33, sizeof(g));
+	state_poke("alice", 0, g, sizeof(g));
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_ECORRUPT);
+	ck_assert_ptr_null(txn);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "odin-mfa-cli admin unlock alice"));
+	ck_assert_int_eq(odin_store_peek(st, "alice", &r), ODIN_ECORRUPT);
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS | ODIN_LOCK_RESET_STATE,
+	    &txn, &r), ODIN_OK);
+	ck_assert_int_eq(r.last_step, 56666666 + ODIN_WINDOW_MAX);
+	r.failures = 0;
+	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);
+	odin_store_unlock(txn);
+	ck_assert_int_eq(get(st, "alice"), 56666666 + ODIN_WINDOW_MAX);
+	odin_store_close(st);
+}
+END_TEST
+
+/* A slot that names a backup line the record does not have: refused, not guessed. */
+START_TEST(state_does_not_fit)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn = (struct odin_txn *)1;
+	struct odin_record r;
+	struct odin_login_state s;
+	uint8_t f[128], b[64];
+	int n;
+
+	enable_with_state(st, "alice", 100);
+	state_bytes("alice", f);
+	n = newest_slot(f);
+	ck_assert_int_eq(odin_slot_decode(f + 64 * n, &s), ODIN_SLOT_VALID);
+	s.used = 1;		/* the record has no backup codes */
+	s.seq += 10;
+	odin_slot_encode(&s, b);
+	state_poke("alice", (size_t)n * 64, b, sizeof(b));
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_ECORRUPT);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "does not fit"));
+	odin_store_close(st);
+}
+END_TEST
+
+/* A record from before the state file (no generation): slots are ignored, its first save replaces it. */
+START_TEST(state_legacy_record)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r;
+	char p[256];
+	uint8_t g[128];
+	int fd;
+
+	memset(g, 0x44, sizeof(g));	/* whatever an old lock file held: not slots */
+	path(p, sizeof(p), "users/alice");
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(dprintf(fd, "odin-mfa-record 1\nstate enabled\nsecret GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\n"
+	    "algorithm SHA1\ndigits 6\nperiod 30\nlast_step 7\nfailures 0\nlockout_until 0\n"
+	    "lockout_count 0\nbackup_kdf none\ncreated 1690000000\nupdated 1690000000\nend\n"), 0);
+	close(fd);
+	path(p, sizeof(p), "locks/alice");
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, g, sizeof(g)), (ssize_t)sizeof(g));
+	close(fd);
+	ck_assert_msg(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r) == ODIN_OK, "%s",
+	    odin_log_last());
+	ck_assert_int_eq(r.last_step, 7);
+	ck_assert(r.generation == 0);
+	r.last_step = 8;
+	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);
+	odin_store_unlock(txn);
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	ck_assert(r.generation != 0);		/* upgraded */
+	ck_assert_int_eq(r.last_step, 8);
+	odin_store_unlock(txn);
+	odin_store_close(st);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1393,6 +1689,16 @@ store_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, plugin_unsafe_refused);
 	tcase_add_test(tc, plugin_loads_and_unloads);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("state");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, state_in_place);
+	tcase_add_test(tc, state_torn_half);
+	tcase_add_test(tc, state_garbage_and_other_generation);
+	tcase_add_test(tc, state_both_bad);
+	tcase_add_test(tc, state_does_not_fit);
+	tcase_add_test(tc, state_legacy_record);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("durability");

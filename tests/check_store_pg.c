@@ -539,7 +539,7 @@ count_cb(const char *user, void *ctx)
 	return 0;
 }
 
-/* files -> postgresql -> files: every field survives, byte for byte in the record text. */
+/* files -> postgresql -> files: every field survives, byte for byte (the generation tag aside). */
 START_TEST(migrate_round_trip)
 {
 	struct odin_config fc = cfg;
@@ -573,6 +573,8 @@ START_TEST(migrate_round_trip)
 	ck_assert_int_eq(odin_store_copy(pg, f2, NULL, NULL), ODIN_OK);
 	for (i = 0; i < 3; i++) {
 		get(f2, users[i], &back, ODIN_OK);
+		ck_assert(back.generation != 0);	/* the files store's own tag, new at every copy */
+		back.generation = r[i].generation = 0;
 		ck_assert_int_eq(odin_record_format(&r[i], &a, &al), ODIN_OK);
 		ck_assert_int_eq(odin_record_format(&back, &b, &bl), ODIN_OK);
 		ck_assert_uint_eq(al, bl);

@@ -12,6 +12,10 @@
 # target).  One user per journey keeps TOTP replay protection from making
 # the journeys wait on each other.
 
+# A field of USER's record as the store reads it (files: the record with its
+# login state applied, common/slots.h), through recordtool.
+field() { "$B/tests/recordtool" "$CONF" get "$1" "$2" 2>/dev/null; }
+
 JOURNEYS="${ODIN_E2E_ONLY:-ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable pam_auth_update case_insensitive fsize_limits directory_user su_root_caller console_login config_typo}"
 
 # 1. sshd: password then code; wrong code; replay; no-MFA user.
@@ -41,8 +45,8 @@ journey_ssh_password_code() {
 	want_refused $rc "the same code again (replay) refused"
 	if saw "That code was already used; wait for the next one"; then ok "... and the user is told why"
 	else fail "the replay message was not shown"; fi
-	if [ "$(sed -n 's/^failures //p' "$STORE/users/e2ealice")" = 0 ]; then ok "... and it is not counted as a failure"
-	else fail "the replay was counted: failures $(sed -n 's/^failures //p' "$STORE/users/e2ealice")"; fi
+	if [ "$(field e2ealice failures)" = 0 ]; then ok "... and it is not counted as a failure"
+	else fail "the replay was counted: failures $(field e2ealice failures)"; fi
 
 	drive ssh-no-mfa "$PW" - ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ebob@127.0.0.1 "$REMOTE_CMD"
 	rc=$?
@@ -359,7 +363,7 @@ fsize_attack() {	# fsize_attack NAME TARGET LIMIT COMMAND...: 7 wrong codes, the
 	# the module's log and the record say what was decided)
 	judged=$(tail -c +$((before + 1)) "$SYSLOG" | grep -c "user=$u result=deny method=totp reason=wrong code")
 	won=$(tail -c +$((before + 1)) "$SYSLOG" | grep -c "user=$u result=success")
-	counted=$(( $(sed -n 's/^failures //p' "$STORE/users/$u") + 5 * $(sed -n 's/^lockout_count //p' "$STORE/users/$u") ))
+	counted=$(( $(field "$u" failures) + 5 * $(field "$u" lockout_count) ))
 	if [ "$judged" -le 5 ] && [ "$counted" -ge "$judged" ] && [ "$won" = 0 ] && ! saw "$MARK"; then
 		ok "RLIMIT_FSIZE $lim: 7 wrong codes, $judged judged ($counted counted), then the right code refused (status $rc)"
 	else
@@ -370,9 +374,10 @@ fsize_attack() {	# fsize_attack NAME TARGET LIMIT COMMAND...: 7 wrong codes, the
 journey_fsize_limits() {
 	local f e as_bob=(setpriv --reuid=e2ebob --regid=e2ebob --init-groups --reset-env)
 	local as_erin=(setpriv --reuid=e2eerin --regid=e2eerin --init-groups --reset-env)
-	# a few bytes over the record as it is: a counted failure fits, a lockout does not
-	f=$(( $(stat -c %s "$STORE/users/e2efrank") + 3 ))
-	e=$(( $(stat -c %s "$STORE/users/e2eerin") + 3 ))
+	# a login writes its state in place into the state file (two 64-byte
+	# slots): a limit of 100 bytes lets one slot be written and not the other
+	f=100
+	e=100
 	fsize_attack su-fsize-hard e2efrank "$f:$f" "${as_bob[@]}" su e2efrank -c "$REMOTE_CMD"
 	fsize_attack su-fsize-soft e2efrank "$f:unlimited" "${as_bob[@]}" su e2efrank -c "$REMOTE_CMD"
 	fsize_attack sudo-fsize-hard e2eerin "$e:$e" "${as_erin[@]}" /bin/sh -c "sudo -k true && $REMOTE_CMD"

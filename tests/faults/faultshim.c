@@ -14,7 +14,7 @@
  *              | kill       SIGKILL before the call is made
  *              | killafter  the call is made, then SIGKILL
  *   KIND = open (open, openat and their 64/fortify forms), write, pwrite,
- *          fsync, rename (rename, renameat), close, flock, unlink
+ *          fsync (fsync, fdatasync), rename (rename, renameat), close, flock, unlink
  *          (unlink, unlinkat), fchmod
  *
  * The settings are read once, in a constructor, so a program that clears
@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define FS_MAXFD 1024
@@ -303,6 +304,40 @@ fs_pwrite(const char *sym, int fd, const void *buf, size_t n, off_t off)
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) { return fs_pwrite("pwrite", fd, buf, n, off); }
 ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) { return fs_pwrite("pwrite64", fd, buf, n, off); }
+
+/*
+ * pwritev2(RWF_DSYNC), a write and its sync in one call, is two tracked
+ * calls: a "pwrite" (fails before anything is written) and an "fsync"
+ * (the data is written, then the sync fails or the process dies), as the
+ * kernel could fail it either way.
+ */
+ssize_t
+pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	ssize_t (*real)(int, const struct iovec *, int, off_t, int) = fs_next("pwritev2");
+	int (*sync)(int) = fs_next("fdatasync");
+	int t = fs_fd_tracked(fd);
+	ssize_t r;
+
+	if (t && fs_hook(K_PWRITE, fs_names[fd]) != 0)
+		return -1;
+	if (!t || (flags & RWF_DSYNC) == 0) {
+		r = real(fd, iov, cnt, off, flags);
+		if (t)
+			fs_after(K_PWRITE);
+		return r;
+	}
+	r = real(fd, iov, cnt, off, flags & ~RWF_DSYNC);
+	fs_after(K_PWRITE);
+	if (r < 0)
+		return r;
+	if (fs_hook(K_FSYNC, fs_names[fd]) != 0)
+		return -1;
+	if (sync(fd) != 0)
+		return -1;
+	fs_after(K_FSYNC);
+	return r;
+}
 
 int
 fsync(int fd)

@@ -75,6 +75,7 @@ done
 mount --bind "$T/passwd" /etc/passwd || exit 99
 
 printf 'store_dir = %s\n' "$S" > "$CONF"; chmod 644 "$CONF"
+cp "$CONF" "$T/rt.conf"	# recordtool's own: the tests may break $CONF on purpose
 mkdir -p "$T/pam.d"
 # the password module first, as admins stack it: a PAM_IGNORE of ours then means success
 printf 'auth requisite pam_permit.so\nauth required %s store=%s config=%s\n' "$MOD" "$S" "$CONF" > "$T/pam.d/login"
@@ -104,7 +105,33 @@ put_record() {
 	    "${2:-enabled}" "${3:-$SECRET}" > "$S/users/$1"
 	chmod 600 "$S/users/$1"
 }
-field() { sed -n "s/^$2 //p" "$S/users/$1"; }
+# What the store says of USER (files: the record with its login state,
+# common/slots.h, applied), through recordtool, without the generation tag:
+# the same state reads the same whichever record replacement made it.
+RT() { "$B/tests/recordtool" "$T/rt.conf" "$@"; }
+field() { RT get "$1" "$2"; }
+view() { RT cat "$1" 2>/dev/null | grep -v '^generation '; }
+# upgrade USER: the record as the store writes it today (with a generation
+# and a state file), as after an enrollment; put_record writes the old form.
+upgrade() { RT cat "$1" > "$T/up.txt" && RT put "$1" < "$T/up.txt"; rm -f "$T/up.txt"; }
+# snap NAME USER / restore NAME USER: the user's record and state file as they are / back.
+snap() {
+	cp "$S/users/$2" "$T/$1.rec"
+	if [ -e "$S/locks/$2" ]; then cp "$S/locks/$2" "$T/$1.lck"; else rm -f "$T/$1.lck"; fi
+	view "$2" > "$T/$1.view"
+}
+restore() {
+	new_store
+	cp "$T/$1.rec" "$S/users/$2"; chmod 600 "$S/users/$2"
+	if [ -e "$T/$1.lck" ]; then cp "$T/$1.lck" "$S/locks/$2"; chmod 600 "$S/locks/$2"; fi
+}
+# state_of USER SNAP:WORD...: the WORD of the snapshot whose view USER has now, else TORN.
+state_of() {
+	local u=$1 p; shift
+	view "$u" > "$T/now.view"
+	for p in "$@"; do cmp -s "$T/now.view" "$T/${p%%:*}.view" && { echo "${p#*:}"; return 0; }; done
+	echo TORN
+}
 
 # harness TIME [-F FAULT] [-P EXTRA_PRELOAD] harness-args... : runs
 # pam_harness at the faked TIME (libfaketime preloaded, clock stopped),

@@ -142,11 +142,10 @@ store_digest() {
 # Field of a record file: record_field FILE KEY
 record_field() { awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "$1"; }
 
-# The record of user $1 as a file to read: the store's own file on the
-# files backend, else its text (secret in clear) fetched through recordtool
-# (no file if there is no record).
+# The record of user $1 as a file to read: its text (secret in clear) as
+# the store gives it, through recordtool -- on files the record with its
+# login state applied (common/slots.h) -- and no file if there is no record.
 recfile() {
-	if [ "$BACKEND" = files ]; then echo "$STORE/users/$1"; return; fi
 	rm -f "$T/rec.$1"
 	"$RT" "$CONF" cat "$1" > "$T/rec.$1.tmp" && mv "$T/rec.$1.tmp" "$T/rec.$1"
 	rm -f "$T/rec.$1.tmp"

@@ -21,6 +21,7 @@
  *       succeeds, as sshd, sudo and login do (a RESULT line for each)
  *   -b  barrier: at the first prompt create DIR/ready.PID and wait for DIR/go
  *   -B/-n  benchmark: N times, restore RECORDFILE into STOREDIR/users/USER
+ *       and empty STOREDIR/locks/USER
  *       (not timed), answer -r, time pam_authenticate; prints the median us
  */
 #include "autoconfig.h"
@@ -252,13 +253,24 @@ hexval(int c)
 	return -1;
 }
 
-/* Puts text (a whole record file) in place with the rights the module expects. */
+/*
+ * Puts text (a whole record file) in place with the rights the module
+ * expects, and empties its state file (two zero slots, written in place
+ * as the store leaves them after an enrollment).
+ */
 static int
 restore_record(const char *text, size_t len, const char *storedir, const char *user)
 {
+	static const char zeros[128];
 	char tmp[4096], dst[4096];
 	int fd;
 
+	snprintf(dst, sizeof(dst), "%s/locks/%s", storedir, user);
+	fd = open(dst, O_WRONLY | O_CREAT, 0600);
+	if (fd < 0 || pwrite(fd, zeros, sizeof(zeros), 0) != (ssize_t)sizeof(zeros) || close(fd) != 0) {
+		perror("restore state file");
+		return -1;
+	}
 	snprintf(tmp, sizeof(tmp), "%s/users/.bench.tmp", storedir);
 	snprintf(dst, sizeof(dst), "%s/users/%s", storedir, user);
 	unlink(tmp);
