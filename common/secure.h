@@ -23,10 +23,12 @@ int odin_random(void *buf, size_t n);
  * Memory for secrets: zero-filled pages of their own, excluded from core
  * dumps (MADV_DONTDUMP) and, where the limits allow, locked in RAM so they
  * never reach swap (mlock; best effort: a refused lock is not an error).
- * Returns NULL when out of memory.  odin_secure_free() wipes the pages,
- * unlocks and unmaps them; NULL is fine.  For the few buffers that hold a
- * secret in clear (a record, a record's text, a key): each call maps
- * pages, so not for small or frequent allocations.
+ * Returns NULL when out of memory.  odin_secure_free() wipes the pages
+ * (a few freed blocks are kept, wiped and locked, for the next allocation
+ * of the same size; they are unmapped at exit or when the module is
+ * unloaded); NULL is fine.  For the few buffers that hold a secret in
+ * clear (a record, a record's text, a key): each new block maps pages, so
+ * not for small or frequent allocations.
  */
 void *odin_secure_alloc(size_t n);
 void odin_secure_free(void *p);

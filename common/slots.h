@@ -117,18 +117,18 @@ int64_t odin_slots_fence(int64_t mtime, unsigned period);
  */
 int odin_slots_apply(const struct odin_login_state *s, struct odin_record *r);
 
-/* What a record was when read, for telling a login's change from a replacement. */
+/*
+ * What a record was when read, for telling a login's change from a
+ * replacement: the record as stored (it holds the secret: keep it where
+ * secrets go, odin_secure_alloc).
+ */
 struct odin_slots_base {
-	uint8_t digest[32];	/* SHA-256 of everything a slot does not hold */
-	uint64_t generation;
-	unsigned nbackup;
-	uint8_t backup[ODIN_BACKUP_MAX][ODIN_BACKUP_HASH_LEN];
+	struct odin_record rec;
 };
 
 /*
  * b for the record r as stored (before any slot was applied), under
- * generation (r's own, or the one it is being written with).  ODIN_OK or
- * ODIN_ECRYPTO.
+ * generation (r's own, or the one it is being written with).  ODIN_OK.
  */
 int odin_slots_base(const struct odin_record *r, uint64_t generation, struct odin_slots_base *b);
 
@@ -137,9 +137,9 @@ void odin_slots_use(struct odin_slots *sl, uint64_t generation);
 
 /*
  * Whether next differs from the record b was made of only in what a slot
- * holds: returns 1 and fills *s (seq and durable left for the caller), 0
- * when next must replace the record (another secret, other parameters or
- * state, a backup code the record does not have), or ODIN_ECRYPTO.
+ * holds: returns 1 and fills *s (seq and durable left for the caller), or
+ * 0 when next must replace the record (another secret, other parameters
+ * or state, a backup code the record does not have).
  */
 int odin_slots_diff(const struct odin_slots_base *b, const struct odin_record *next,
     struct odin_login_state *s);

@@ -616,7 +616,7 @@ fs_read_state(const struct odin_store *st, const char *user, int fd, struct odin
 	both_bad = odin_slots_read(buf, (size_t)n, gen, sl) == ODIN_ECORRUPT;
 	if (gen == 0)
 		return ODIN_OK;
-	if ((rc = odin_slots_base(rec, gen, base)) != ODIN_OK)
+	if (base != NULL && (rc = odin_slots_base(rec, gen, base)) != ODIN_OK)
 		return rc;
 	if (both_bad && !reset) {
 		odin_log(LOG_ERR, "store %s: the login state of %s is unreadable (both slots of "
@@ -692,7 +692,8 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 			return ODIN_ETOOBIG;
 		}
 	}
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	/* secure memory: the txn keeps the record as stored, secret included (slots.h) */
+	if ((t = odin_secure_alloc(sizeof(*t))) == NULL)
 		return ODIN_ENOMEM;
 	t->base.ops = &odin_store_files_ops;
 	t->st = st;
@@ -778,7 +779,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	}
 fail:
 	fs_close(t->lockfd);	/* releases the flock */
-	free(t);
+	odin_secure_free(t);
 	odin_record_wipe(rec);
 	return rc;
 }
@@ -819,7 +820,7 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 		if (fd < 0 && errno != ENOENT)
 			rc = fs_open_error(st, "lock file", user, errno);
 		else if (fd >= 0 && (rc = fs_check_file(fd, st, "lock file", user, &sb)) == ODIN_OK)
-			rc = fs_read_state(st, user, fd, rec, FS_STATE_PEEK, &t.sl, &t.stored, &t.have_base);
+			rc = fs_read_state(st, user, fd, rec, FS_STATE_PEEK, &t.sl, NULL, &t.have_base);
 		if (rc != ODIN_OK)
 			odin_record_wipe(rec);
 	}
@@ -1152,8 +1153,7 @@ static void
 fs_unlock(struct odin_txn *t)
 {
 	fs_close(t->lockfd);	/* closing the only fd releases the flock */
-	odin_wipe(t, sizeof(*t));
-	free(t);
+	odin_secure_free(t);	/* wiped */
 }
 
 static int
