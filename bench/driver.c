@@ -690,13 +690,36 @@ floor_inplace(int fd, unsigned i, int dsync)
 	return (now_s() - t0) * 1e6;
 }
 
+/*
+ * What a login's write meets: another user's state file each time, on disk
+ * since the setup (not the one hot file above): open, a 64-byte write, a
+ * 64-byte write with RWF_DSYNC, close.
+ */
+static double
+floor_cold(int cdfd, unsigned i)
+{
+	char name[32], buf[64];
+	struct iovec io = { buf, sizeof(buf) };
+	double t0;
+	int fd;
+
+	memset(buf, 'z', sizeof(buf));
+	snprintf(name, sizeof(name), "s%u", i);
+	t0 = now_s();
+	fd = openat(cdfd, name, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, buf, sizeof(buf), 64) != (ssize_t)sizeof(buf) ||
+	    pwritev2(fd, &io, 1, 64, RWF_DSYNC) != (ssize_t)sizeof(buf) || close(fd) != 0)
+		die("floor (cold): %s", strerror(errno));
+	return (now_s() - t0) * 1e6;
+}
+
 static struct {
 	char *dir;
-	int dfd, ifd;
+	int dfd, ifd, cdfd;
 	double *d, *nd;		/* with and without the directory fsync */
-	double *ip, *ds;	/* in place: fdatasync, RWF_DSYNC */
+	double *ip, *ds, *cold;	/* in place: fdatasync, RWF_DSYNC; a cold file each time */
 	unsigned n, cap;
-} fl = { NULL, -1, -1, NULL, NULL, NULL, NULL, 0, 0 };
+} fl = { NULL, -1, -1, -1, NULL, NULL, NULL, NULL, NULL, 0, 0 };
 
 static int
 floor_dir(const char *dir)
@@ -720,15 +743,27 @@ floor_open(const char *root, unsigned cap)
 	fl.nd = calloc(cap, sizeof(double));
 	fl.ip = calloc(cap, sizeof(double));
 	fl.ds = calloc(cap, sizeof(double));
-	if (fl.d == NULL || fl.nd == NULL || fl.ip == NULL || fl.ds == NULL)
+	fl.cold = calloc(cap, sizeof(double));
+	if (fl.d == NULL || fl.nd == NULL || fl.ip == NULL || fl.ds == NULL || fl.cold == NULL)
 		die("out of memory");
 	{
 		static const char zeros[128];
+		char name[32];
+		unsigned i;
 
 		fl.ifd = openat(fl.dfd, "state", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fl.ifd < 0 || pwrite(fl.ifd, zeros, sizeof(zeros), 0) != (ssize_t)sizeof(zeros) ||
 		    fsync(fl.ifd) != 0 || fsync(fl.dfd) != 0)
 			die("floor: %s", strerror(errno));
+		if (mkdirat(fl.dfd, "cold", 0700) != 0 ||
+		    (fl.cdfd = openat(fl.dfd, "cold", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			die("floor (cold): %s", strerror(errno));
+		for (i = 0; i < cap; i++) {
+			snprintf(name, sizeof(name), "s%u", i);
+			write_at(fl.cdfd, name, zeros, sizeof(zeros), 0600);
+		}
+		if (syncfs(fl.cdfd) != 0)
+			die("floor (cold): %s", strerror(errno));
 	}
 }
 
@@ -741,6 +776,7 @@ floor_sample(void)
 	fl.nd[fl.n] = floor_op(fl.dfd, 0);
 	fl.ip[fl.n] = floor_inplace(fl.ifd, fl.n, 0);
 	fl.ds[fl.n] = floor_inplace(fl.ifd, fl.n, 1);
+	fl.cold[fl.n] = floor_cold(fl.cdfd, fl.n);
 	fl.n++;
 }
 
@@ -756,6 +792,9 @@ floor_close(void)
 	emit("floor.inplace.p99", "%.0f", pct(fl.ip, fl.n, 99));
 	emit("floor.dsync.p50", "%.0f", pct(fl.ds, fl.n, 50));
 	emit("floor.dsync.p99", "%.0f", pct(fl.ds, fl.n, 99));
+	emit("floor.cold.p50", "%.0f", pct(fl.cold, fl.n, 50));
+	emit("floor.cold.p99", "%.0f", pct(fl.cold, fl.n, 99));
+	close(fl.cdfd);
 	close(fl.ifd);
 	close(fl.dfd);
 	rm_rf(fl.dir);
@@ -764,6 +803,7 @@ floor_close(void)
 	free(fl.nd);
 	free(fl.ip);
 	free(fl.ds);
+	free(fl.cold);
 }
 
 /* count durable writes in each of procs processes at once, own directories. */
@@ -1578,6 +1618,10 @@ cmd_report(int argc, char **argv)
 	printf("| the same in one call, pwritev2(RWF_DSYNC) (pam_odin's way) p50 / p99 | %s / %s | | | |\n",
 	    kv("floor.dsync.p50") ? kv("floor.dsync.p50") : "?",
 	    kv("floor.dsync.p99") ? kv("floor.dsync.p99") : "?");
+	printf("| a login's write as it meets it: another synced 128 B file each time (open, write, "
+	    "RWF_DSYNC write, close) p50 / p99 | %s / %s | | | |\n",
+	    kv("floor.cold.p50") ? kv("floor.cold.p50") : "?",
+	    kv("floor.cold.p99") ? kv("floor.cold.p99") : "?");
 	printf("| durable writes/s, 1 process / 2 processes (own directories), speed-up | %s / %s, %s | | | |\n",
 	    kv("floor.tput1") ? kv("floor.tput1") : "?",
 	    kv("floor.tput2") ? kv("floor.tput2") : "?",
