@@ -20,16 +20,17 @@ void odin_free_wipe(void *p, size_t n);
 int odin_random(void *buf, size_t n);
 
 /*
- * Memory for secrets: zero-filled pages of their own, excluded from core
- * dumps (MADV_DONTDUMP) and, where the limits allow, locked in RAM so they
- * never reach swap (mlock; best effort: a refused lock is not an error).
- * Returns NULL when out of memory.  odin_secure_free() wipes the pages
- * (a few freed blocks are kept, wiped and locked, for the next allocation
- * of the same size; they are unmapped at exit or when the module is
- * unloaded); NULL is fine.  For the few buffers that hold a secret in
- * clear (a record, a record's text, a key): each new block maps pages, so
- * not for small or frequent allocations.
+ * Memory for secrets: zero-filled, excluded from core dumps
+ * (MADV_DONTDUMP) and, where the limits allow, locked in RAM so it never
+ * reaches swap (mlock; best effort: a refused lock is not an error).
+ * Blocks come from one arena of ODIN_SECURE_ARENA bytes mapped at the first call (a larger
+ * request, or one the arena cannot hold, gets pages of its own); the
+ * arena is unmapped at exit or when the module is unloaded.  Returns NULL
+ * when out of memory.  odin_secure_free() wipes the block at once; NULL is
+ * fine.  For the few buffers that hold a secret in clear (a record, a
+ * record's text, a key), not for small or frequent allocations.
  */
+#define ODIN_SECURE_ARENA (16 * 1024)
 void *odin_secure_alloc(size_t n);
 void odin_secure_free(void *p);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* common/secure.c: constant-time compare, random bytes, wiping. */
+/* common/secure.c: constant-time compare, random bytes, wiping, secret memory. */
 #include "autoconfig.h"
 
 #include <check.h>
@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/resource.h>
 
 #include "err.h"
 #include "secure.h"
@@ -147,6 +149,161 @@ START_TEST(strerror_table)
 }
 END_TEST
 
+
+/*
+ * The mapping of /proc/self/smaps that holds p: its length and whether its
+ * VmFlags have dd (no core dump) and lo (locked).  The kernel's own view,
+ * independent of secure.c's bookkeeping.
+ */
+struct mapinfo {
+	size_t len;
+	int dd, lo;
+};
+
+static int
+map_of(const void *p, struct mapinfo *mi)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0, found = 0;
+	uintptr_t a = (uintptr_t)p;
+
+	ck_assert_ptr_nonnull(f);
+	memset(mi, 0, sizeof(*mi));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = a >= lo && a < hi;
+			if (in) {
+				mi->len = hi - lo;
+				found = 1;
+			}
+		} else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			mi->dd = strstr(line, " dd") != NULL;
+			mi->lo = strstr(line, " lo") != NULL;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* AddressSanitizer makes mlock() a no-op; elsewhere the limit decides. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN_BUILD 1
+#endif
+#endif
+
+static int
+can_lock(size_t n)
+{
+	struct rlimit rl;
+
+#ifdef ASAN_BUILD
+	return 0;
+#endif
+
+	return getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= n);
+}
+
+START_TEST(secure_blocks)
+{
+	static const size_t sizes[] = { 1, 15, 16, 17, 100, 1000, 4096, 8193 };
+	uint8_t *b[8];
+	struct mapinfo mi;
+	uintptr_t lo, hi;
+	size_t i, j, k;
+
+	for (i = 0; i < 8; i++) {
+		b[i] = odin_secure_alloc(sizes[i]);
+		ck_assert_ptr_nonnull(b[i]);
+		ck_assert_uint_eq((uintptr_t)b[i] % 16, 0);
+		ck_assert_msg(all_zero(b[i], sizes[i]), "block %zu not zero-filled", i);
+		memset(b[i], (int)(0x30 + i), sizes[i]);
+	}
+	/* No two blocks overlap: each still holds its own pattern. */
+	for (i = 0; i < 8; i++)
+		for (k = 0; k < sizes[i]; k++)
+			ck_assert_uint_eq(b[i][k], 0x30 + i);
+	/* All in the one arena, out of core dumps, locked where the limit allows. */
+	lo = hi = (uintptr_t)b[0];
+	for (i = 0; i < 8; i++) {
+		ck_assert(map_of(b[i], &mi));
+		ck_assert(mi.dd);
+		if (can_lock(ODIN_SECURE_ARENA))
+			ck_assert(mi.lo);
+		if ((uintptr_t)b[i] < lo)
+			lo = (uintptr_t)b[i];
+		if ((uintptr_t)b[i] + sizes[i] > hi)
+			hi = (uintptr_t)b[i] + sizes[i];
+	}
+	ck_assert_uint_le(hi - lo, ODIN_SECURE_ARENA);
+	/* A freed block comes back wiped. */
+	for (i = 0; i < 8; i++)
+		odin_secure_free(b[i]);
+	for (j = 0; j < 8; j++) {
+		b[j] = odin_secure_alloc(sizes[j]);
+		ck_assert_ptr_nonnull(b[j]);
+		ck_assert_msg(all_zero(b[j], sizes[j]), "reused block %zu not wiped", j);
+	}
+	for (j = 0; j < 8; j++)
+		odin_secure_free(b[j]);
+	odin_secure_free(NULL);
+	ck_assert_ptr_null(odin_secure_alloc(0));
+	ck_assert_ptr_null(odin_secure_alloc(((size_t)1 << 24) + 1));
+}
+END_TEST
+
+START_TEST(secure_full_and_merged)
+{
+	uint8_t *b[48], *big, *whole;
+	uintptr_t base;
+	struct mapinfo mi;
+	size_t i, k, inside = 0;
+
+	/* More than the arena holds: the rest get mappings of their own, as safe. */
+	for (i = 0; i < 48; i++) {
+		b[i] = odin_secure_alloc(1000);
+		ck_assert_ptr_nonnull(b[i]);
+		ck_assert(all_zero(b[i], 1000));
+		memset(b[i], (int)i + 1, 1000);
+		ck_assert(map_of(b[i], &mi));
+		ck_assert(mi.dd);
+	}
+	for (i = 0; i < 48; i++)
+		for (k = 0; k < 1000; k++)
+			ck_assert_uint_eq(b[i][k], i + 1);
+	/* Freed in an interleaved order, the free space merges back into one block. */
+	for (i = 0; i < 48; i += 2)
+		odin_secure_free(b[i]);
+	for (i = 1; i < 48; i += 2)
+		odin_secure_free(b[i]);
+	whole = odin_secure_alloc(ODIN_SECURE_ARENA - 16);
+	ck_assert_ptr_nonnull(whole);
+	ck_assert(all_zero(whole, ODIN_SECURE_ARENA - 16));
+	/* That block is the whole arena: as many 1 KiB blocks (with their headers) as it holds were in it. */
+	base = (uintptr_t)whole - 16;
+	ck_assert_uint_eq(base % 4096, 0);
+	for (i = 0; i < 48; i++)
+		if ((uintptr_t)b[i] >= base && (uintptr_t)b[i] < base + ODIN_SECURE_ARENA)
+			inside++;
+	ck_assert_uint_eq(inside, ODIN_SECURE_ARENA / 1024);
+	/* With the arena taken, a new block still works (its own pages). */
+	big = odin_secure_alloc(100000);
+	ck_assert_ptr_nonnull(big);
+	ck_assert(all_zero(big, 100000));
+	ck_assert(map_of(big, &mi));
+	ck_assert(mi.dd);
+	ck_assert_uint_ge(mi.len, 100000);
+	memset(big, 0x77, 100000);
+	odin_secure_free(big);
+	odin_secure_free(whole);
+}
+END_TEST
+
 static Suite *
 secure_suite(void)
 {
@@ -158,6 +315,11 @@ secure_suite(void)
 	tcase_add_test(tc, random_not_biased_to_constant);
 	tcase_add_test(tc, wipe_zeroes);
 	tcase_add_test(tc, free_helpers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("memory");
+	tcase_add_test(tc, secure_blocks);
+	tcase_add_test(tc, secure_full_and_merged);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("err");
