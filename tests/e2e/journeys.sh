@@ -233,8 +233,9 @@ journey_pam_auth_update() {
 	local rc secdir unix odin
 	CUR=pam-auth-update LOG=$OUT/pam-auth-update.log
 	command -v pam-auth-update >/dev/null || { fail "pam-auth-update not found (package libpam-runtime)"; return; }
-	secdir=$(sed -n 's/^PAM_DIR = //p' "$B/Makefile")
-	[ -d "$secdir" ] || { fail "no PAM module dir ($secdir)"; return; }
+	# libpam's own module directory (where pam_unix.so is), whatever the build's prefix
+	secdir=$(dirname "$(find /lib /usr/lib -path '*/security/pam_unix.so' 2>/dev/null | head -n 1)")
+	[ -f "$secdir/pam_unix.so" ] || { fail "no PAM module dir (pam_unix.so not found)"; return; }
 	cp /etc/pam.d/common-auth "$T/common-auth.saved"
 	cp -a /usr/share/pam-configs "$T/pam-configs" && cp -a /var/lib/pam "$T/var-lib-pam" &&
 	    cp -a /var/cache/debconf "$T/debconf" && cp -a "$secdir" "$T/security" &&

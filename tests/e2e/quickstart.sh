@@ -40,7 +40,7 @@ check "exactly two logins succeeded (replay and reused backup code refused)" \
     [ "$(grep -c 'PAM said PAM_SUCCESS' "$out")" = 2 ]
 check "the replay was refused" has 'refused, as it must be'
 check "the reused backup code was refused" has 'refused: a backup code works once'
-check "explains how to install for real" has 'make install'
+check "explains how to install for real (the packages)" has 'dpkg-buildpackage -us -uc -b'
 check "the sandbox directory was removed" [ "$before" = "$after" ]
 if grep -q 'What the system log got' "$out"; then
 	check "the module's log lines were shown" has 'pam_odin'
