@@ -63,6 +63,12 @@ acct_info_from(struct odin_account_info *info, const struct odin_record *r)
 	info->nbackup = r->nbackup;
 	info->created = r->created;
 	info->updated = r->updated;
+	info->bypass_uses = r->bypass_uses;
+	info->bypass_expires = r->bypass_expires;
+	info->bypass_issued = r->bypass_issued;
+	info->token = r->token;
+	info->token_expires = r->token_expires;
+	info->token_issued = r->token_issued;
 }
 
 int
@@ -221,6 +227,42 @@ out:
 	return rc;
 }
 
+/*
+ * One use of the bypass code judged (it must still be the same one, with
+ * a use left, and no lockout but this count's own), in one locked
+ * transaction: the helpdesk's rare path, so no single statement of its own.
+ */
+static int
+acct_take_bypass(struct odin_store *st, const char *user, const struct odin_record *judged,
+    int64_t now, int64_t admitted)
+{
+	struct odin_record *r;
+	struct odin_txn *txn = NULL;
+	int rc;
+
+	if ((r = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, r);
+	if (rc == ODIN_ENOENT)
+		rc = ODIN_ENOMATCH;
+	if (rc != ODIN_OK)
+		goto out;
+	if (r->state != ODIN_STATE_ENABLED || r->bypass_uses == 0 || now >= r->bypass_expires ||
+	    memcmp(&r->bypass, &judged->bypass, sizeof(r->bypass)) != 0 ||
+	    (r->lockout_until > now && r->lockout_until > admitted)) {
+		rc = ODIN_ENOMATCH;
+		goto out;
+	}
+	if ((rc = odin_auth_use_bypass(r)) == ODIN_OK) {
+		odin_auth_clear(r, now);
+		rc = odin_store_save(txn, r, 0);
+	}
+out:
+	odin_store_unlock(txn);
+	odin_secure_free(r);
+	return rc;
+}
+
 static int
 acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const char *user,
     const char *input, int64_t now, struct odin_attempt *a)
@@ -284,6 +326,8 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 	if (e == ODIN_OK) {
 		if (plan.method == ODIN_AUTH_BACKUP)
 			e = odin_store_consume_backup(st, user, plan.backup_hash, now, admitted);
+		else if (plan.method == ODIN_AUTH_BYPASS)
+			e = acct_take_bypass(st, user, r, now, admitted);
 		else
 			e = odin_store_accept_step(st, user, plan.step, now, admitted);
 		if (e == ODIN_OK) {
@@ -294,7 +338,8 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 		if (e == ODIN_EREPLAY) {
 			a->reason = "replayed code";	/* another login took this step first */
 		} else if (e == ODIN_ENOMATCH) {
-			a->reason = "wrong or used backup code";
+			a->reason = plan.method == ODIN_AUTH_BYPASS ? "bypass code used or revoked meanwhile" :
+			    "wrong or used backup code";
 		} else {
 			a->reason = "cannot save record";	/* the attempt stays counted */
 			rc = e;

@@ -33,6 +33,7 @@
 #include "backup.h"
 #include "config.h"
 #include "import.h"
+#include "onetime.h"
 #include "record.h"
 #include "store.h"
 
@@ -49,6 +50,12 @@ struct odin_account_info {
 	unsigned nbackup;
 	int64_t created;
 	int64_t updated;
+	unsigned bypass_uses;		/* a bypass code's uses left; 0: none */
+	int64_t bypass_expires;
+	int64_t bypass_issued;
+	enum odin_token_state token;	/* pending records: the enrollment token */
+	int64_t token_expires;
+	int64_t token_issued;
 };
 
 /*
@@ -192,5 +199,65 @@ int odin_account_import(struct odin_store *st, const char *user,
  */
 int odin_account_new_backup_codes(struct odin_store *st, const struct odin_config *cfg,
     const char *user, int64_t now, struct odin_backup_code *codes);
+
+/* ---- helpdesk: bypass codes and enrollment tokens (helpdesk.c) ---------- */
+
+#define ODIN_BYPASS_TTL_DEFAULT 3600		/* one hour */
+#define ODIN_BYPASS_TTL_MAX (3 * 86400)	/* three days */
+#define ODIN_TOKEN_TTL_DEFAULT 86400		/* one day */
+#define ODIN_TOKEN_TTL_MAX (7 * 86400)	/* a week */
+
+/*
+ * Issues a temporary bypass code for user's enabled record (admin bypass):
+ * valid for ttl seconds (1..ODIN_BYPASS_TTL_MAX) and uses logins
+ * (1..ODIN_BYPASS_USES_MAX), accepted at the code prompt like a backup
+ * code; the secret and the backup codes stay as they are.  It replaces an
+ * outstanding one (*replaced set).  shown gets the code to hand over once.
+ * Returns ODIN_OK, ODIN_ENOENT (no record), ODIN_ECHANGED (not enabled),
+ * ODIN_EINVAL, ODIN_ECRYPTO, or the store's error (nothing changed).
+ */
+int odin_account_bypass_issue(struct odin_store *st, const char *user, int64_t now,
+    int64_t ttl, unsigned uses, char shown[ODIN_ONETIME_SHOWN_MAX], int *replaced);
+
+/* Revokes user's bypass code.  Returns ODIN_OK (*had: there was one), ODIN_ENOENT, or the store's error. */
+int odin_account_bypass_revoke(struct odin_store *st, const char *user, int64_t now, int *had);
+
+/*
+ * Gives user's pending record a new enrollment token (admin force-enable
+ * --token), valid ttl seconds (1..ODIN_TOKEN_TTL_MAX); an earlier one dies.
+ * Returns ODIN_OK, ODIN_ENOENT, ODIN_ECHANGED (not pending), ODIN_EINVAL,
+ * ODIN_ECRYPTO, or the store's error.
+ */
+int odin_account_token_issue(struct odin_store *st, const char *user, int64_t now,
+    int64_t ttl, char shown[ODIN_ONETIME_SHOWN_MAX]);
+
+/* What an enrollment of user needs first (odin_account_token_need()). */
+enum odin_token_need {
+	ODIN_TOKEN_NEED_NONE = 0,	/* nothing: go on */
+	ODIN_TOKEN_NEED_ASK = 1,	/* ask for the token (odin_account_token_check) */
+	ODIN_TOKEN_NEED_MISSING = 2,	/* a token is needed and none is outstanding */
+};
+
+/*
+ * The one rule: a pending record that was given a token (or whose token
+ * was spent or expired) needs one, and with cfg->enroll_token every
+ * forced enrollment does: a pending record, or no record (found 0) for a
+ * member of enforce_group (forced set).  A voluntary first enrollment and
+ * an enabled user (who proves the current secret instead) need none.
+ * found: 0, ODIN_STATE_PENDING or ODIN_STATE_ENABLED.
+ */
+enum odin_token_need odin_account_token_need(const struct odin_config *cfg, int found,
+    const struct odin_account_info *info, int forced, int64_t now);
+
+/*
+ * Checks an enrollment token typed for user's pending record: counted as
+ * a failed attempt (written) before it is judged; a right one is spent
+ * (it can never be used again), the count cleared, durably.  Returns
+ * ODIN_OK, ODIN_ENOMATCH (wrong, malformed or expired: counted),
+ * ODIN_ELOCKEDOUT (not judged: a->locked_until), ODIN_ECHANGED (no
+ * longer pending with an outstanding token), or the store's error.
+ */
+int odin_account_token_check(struct odin_store *st, const struct odin_config *cfg,
+    const char *user, const char *input, int64_t now, struct odin_attempt *a);
 
 #endif

@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "backup.h"
 #include "err.h"
+#include "onetime.h"
 #include "otp.h"
 #include "secure.h"
 
@@ -18,6 +19,7 @@ odin_auth_method_name(enum odin_auth_method m)
 	switch (m) {
 	case ODIN_AUTH_TOTP:	return "totp";
 	case ODIN_AUTH_BACKUP:	return "backup";
+	case ODIN_AUTH_BYPASS:	return "bypass";
 	case ODIN_AUTH_NONE:	break;
 	}
 	return "none";
@@ -127,6 +129,20 @@ odin_auth_decide(const struct odin_config *cfg, const struct odin_record *r,
 		res->reason = e == ODIN_OK ? "backup code accepted" :
 		    e == ODIN_ENOMATCH ? "wrong or used backup code" : odin_strerror(e);
 		break;
+	case ODIN_INPUT_BYPASS:
+		res->method = ODIN_AUTH_BYPASS;
+		if (r->bypass_uses == 0) {
+			res->reason = "no bypass code";
+			e = ODIN_ENOMATCH;
+		} else if (now >= r->bypass_expires) {
+			res->reason = "expired bypass code";
+			e = ODIN_ENOMATCH;
+		} else {
+			e = odin_onetime_check(&r->bypass, norm);
+			res->reason = e == ODIN_OK ? "bypass code accepted" :
+			    e == ODIN_ENOMATCH ? "wrong bypass code" : odin_strerror(e);
+		}
+		break;
 	default:
 		if (input[0] == '\0')
 			res->reason = "empty input";
@@ -140,6 +156,18 @@ odin_auth_decide(const struct odin_config *cfg, const struct odin_record *r,
 }
 
 int
+odin_auth_use_bypass(struct odin_record *r)
+{
+	if (r->bypass_uses == 0 || r->bypass_uses > ODIN_BYPASS_USES_MAX)
+		return ODIN_EINVAL;
+	if (--r->bypass_uses == 0) {
+		r->bypass_expires = r->bypass_issued = 0;
+		odin_wipe(&r->bypass, sizeof(r->bypass));
+	}
+	return ODIN_OK;
+}
+
+int
 odin_auth_apply(const struct odin_config *cfg, struct odin_record *r, int e,
     const struct odin_auth_plan *plan, int64_t now, struct odin_auth_result *res)
 {
@@ -147,6 +175,8 @@ odin_auth_apply(const struct odin_config *cfg, struct odin_record *r, int e,
 		r->last_step = plan->step;
 	else if (e == ODIN_OK && plan->method == ODIN_AUTH_BACKUP)
 		e = odin_backup_remove(r, plan->backup_idx);
+	else if (e == ODIN_OK && plan->method == ODIN_AUTH_BYPASS)
+		e = odin_auth_use_bypass(r);
 	else if (e == ODIN_OK)
 		e = ODIN_EINVAL;	/* a plan with nothing to record is no success */
 	if (e == ODIN_OK) {

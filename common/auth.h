@@ -16,7 +16,7 @@
 #include "config.h"
 #include "record.h"
 
-enum odin_auth_method { ODIN_AUTH_NONE = 0, ODIN_AUTH_TOTP = 1, ODIN_AUTH_BACKUP = 2 };
+enum odin_auth_method { ODIN_AUTH_NONE = 0, ODIN_AUTH_TOTP = 1, ODIN_AUTH_BACKUP = 2, ODIN_AUTH_BYPASS = 3 };
 
 struct odin_auth_result {
 	enum odin_auth_method method;
@@ -29,7 +29,8 @@ struct odin_auth_result {
 /*
  * What a successful decision asks the store to record: method TOTP, take
  * step; method BACKUP, consume the code stored as backup_hash (slot
- * backup_idx of the record decided on).  Holds no secret, but wipe it.
+ * backup_idx of the record decided on); method BYPASS, one use of the
+ * record's bypass code.  Holds no secret, but wipe it.
  */
 struct odin_auth_plan {
 	enum odin_auth_method method;
@@ -38,7 +39,7 @@ struct odin_auth_plan {
 	uint8_t backup_hash[ODIN_BACKUP_HASH_LEN];
 };
 
-/* "totp", "backup" or "none". */
+/* "totp", "backup", "bypass" or "none". */
 const char *odin_auth_method_name(enum odin_auth_method m);
 
 /* Seconds until r's lockout ends; 0 if r is not locked out at now. */
@@ -66,6 +67,9 @@ int odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
 int odin_auth_decide(const struct odin_config *cfg, const struct odin_record *r,
     const char *input, int64_t now, struct odin_auth_result *res,
     struct odin_auth_plan *plan);
+
+/* One use of r's bypass code (cleared with its last use): ODIN_OK, or ODIN_EINVAL if none. */
+int odin_auth_use_bypass(struct odin_record *r);
 
 /*
  * Applies decision e (what odin_auth_decide() returned for r) to r: on

@@ -12,6 +12,7 @@
 
 #include "backup.h"
 #include "err.h"
+#include "onetime.h"
 #include "otp.h"
 #include "secure.h"
 
@@ -159,6 +160,11 @@ odin_input_classify(const char *in, unsigned digits, char *out, size_t outsz)
 		if (strlen(norm) + 1 <= outsz) {
 			memcpy(out, norm, strlen(norm) + 1);
 			kind = ODIN_INPUT_BACKUP;
+		}
+	} else if (odin_onetime_normalise(raw, ODIN_BYPASS_LEN, norm, sizeof(norm)) == ODIN_OK) {
+		if (strlen(norm) + 1 <= outsz) {
+			memcpy(out, norm, strlen(norm) + 1);
+			kind = ODIN_INPUT_BYPASS;
 		}
 	}
 done:

@@ -72,13 +72,17 @@ int odin_backup_remove(struct odin_record *r, unsigned idx);
 int odin_backup_hash(const struct odin_record *r, const char *normalised,
     uint8_t out[ODIN_BACKUP_HASH_LEN]);
 
-enum odin_input_kind { ODIN_INPUT_INVALID = 0, ODIN_INPUT_TOTP = 1, ODIN_INPUT_BACKUP = 2 };
+enum odin_input_kind {
+	ODIN_INPUT_INVALID = 0, ODIN_INPUT_TOTP = 1, ODIN_INPUT_BACKUP = 2, ODIN_INPUT_BYPASS = 3
+};
 
 /*
  * Normalises what a user typed at the prompt: ASCII spaces, tabs and '-'
  * are dropped, letters lower-cased.  The result goes to out (NUL-terminated;
  * outsz >= 32 recommended).  Returns
  *   ODIN_INPUT_TOTP    exactly `digits` digits (out: those digits);
+ *   ODIN_INPUT_BYPASS  a bypass code per odin_onetime_normalise() (12
+ *                      characters; out: its normal form);
  *   ODIN_INPUT_BACKUP  a generated backup code per odin_backup_normalise()
  *                      (out: its normal form), or -- when `digits` is not
  *                      8 -- exactly 8 digits, the length of an imported

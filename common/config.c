@@ -58,6 +58,7 @@ static const struct cfg_key cfg_keys[] = {
 	B(debug),
 	B(forward_pass),
 	B(su_caller),
+	B(enroll_token),
 	{ "backend", NULL, CFG_BACKEND, offsetof(struct odin_config, backend), 0, 0, 0 },
 	S(pg_conninfo, NULL, CFG_CONNINFO),
 	S(pg_password_file, NULL, CFG_PATH),

@@ -34,7 +34,7 @@
  *                        1..63 printable ASCII characters, no ':'
  *   backup_codes=1..20   (codes per set)        default 10
  *   skew_steps=0..240    (diagnostic search)    default 10
- *   echo_code, no_enroll, debug, su_caller,
+ *   echo_code, no_enroll, debug, su_caller, enroll_token,
  *   forward_pass (module line only; the module ignores it here)  (booleans: bare key, or
  *                        yes/no/true/false/on/off/1/0)
  *   backend=files|postgresql                    default files
@@ -81,6 +81,7 @@ struct odin_config {
 	int debug;
 	int forward_pass;
 	int su_caller;		/* target without a record: ask the caller of su/sudo */
+	int enroll_token;	/* every forced enrollment needs an admin's token */
 	enum odin_backend backend;
 	char pg_conninfo[ODIN_CONNINFO_MAX];	/* "" = not set */
 	char pg_password_file[ODIN_PATH_MAX];	/* "" = none */

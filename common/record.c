@@ -26,13 +26,14 @@ enum rec_key {
 	K_STATE, K_SECRET, K_ALG, K_DIGITS, K_PERIOD, K_LAST_STEP, K_FAILURES,
 	K_LOCKOUT_UNTIL, K_LOCKOUT_COUNT, K_BACKUP_KDF, K_CREATED, K_UPDATED,
 	K_COUNT,
-	K_GENERATION = K_COUNT	/* optional: not counted among the required keys */
+	/* optional: not counted among the required keys */
+	K_GENERATION = K_COUNT, K_BYPASS, K_TOKEN, K_LAST = K_TOKEN
 };
 
-static const char *const rec_keys[K_COUNT + 1] = {
+static const char *const rec_keys[K_LAST + 1] = {
 	"state", "secret", "algorithm", "digits", "period", "last_step",
 	"failures", "lockout_until", "lockout_count", "backup_kdf", "created",
-	"updated", "generation",
+	"updated", "generation", "bypass", "enroll_token",
 };
 
 #define REC_HEADER "odin-mfa-record 1"
@@ -71,11 +72,22 @@ odin_record_same(const struct odin_record *a, const struct odin_record *b)
 	    a->created == b->created && a->updated == b->updated &&
 	    a->generation == b->generation &&
 	    a->secret_len <= sizeof(a->secret) && a->nbackup <= ODIN_BACKUP_MAX;
-	if (!same)
+	if (!same || !odin_record_extras_same(a, b))
 		return 0;
 	return odin_ct_equal(a->secret, b->secret, a->secret_len) &
 	    odin_ct_equal(a->backup_salt, b->backup_salt, sizeof(a->backup_salt)) &
 	    odin_ct_equal(a->backup, b->backup, (size_t)a->nbackup * ODIN_BACKUP_HASH_LEN);
+}
+
+int
+odin_record_extras_same(const struct odin_record *a, const struct odin_record *b)
+{
+	return a->bypass_uses == b->bypass_uses && a->bypass_expires == b->bypass_expires &&
+	    a->bypass_issued == b->bypass_issued &&
+	    memcmp(&a->bypass, &b->bypass, sizeof(a->bypass)) == 0 &&
+	    a->token == b->token && a->token_expires == b->token_expires &&
+	    a->token_issued == b->token_issued &&
+	    memcmp(&a->token_hash, &b->token_hash, sizeof(a->token_hash)) == 0;
 }
 
 void
@@ -275,6 +287,73 @@ rec_parse_generation(const char *v, size_t vl, uint64_t *out)
 	return 0;
 }
 
+/* The next space-separated field of [*p, end): its start and length; -1 if none. */
+static int
+rec_field(const char **p, const char *end, const char **f, size_t *fl)
+{
+	const char *sp;
+
+	if (*p >= end)
+		return -1;
+	sp = memchr(*p, ' ', (size_t)(end - *p));
+	*f = *p;
+	*fl = (size_t)((sp != NULL ? sp : end) - *p);
+	*p = sp != NULL ? sp + 1 : end;
+	return *fl > 0 ? 0 : -1;
+}
+
+/* "SALT_HEX HASH_HEX" ending the line. */
+static int
+rec_parse_onetime(const char **p, const char *end, struct odin_onetime *o)
+{
+	const char *f;
+	size_t fl;
+
+	if (rec_field(p, end, &f, &fl) != 0 || rec_parse_hex(f, fl, o->salt, sizeof(o->salt)) != 0 ||
+	    rec_field(p, end, &f, &fl) != 0 || rec_parse_hex(f, fl, o->hash, sizeof(o->hash)) != 0)
+		return -1;
+	return *p == end ? 0 : -1;
+}
+
+/* "USES EXPIRES ISSUED SALT_HEX HASH_HEX" */
+static int
+rec_parse_bypass(const char *v, size_t vl, struct odin_record *r)
+{
+	const char *p = v, *end = v + vl, *f;
+	size_t fl;
+
+	if (rec_field(&p, end, &f, &fl) != 0 ||
+	    rec_parse_uint(f, fl, 1, ODIN_BYPASS_USES_MAX, &r->bypass_uses) != 0 ||
+	    rec_field(&p, end, &f, &fl) != 0 || rec_parse_i64(f, fl, &r->bypass_expires) != 0 ||
+	    rec_field(&p, end, &f, &fl) != 0 || rec_parse_i64(f, fl, &r->bypass_issued) != 0)
+		return -1;
+	return rec_parse_onetime(&p, end, &r->bypass);
+}
+
+/* "active EXPIRES ISSUED SALT_HEX HASH_HEX" or "spent ISSUED" */
+static int
+rec_parse_token(const char *v, size_t vl, struct odin_record *r)
+{
+	const char *p = v, *end = v + vl, *f;
+	size_t fl;
+
+	if (rec_field(&p, end, &f, &fl) != 0)
+		return -1;
+	if (rec_eq(f, fl, "spent")) {
+		r->token = ODIN_TOKEN_SPENT;
+		if (rec_field(&p, end, &f, &fl) != 0 || rec_parse_i64(f, fl, &r->token_issued) != 0)
+			return -1;
+		return p == end ? 0 : -1;
+	}
+	if (!rec_eq(f, fl, "active"))
+		return -1;
+	r->token = ODIN_TOKEN_ACTIVE;
+	if (rec_field(&p, end, &f, &fl) != 0 || rec_parse_i64(f, fl, &r->token_expires) != 0 ||
+	    rec_field(&p, end, &f, &fl) != 0 || rec_parse_i64(f, fl, &r->token_issued) != 0)
+		return -1;
+	return rec_parse_onetime(&p, end, &r->token_hash);
+}
+
 /* One "key value" line (without its '\n'); seen tracks keys already read. */
 static int
 rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *seen,
@@ -300,10 +379,10 @@ rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *se
 		r->nbackup++;
 		return 0;
 	}
-	for (k = 0; k <= K_GENERATION; k++)
+	for (k = 0; k <= K_LAST; k++)
 		if (rec_eq(line, kl, rec_keys[k]))
 			break;
-	if (k > K_GENERATION || (*seen & (1u << k)) != 0)
+	if (k > K_LAST || (*seen & (1u << k)) != 0)
 		return -1;
 	*seen |= 1u << k;
 
@@ -354,8 +433,30 @@ rec_parse_line(const char *line, size_t len, struct odin_record *r, unsigned *se
 		return rec_parse_i64(v, vl, &r->updated);
 	case K_GENERATION:
 		return rec_parse_generation(v, vl, &r->generation);
+	case K_BYPASS:
+		return rec_parse_bypass(v, vl, r);
+	case K_TOKEN:
+		return rec_parse_token(v, vl, r);
 	}
 	return -1;
+}
+
+/* A bypass code only on an enabled record, a token only on a pending one; times in order. */
+static int
+rec_extras_valid(const struct odin_record *r)
+{
+	if (r->bypass_uses > ODIN_BYPASS_USES_MAX)
+		return 0;
+	if (r->bypass_uses > 0 && (r->state != ODIN_STATE_ENABLED || r->bypass_issued < 0 ||
+	    r->bypass_expires < r->bypass_issued))
+		return 0;
+	if (r->token != ODIN_TOKEN_NONE && r->token != ODIN_TOKEN_ACTIVE && r->token != ODIN_TOKEN_SPENT)
+		return 0;
+	if (r->token != ODIN_TOKEN_NONE && (r->state != ODIN_STATE_PENDING || r->token_issued < 0))
+		return 0;
+	if (r->token == ODIN_TOKEN_ACTIVE && r->token_expires < r->token_issued)
+		return 0;
+	return 1;
 }
 
 static int
@@ -404,6 +505,8 @@ rec_parse(const char *buf, size_t len, struct odin_record *r, struct rec_crypt *
 		return -1;
 	if (r->backup_iter == 0 && r->nbackup > 0)
 		return -1;
+	if (!rec_extras_valid(r))
+		return -1;
 	return 0;
 }
 
@@ -447,7 +550,7 @@ rec_valid(const struct odin_record *r)
 	if (r->backup_iter == 0 ? r->nbackup != 0 :
 	    (r->backup_iter < ODIN_BACKUP_ITER_MIN || r->backup_iter > ODIN_BACKUP_ITER_MAX))
 		return 0;
-	return 1;
+	return rec_extras_valid(r);
 }
 
 /* Appends formatted text at *off; -1 on truncation. */
@@ -467,6 +570,42 @@ rec_put(char *buf, size_t *off, const char *fmt, ...)
 		return -1;
 	*off += (size_t)n;
 	return 0;
+}
+
+/* "[USES ]EXPIRES ISSUED SALT_HEX HASH_HEX" (USES when uses > 0) */
+static void
+rec_onetime_value(char out[ODIN_RECORD_LINE_MAX], const char *prefix, unsigned uses,
+    int64_t expires, int64_t issued, const struct odin_onetime *o)
+{
+	char salt[2 * sizeof(o->salt) + 1], hash[2 * sizeof(o->hash) + 1];
+	char num[16] = "";
+
+	odin_base16_encode(o->salt, sizeof(o->salt), salt);
+	odin_base16_encode(o->hash, sizeof(o->hash), hash);
+	if (uses > 0)
+		(void)snprintf(num, sizeof(num), "%u ", uses);
+	(void)snprintf(out, ODIN_RECORD_LINE_MAX, "%s%s%" PRId64 " %" PRId64 " %s %s", prefix, num,
+	    expires, issued, salt, hash);
+	odin_wipe(hash, sizeof(hash));
+}
+
+void
+odin_record_bypass_value(const struct odin_record *r, char out[ODIN_RECORD_LINE_MAX])
+{
+	out[0] = '\0';
+	if (r->bypass_uses > 0)
+		rec_onetime_value(out, "", r->bypass_uses, r->bypass_expires, r->bypass_issued,
+		    &r->bypass);
+}
+
+void
+odin_record_token_value(const struct odin_record *r, char out[ODIN_RECORD_LINE_MAX])
+{
+	out[0] = '\0';
+	if (r->token == ODIN_TOKEN_ACTIVE)
+		rec_onetime_value(out, "active ", 0, r->token_expires, r->token_issued, &r->token_hash);
+	else if (r->token == ODIN_TOKEN_SPENT)
+		(void)snprintf(out, ODIN_RECORD_LINE_MAX, "spent %" PRId64, r->token_issued);
 }
 
 void
@@ -492,7 +631,7 @@ int
 odin_record_format_gen(const struct odin_record *r, uint64_t generation,
     const struct odin_key *key, const char *user, char **out, size_t *outlen)
 {
-	char secret[ODIN_RECORD_LINE_MAX];
+	char secret[ODIN_RECORD_LINE_MAX], extra[ODIN_RECORD_LINE_MAX];
 	char hex[2 * ODIN_BACKUP_HASH_LEN + 1];
 	char *buf;
 	size_t off = 0;
@@ -541,11 +680,18 @@ odin_record_format_gen(const struct odin_record *r, uint64_t generation,
 		goto done;
 	if (generation != 0 && rec_put(buf, &off, "generation %016" PRIx64 "\n", generation) != 0)
 		goto done;
+	odin_record_bypass_value(r, extra);
+	if (extra[0] != '\0' && rec_put(buf, &off, "bypass %s\n", extra) != 0)
+		goto done;
+	odin_record_token_value(r, extra);
+	if (extra[0] != '\0' && rec_put(buf, &off, "enroll_token %s\n", extra) != 0)
+		goto done;
 	if (rec_put(buf, &off, "end\n") != 0)
 		goto done;
 	ok = 1;
 done:
 	odin_wipe(secret, sizeof(secret));
+	odin_wipe(extra, sizeof(extra));
 	odin_wipe(hex, sizeof(hex));
 	if (!ok) {
 		odin_secure_free(buf);

@@ -19,12 +19,19 @@
  *   updated UNIXTIME
  *   generation HEX16             (optional; files store: which login-state
  *                                 slots belong to this record, slots.h)
+ *   bypass USES EXPIRES ISSUED SALT_HEX HASH_HEX
+ *                                (optional, enabled only: a temporary bypass
+ *                                 code, admin bypass; USES 1..ODIN_BYPASS_USES_MAX)
+ *   enroll_token active EXPIRES ISSUED SALT_HEX HASH_HEX | enroll_token spent ISSUED
+ *                                (optional, pending only: the enrollment token
+ *                                 of admin force-enable --token; spent: it was
+ *                                 used, a new one is needed to enroll)
  *   end
  *
  * One "key value" per line, single spaces, '\n' line ends, printable ASCII
  * only, at most ODIN_RECORD_LINE_MAX bytes a line, ODIN_RECORD_MAX in all.
- * Every key except "backup" and "generation" must appear exactly once,
- * "generation" at most once (16 lower-case hex digits, not all zero) (in any order between
+ * Every key except "backup", "generation", "bypass" and "enroll_token"
+ * must appear exactly once, those three at most once; "generation" (16 lower-case hex digits, not all zero) (in any order between
  * header and "end"; the formatter writes the order above); the first line
  * must be the header and the last "end", followed by nothing.  Numbers are
  * canonical decimals (no sign, no leading zero), non-negative and in range;
@@ -54,6 +61,16 @@
 
 enum odin_state { ODIN_STATE_PENDING = 1, ODIN_STATE_ENABLED = 2 };
 
+#define ODIN_BYPASS_USES_MAX 10
+
+/* A one-time code stored as PBKDF2-HMAC-SHA256 under its own salt (onetime.h). */
+struct odin_onetime {
+	uint8_t salt[ODIN_BACKUP_SALT_LEN];
+	uint8_t hash[ODIN_BACKUP_HASH_LEN];
+};
+
+enum odin_token_state { ODIN_TOKEN_NONE = 0, ODIN_TOKEN_ACTIVE = 1, ODIN_TOKEN_SPENT = 2 };
+
 struct odin_record {
 	enum odin_state state;
 	uint8_t secret[ODIN_SECRET_MAX];
@@ -72,6 +89,16 @@ struct odin_record {
 	int64_t created;
 	int64_t updated;
 	uint64_t generation;		/* 0: none (slots.h; only the files store sets it) */
+	/* a temporary bypass code (admin bypass); enabled records only */
+	unsigned bypass_uses;		/* uses left; 0: none */
+	int64_t bypass_expires;
+	int64_t bypass_issued;
+	struct odin_onetime bypass;
+	/* the enrollment token (admin force-enable --token); pending records only */
+	enum odin_token_state token;
+	int64_t token_expires;		/* ODIN_TOKEN_ACTIVE only */
+	int64_t token_issued;
+	struct odin_onetime token_hash;
 };
 
 /* A pending record with defaults (SHA1, 6 digits, 30 s, no secret), created = updated = now. */
@@ -109,6 +136,14 @@ int odin_record_format_key(const struct odin_record *r, const struct odin_key *k
 int odin_record_format_gen(const struct odin_record *r, uint64_t generation,
     const struct odin_key *key, const char *user, char **out, size_t *outlen);
 
+/*
+ * The values of r's "bypass" and "enroll_token" lines as the formatter
+ * writes them (without the key), or "" when r has none: for a store that
+ * keeps them in columns of their own (store_pg.c).
+ */
+void odin_record_bypass_value(const struct odin_record *r, char out[ODIN_RECORD_LINE_MAX]);
+void odin_record_token_value(const struct odin_record *r, char out[ODIN_RECORD_LINE_MAX]);
+
 /* Wipes and frees text from odin_record_format*(); NULL is fine. */
 void odin_record_text_free(char *text);
 
@@ -117,6 +152,12 @@ void odin_record_text_free(char *text);
  * constant time), else 0.  What "the record did not change meanwhile" means.
  */
 int odin_record_same(const struct odin_record *a, const struct odin_record *b);
+
+/*
+ * 1 if a and b hold the same bypass code and enrollment token (the fields
+ * no login-state slot holds, beyond the secret and parameters).
+ */
+int odin_record_extras_same(const struct odin_record *a, const struct odin_record *b);
 
 /* Wipes every byte of r. */
 void odin_record_wipe(struct odin_record *r);

@@ -291,7 +291,8 @@ slots_same_record(const struct odin_record *a, const struct odin_record *b)
 	    a->secret_len <= sizeof(a->secret) && a->alg == b->alg && a->digits == b->digits &&
 	    a->period == b->period && a->backup_iter == b->backup_iter && a->created == b->created &&
 	    odin_ct_equal(a->secret, b->secret, a->secret_len) &&
-	    memcmp(a->backup_salt, b->backup_salt, sizeof(a->backup_salt)) == 0;
+	    memcmp(a->backup_salt, b->backup_salt, sizeof(a->backup_salt)) == 0 &&
+	    odin_record_extras_same(a, b);
 }
 
 int

@@ -7,7 +7,8 @@
  *   odin_schema(version)
  *   users(user_name PK, mfa_enabled, pending, mfa_secret, algorithm, digits,
  *         period, last_step, failures, lockout_until, lockout_count,
- *         backup_kdf, backup_iter, backup_salt, created, updated)
+ *         backup_kdf, backup_iter, backup_salt, created, updated,
+ *         bypass, enroll_token)  (the values of the record's lines, record.h)
  *   backup_codes(user_name FK ON DELETE CASCADE, idx, hash)  PK (user_name, idx)
  *
  * Mapping of the store contract:
@@ -62,7 +63,7 @@
 #include "store_backend.h"
 #include "user.h"
 
-#define ODIN_PG_SCHEMA 2
+#define ODIN_PG_SCHEMA 3
 #define PG_USER_MAX 32
 #define PG_PARAMS_MAX 64
 #define PG_PASSWORD_MAX 512
@@ -90,6 +91,12 @@ static const struct odin_store_ops pg_ops;
 #define PG_NAME_RULE \
 	"(octet_length(user_name) BETWEEN 1 AND 255 AND user_name !~ '[\\x01-\\x20\\x7f/:]')"
 
+/* The values of the record's "bypass" and "enroll_token" lines (record.h), kept by the database too. */
+#define PG_BYPASS_RULE \
+	"(bypass IS NULL OR bypass ~ '^[1-9][0-9]? [0-9]+ [0-9]+ [0-9a-f]{32} [0-9a-f]{64}$')"
+#define PG_TOKEN_RULE \
+	"(enroll_token IS NULL OR enroll_token ~ '^(active [0-9]+ [0-9]+ [0-9a-f]{32} [0-9a-f]{64}|spent [0-9]+)$')"
+
 static const char pg_schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS odin_schema (version integer NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS users ("
@@ -108,13 +115,15 @@ static const char pg_schema_sql[] =
 	" backup_iter integer NOT NULL DEFAULT 0,"
 	" backup_salt bytea,"
 	" created bigint NOT NULL,"
-	" updated bigint NOT NULL);"
+	" updated bigint NOT NULL,"
+	" bypass text CONSTRAINT users_bypass_check CHECK " PG_BYPASS_RULE ","
+	" enroll_token text CONSTRAINT users_enroll_token_check CHECK " PG_TOKEN_RULE ");"
 	"CREATE TABLE IF NOT EXISTS backup_codes ("
 	" user_name text NOT NULL REFERENCES users (user_name) ON DELETE CASCADE,"
 	" idx integer NOT NULL,"
 	" hash bytea NOT NULL,"
 	" PRIMARY KEY (user_name, idx));"
-	"INSERT INTO odin_schema (version) SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM odin_schema);";
+	"INSERT INTO odin_schema (version) SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM odin_schema);";
 
 /*
  * Version 1 allowed only [A-Za-z0-9_][A-Za-z0-9._-]{0,31}; version 2 any
@@ -124,6 +133,14 @@ static const char pg_upgrade_2_sql[] =
 	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_user_name_check;"
 	"ALTER TABLE users ADD CONSTRAINT users_user_name_check CHECK " PG_NAME_RULE ";"
 	"UPDATE odin_schema SET version = 2;";
+
+/* Version 3: bypass codes and enrollment tokens (account.h, helpdesk). */
+static const char pg_upgrade_3_sql[] =
+	"ALTER TABLE users ADD COLUMN IF NOT EXISTS bypass text"
+	" CONSTRAINT users_bypass_check CHECK " PG_BYPASS_RULE ";"
+	"ALTER TABLE users ADD COLUMN IF NOT EXISTS enroll_token text"
+	" CONSTRAINT users_enroll_token_check CHECK " PG_TOKEN_RULE ";"
+	"UPDATE odin_schema SET version = 3;";
 
 /* ---- plumbing ----------------------------------------------------------- */
 
@@ -163,6 +180,11 @@ pg_fail(struct odin_store *st, const PGresult *res, const char *what, const char
 
 	if (msg == NULL)
 		msg = PQerrorMessage(st->conn);
+	if (state != NULL && strcmp(state, "42703") == 0) {
+		odin_log(LOG_ERR, "postgresql: %s%s%s: the schema is older than this host's (run: odin-mfa-cli admin db-init)",
+		    what, user != NULL ? " for " : "", user != NULL ? user : "");
+		return ODIN_EIO;
+	}
 	if (state != NULL && strcmp(state, "42P01") == 0) {
 		odin_log(LOG_ERR, "postgresql: %s%s%s: the schema is missing (run: odin-mfa-cli admin db-init)",
 		    what, user != NULL ? " for " : "", user != NULL ? user : "");
@@ -555,7 +577,7 @@ pg_put(char *buf, size_t *off, const char *key, const char *value)
 	" lockout_until, lockout_count, backup_kdf, backup_iter, encode(backup_salt, 'hex')," \
 	" created, updated," \
 	" (SELECT string_agg(encode(b.hash, 'hex'), ',' ORDER BY b.idx) FROM backup_codes b" \
-	"  WHERE b.user_name = u.user_name)"
+	"  WHERE b.user_name = u.user_name), bypass, enroll_token"
 
 /*
  * Turns row 0 of res into the record text and parses it strictly.
@@ -571,7 +593,7 @@ pg_row_to_record(struct odin_txn *t, const PGresult *res, struct odin_record *re
 	int rc = ODIN_ECORRUPT, bad = 0;
 
 	odin_record_wipe(rec);
-	if (PQnfields(res) != 15)
+	if (PQnfields(res) != 17)
 		goto out;
 	secret = PQgetisnull(res, 0, 1) ? "-" : PQgetvalue(res, 0, 1);
 	if (strcmp(secret, "-") != 0 && !odin_sealed(secret, strlen(secret))) {
@@ -614,6 +636,10 @@ pg_row_to_record(struct odin_txn *t, const PGresult *res, struct odin_record *re
 	}
 	bad |= pg_put(buf, &off, "created", PQgetvalue(res, 0, 12));
 	bad |= pg_put(buf, &off, "updated", PQgetvalue(res, 0, 13));
+	if (!PQgetisnull(res, 0, 15))
+		bad |= pg_put(buf, &off, "bypass", PQgetvalue(res, 0, 15));
+	if (!PQgetisnull(res, 0, 16))
+		bad |= pg_put(buf, &off, "enroll_token", PQgetvalue(res, 0, 16));
 	bad |= pg_put(buf, &off, "", "end");
 	if (bad)
 		goto out;
@@ -757,7 +783,8 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 	char secret[ODIN_SEAL_TEXTLEN(ODIN_SECRET_MAX) + 1];
 	char nums[9][24], salt[2 * ODIN_BACKUP_SALT_LEN + 1];
 	char hashes[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1];
-	const char *v[16];
+	char bypass[ODIN_RECORD_LINE_MAX], token[ODIN_RECORD_LINE_MAX];
+	const char *v[18];
 	unsigned i;
 	int rc;
 
@@ -803,11 +830,15 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 	v[12] = rec->backup_iter != 0 ? salt : NULL;
 	v[13] = nums[7];
 	v[14] = nums[8];
+	odin_record_bypass_value(rec, bypass);
+	odin_record_token_value(rec, token);
+	v[15] = bypass[0] != '\0' ? bypass : NULL;
+	v[16] = token[0] != '\0' ? token : NULL;
 	rc = pg_cmd(t->st, "save", t->user,
 	    "INSERT INTO users (user_name, mfa_enabled, pending, mfa_secret, algorithm, digits, period,"
 	    " last_step, failures, lockout_until, lockout_count, backup_kdf, backup_iter, backup_salt,"
-	    " created, updated) VALUES ($1, $2::boolean, NOT $2::boolean, $3, $4, $5, $6, $7, $8, $9, $10,"
-	    " $11, $12, decode($13, 'hex'), $14, $15)"
+	    " created, updated, bypass, enroll_token) VALUES ($1, $2::boolean, NOT $2::boolean, $3, $4,"
+	    " $5, $6, $7, $8, $9, $10, $11, $12, decode($13, 'hex'), $14, $15, $16, $17)"
 	    " ON CONFLICT (user_name) DO UPDATE SET mfa_enabled = EXCLUDED.mfa_enabled,"
 	    " pending = EXCLUDED.pending, mfa_secret = EXCLUDED.mfa_secret,"
 	    " algorithm = EXCLUDED.algorithm, digits = EXCLUDED.digits, period = EXCLUDED.period,"
@@ -815,7 +846,8 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 	    " lockout_until = EXCLUDED.lockout_until, lockout_count = EXCLUDED.lockout_count,"
 	    " backup_kdf = EXCLUDED.backup_kdf, backup_iter = EXCLUDED.backup_iter,"
 	    " backup_salt = EXCLUDED.backup_salt, created = EXCLUDED.created,"
-	    " updated = EXCLUDED.updated", 15, v);
+	    " updated = EXCLUDED.updated, bypass = EXCLUDED.bypass,"
+	    " enroll_token = EXCLUDED.enroll_token", 17, v);
 	if (rc != ODIN_OK)
 		goto rollback;
 	if (rec->nbackup != t->nbackup ||
@@ -853,6 +885,8 @@ rollback:
 out:
 	odin_wipe(secret, sizeof(secret));
 	odin_wipe(hashes, sizeof(hashes));
+	odin_wipe(bypass, sizeof(bypass));
+	odin_wipe(token, sizeof(token));
 	return rc;
 }
 
@@ -914,6 +948,19 @@ pg_list(struct odin_store *st, int (*cb)(const char *, void *), void *ctx)
 	return rc;
 }
 
+/* Several statements, no parameters: the simple-query protocol. */
+static int
+pg_script(struct odin_store *st, const char *sql)
+{
+	PGresult *res = PQexec(st->conn, sql);
+	int rc = ODIN_OK;
+
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = pg_fail(st, res, "db-init", NULL);
+	PQclear(res);
+	return rc;
+}
+
 static int
 pg_init(struct odin_store *st)
 {
@@ -938,20 +985,14 @@ pg_init(struct odin_store *st)
 		rc = ODIN_EINVAL;
 		goto rollback;
 	}
-	if (version < 1 || version < ODIN_PG_SCHEMA) {
-		/* several statements, no parameters: the simple-query protocol */
-		res = PQexec(st->conn, version < 1 ? pg_schema_sql : pg_upgrade_2_sql);
-		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-			rc = pg_fail(st, res, "db-init", NULL);
-			PQclear(res);
-			goto rollback;
-		}
-		PQclear(res);
-		if (version >= 1)
-			odin_log(LOG_NOTICE, "postgresql: schema upgraded from version %d to %d",
-			    version, ODIN_PG_SCHEMA);
-	}
-	/* later versions: one upgrade step each, from the version before */
+	/* a new database gets the whole schema; an older one each upgrade step after its version */
+	if ((version < 1 && (rc = pg_script(st, pg_schema_sql)) != ODIN_OK) ||
+	    (version == 1 && (rc = pg_script(st, pg_upgrade_2_sql)) != ODIN_OK) ||
+	    (version >= 1 && version < 3 && (rc = pg_script(st, pg_upgrade_3_sql)) != ODIN_OK))
+		goto rollback;
+	if (version >= 1 && version < ODIN_PG_SCHEMA)
+		odin_log(LOG_NOTICE, "postgresql: schema upgraded from version %d to %d",
+		    version, ODIN_PG_SCHEMA);
 	return pg_cmd(st, "db-init", NULL, "COMMIT", 0, NULL);
 rollback:
 	(void)pg_cmd(st, "db-init", NULL, "ROLLBACK", 0, NULL);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The admin verbs: force-enable, disable, unlock, status, list, import,
- * db-init, migrate.  Each parses its arguments, checks the caller may
+ * db-init, migrate (bypass and report: helpdesk_verbs.c).  Each parses its arguments, checks the caller may
  * administer, resolves USER to the account's canonical name, makes one
  * transaction through raised.c, and only then prints and logs -- never
  * while a record is locked.
@@ -20,16 +20,9 @@
 #include "cli.h"
 
 #define CLI_IMPORT_MAX	(64 * 1024)
-#define CLI_LIST_MAX	100000
 
-/* How an admin verb's USER is resolved. */
-enum admin_who {
-	ADMIN_NONE,		/* the verb takes no USER */
-	ADMIN_EXISTING,		/* must be an account the system knows */
-	ADMIN_ANY,		/* an account, or failing that the name as typed (a deleted account's record) */
-};
 
-static void
+void
 cli_admin_log(struct cli *c, const char *action, const char *user, const char *result)
 {
 	cli_syslog(LOG_NOTICE, "admin %s (uid %lu): %s %s: %s",
@@ -92,7 +85,7 @@ cli_admin_check(struct cli *c, const char *verb)
 }
 
 /* Common admin preamble: config, permission, user name, store.  Returns an exit status. */
-static int
+int
 cli_admin_begin(struct cli *c, const char *verb, const char *user, enum admin_who who)
 {
 	int ret;
@@ -128,34 +121,78 @@ static int
 cmd_admin_force_enable(struct cli *c, int argc, char **argv)
 {
 	static const char usage[] =
-	    "odin-mfa-cli admin force-enable [--reset] USER\n"
+	    "odin-mfa-cli admin force-enable [--reset] [--token [--token-expires DURATION]] USER\n"
 	    "Makes MFA pending for USER: they set it up at their next login (or with enroll).\n"
-	    "An enabled user stays enabled unless --reset (new secret and backup codes needed).\n";
-	static const struct option reset = { "reset", no_argument, NULL, OPT_RESET };
+	    "An enabled user stays enabled unless --reset (new secret and backup codes needed).\n"
+	    "--token prints a one-time enrollment token (default valid 24h, at most 7d) that\n"
+	    "USER must type before a secret is shown; with enroll_token in the config every\n"
+	    "forced enrollment gets one.\n";
+	static const struct option opts[] = {
+		{ "reset", no_argument, NULL, OPT_RESET },
+		{ "token", no_argument, NULL, OPT_TOKEN },
+		{ "token-expires", required_argument, NULL, OPT_TOKEN_EXPIRES },
+	};
 	enum odin_pending_outcome what;
-	const char *user = NULL;
-	int do_reset = 0, ret, rc;
+	char shown[ODIN_ONETIME_SHOWN_MAX], t[64], result[160];
+	const char *user = NULL, *arg;
+	int64_t ttl = ODIN_TOKEN_TTL_DEFAULT;
+	int do_reset = 0, token = 0, ttl_set = 0, ret, rc, ch;
 
-	if ((ret = cli_admin_args(c, argc, argv, usage, &reset, &do_reset, 1, &user)) >= 0)
-		return ret;
+	while ((ch = cli_getopt(c, argc, argv, opts, 3, &arg)) != -1) {
+		if (ch == OPT_RESET)
+			do_reset = 1;
+		else if (ch == OPT_TOKEN)
+			token = 1;
+		else if (ch == OPT_TOKEN_EXPIRES) {
+			if (cli_parse_duration(arg, ODIN_TOKEN_TTL_MAX, &ttl) != ODIN_OK) {
+				cli_err("--token-expires: a duration of at most 7d (90s, 30m, 12h, 3d)");
+				return EXIT_USAGE;
+			}
+			ttl_set = 1;
+		} else
+			return cli_verb_usage(usage, ch == OPT_HELP);
+	}
+	if (argc - optind != 1)
+		return cli_verb_usage(usage, 0);
+	user = argv[optind];
+	if (ttl_set && !token) {
+		cli_err("--token-expires goes with --token");
+		return EXIT_USAGE;
+	}
 	if ((ret = cli_admin_begin(c, "force-enable", user, ADMIN_EXISTING)) != EXIT_DONE)
 		return ret;
 	user = c->target;
+	token |= c->cfg.enroll_token;
 	rc = raised_set_pending(c, user, do_reset, &what);
+	shown[0] = '\0';
+	if (rc == ODIN_OK && token && what != ODIN_PENDING_KEPT)
+		rc = raised_token_issue(c, user, ttl, shown);
 	raised_close(c);
-	if (rc != ODIN_OK)
+	if (rc != ODIN_OK) {
+		odin_wipe(shown, sizeof(shown));
 		return cli_store_error(user, rc);
+	}
 	switch (what) {
 	case ODIN_PENDING_ALREADY:
-		printf("%s: already pending; nothing changed\n", user);
+		printf("%s: already pending%s\n", user, token ? "" : "; nothing changed");
 		break;
 	case ODIN_PENDING_KEPT:
 		printf("%s: already enabled; nothing changed (use --reset to make them enroll again)\n", user);
 		break;
 	default:
-		cli_admin_log(c, do_reset ? "force-enable --reset" : "force-enable", user, "pending");
 		printf("%s: MFA pending; they will set it up at their next login or with odin-mfa-cli enroll\n", user);
 		break;
+	}
+	if (shown[0] != '\0') {
+		cli_fmt_time((int64_t)time(NULL) + ttl, t, sizeof(t));
+		(void)snprintf(result, sizeof(result), "pending, enrollment token issued (valid until %s)", t);
+		cli_admin_log(c, do_reset ? "force-enable --reset --token" : "force-enable --token", user, result);
+		printf("\nEnrollment token for %s (works once, until %s):\n\n    %s\n\n"
+		    "Hand it to %s yourself (in person, by phone); it is not shown again.\n"
+		    "They type it before their new secret is shown.\n", user, t, shown, user);
+		odin_wipe(shown, sizeof(shown));
+	} else if (what != ODIN_PENDING_ALREADY && what != ODIN_PENDING_KEPT) {
+		cli_admin_log(c, do_reset ? "force-enable --reset" : "force-enable", user, "pending");
 	}
 	return EXIT_DONE;
 }
@@ -241,13 +278,7 @@ cmd_admin_status(struct cli *c, int argc, char **argv)
 	return EXIT_DONE;
 }
 
-struct cli_names {
-	char **v;
-	size_t n, cap;
-	int oom;
-};
-
-static int
+int
 cli_collect(const char *user, void *ctx)
 {
 	struct cli_names *nm = ctx;
@@ -279,6 +310,24 @@ cli_cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+void
+cli_names_sort(struct cli_names *nm)
+{
+	if (nm->n > 1)
+		qsort(nm->v, nm->n, sizeof(*nm->v), cli_cmp_names);
+}
+
+void
+cli_names_free(struct cli_names *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		free(nm->v[i]);
+	free(nm->v);
+	memset(nm, 0, sizeof(*nm));
+}
+
 static int
 cmd_admin_list(struct cli *c, int argc, char **argv)
 {
@@ -302,8 +351,7 @@ cmd_admin_list(struct cli *c, int argc, char **argv)
 		ret = nm.oom ? (cli_err("out of memory"), EXIT_SYSTEM) : cli_store_error("list", rc);
 		goto out;
 	}
-	if (nm.n > 1)
-		qsort(nm.v, nm.n, sizeof(*nm.v), cli_cmp_names);
+	cli_names_sort(&nm);
 	infos = calloc(nm.n + 1, sizeof(*infos));
 	rcs = calloc(nm.n + 1, sizeof(*rcs));
 	if (infos == NULL || rcs == NULL) {
@@ -361,9 +409,7 @@ cmd_admin_list(struct cli *c, int argc, char **argv)
 		printf("%s]\n", nm.n > 0 ? "\n" : "");
 	ret = EXIT_DONE;
 out:
-	for (i = 0; i < nm.n; i++)
-		free(nm.v[i]);
-	free(nm.v);
+	cli_names_free(&nm);
 	free(infos);
 	free(rcs);
 	raised_close(c);
@@ -518,9 +564,14 @@ cmd_admin(struct cli *c, int argc, char **argv)
 		{ "import", cmd_admin_import },
 		{ "db-init", cmd_admin_db_init },
 		{ "migrate", cmd_admin_migrate },
+		{ "bypass", cmd_admin_bypass },
+		{ "report", cmd_admin_report },
 	};
 	static const char usage[] =
-	    "odin-mfa-cli admin force-enable [--reset] USER\n"
+	    "odin-mfa-cli admin force-enable [--reset] [--token [--token-expires DURATION]] USER\n"
+	    "       odin-mfa-cli admin bypass [--expires DURATION] [--uses N] USER\n"
+	    "       odin-mfa-cli admin bypass --revoke USER\n"
+	    "       odin-mfa-cli admin report [--json | --prometheus FILE] [--stale-days N] [--backup-min N]\n"
 	    "       odin-mfa-cli admin disable USER\n"
 	    "       odin-mfa-cli admin unlock USER\n"
 	    "       odin-mfa-cli admin status USER\n"

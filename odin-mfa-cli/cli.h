@@ -42,6 +42,13 @@
 #define CLI_TRIES	3
 #define CLI_LINE_MAX	64
 
+/* How an admin verb's USER is resolved (cli_admin_begin). */
+enum admin_who {
+	ADMIN_NONE,		/* the verb takes no USER */
+	ADMIN_EXISTING,		/* must be an account the system knows */
+	ADMIN_ANY,		/* an account, or failing that the name as typed (a deleted account's record) */
+};
+
 struct cli {
 	struct priv_caller who;
 	struct odin_config cfg;
@@ -89,7 +96,8 @@ void cli_prompt(const char *text);
 /* ---- main.c: option parsing for verbs ------------------------------------ */
 
 enum { OPT_HELP = 'h', OPT_CONFIG = 0x100, OPT_QR, OPT_QR_PNG, OPT_QR_SVG, OPT_RESET, OPT_JSON,
-	OPT_FORCE, OPT_TO };
+	OPT_FORCE, OPT_TO, OPT_TOKEN, OPT_TOKEN_EXPIRES, OPT_EXPIRES, OPT_USES, OPT_REVOKE,
+	OPT_PROMETHEUS, OPT_STALE_DAYS, OPT_BACKUP_MIN };
 
 /*
  * getopt_long over a verb's arguments; --help and --config are accepted by
@@ -126,6 +134,12 @@ int raised_list(struct cli *c, int (*cb)(const char *, void *), void *ctx);
 int raised_db_init(struct cli *c, int *created_what);
 /* admin migrate: copies every record into the store of to_cfg; *n counts them. */
 int raised_migrate(struct cli *c, const struct odin_config *to_cfg, unsigned *n);
+/* The helpdesk's transactions (account.h): bypass codes and enrollment tokens. */
+int raised_bypass_issue(struct cli *c, const char *user, int64_t ttl, unsigned uses,
+    char shown[ODIN_ONETIME_SHOWN_MAX], int *replaced);
+int raised_bypass_revoke(struct cli *c, const char *user, int *had);
+int raised_token_issue(struct cli *c, const char *user, int64_t ttl, char shown[ODIN_ONETIME_SHOWN_MAX]);
+int raised_token_check(struct cli *c, const char *user, const char *input, struct odin_attempt *a);
 
 /* ---- user_verbs.c and admin_verbs.c ---------------------------------------- */
 
@@ -133,6 +147,24 @@ int cmd_enroll(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_backup_codes(struct cli *c, int argc, char **argv);
 int cmd_admin(struct cli *c, int argc, char **argv);
+/* admin_verbs.c: the names of every record (raised_list's callback cli_collect: ctx a cli_names) */
+struct cli_names {
+	char **v;
+	size_t n, cap;
+	int oom;
+};
+#define CLI_LIST_MAX	100000
+int cli_collect(const char *user, void *ctx);
+void cli_names_sort(struct cli_names *nm);
+void cli_names_free(struct cli_names *nm);
+/* admin_verbs.c: what every admin verb does first, and its syslog line */
+int cli_admin_begin(struct cli *c, const char *verb, const char *user, enum admin_who who);
+void cli_admin_log(struct cli *c, const char *action, const char *user, const char *result);
+/* helpdesk_verbs.c: admin bypass and admin report */
+int cmd_admin_bypass(struct cli *c, int argc, char **argv);
+int cmd_admin_report(struct cli *c, int argc, char **argv);
+/* "90", "90s", "30m", "12h", "3d": seconds in *out (1..max); ODIN_OK or ODIN_EINVAL. */
+int cli_parse_duration(const char *s, int64_t max, int64_t *out);
 /* doctor.c: `check`, the administrator's doctor (root only; reads, never writes). */
 int cmd_check(struct cli *c, int argc, char **argv);
 /* Prints an account's state (off / pending / enabled, codes left, lockout). */

@@ -305,3 +305,56 @@ raised_migrate(struct cli *c, const struct odin_config *to_cfg, unsigned *n)
 	raised_end(&old);
 	return rc;
 }
+
+int
+raised_bypass_issue(struct cli *c, const char *user, int64_t ttl, unsigned uses,
+    char shown[ODIN_ONETIME_SHOWN_MAX], int *replaced)
+{
+	sigset_t old;
+	int rc;
+
+	if (raised_begin(&old) != 0)
+		return ODIN_EPERM;
+	rc = odin_account_bypass_issue(c->st, user, raised_now(), ttl, uses, shown, replaced);
+	raised_end(&old);
+	return rc;
+}
+
+int
+raised_bypass_revoke(struct cli *c, const char *user, int *had)
+{
+	sigset_t old;
+	int rc;
+
+	if (raised_begin(&old) != 0)
+		return ODIN_EPERM;
+	rc = odin_account_bypass_revoke(c->st, user, raised_now(), had);
+	raised_end(&old);
+	return rc;
+}
+
+int
+raised_token_issue(struct cli *c, const char *user, int64_t ttl, char shown[ODIN_ONETIME_SHOWN_MAX])
+{
+	sigset_t old;
+	int rc;
+
+	if (raised_begin(&old) != 0)
+		return ODIN_EPERM;
+	rc = odin_account_token_issue(c->st, user, raised_now(), ttl, shown);
+	raised_end(&old);
+	return rc;
+}
+
+int
+raised_token_check(struct cli *c, const char *user, const char *input, struct odin_attempt *a)
+{
+	sigset_t old;
+	int rc;
+
+	if (raised_begin(&old) != 0)
+		return ODIN_EPERM;
+	rc = odin_account_token_check(c->st, &c->cfg, user, input, raised_now(), a);
+	raised_end(&old);
+	return rc;
+}

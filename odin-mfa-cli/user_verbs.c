@@ -55,6 +55,20 @@ cli_print_status(const char *user, int rc, const struct odin_account_info *r)
 	} else {
 		printf("locked:        no (%u recent failure%s)\n", r->failures, r->failures == 1 ? "" : "s");
 	}
+	if (r->bypass_uses > 0 && r->bypass_expires > now) {
+		cli_fmt_time(r->bypass_expires, t, sizeof(t));
+		printf("bypass code:   %u use%s left, until %s\n", r->bypass_uses,
+		    r->bypass_uses == 1 ? "" : "s", t);
+	} else if (r->bypass_uses > 0) {
+		printf("bypass code:   expired\n");
+	}
+	if (r->token == ODIN_TOKEN_ACTIVE && r->token_expires > now) {
+		cli_fmt_time(r->token_expires, t, sizeof(t));
+		printf("enroll token:  outstanding, until %s\n", t);
+	} else if (r->token != ODIN_TOKEN_NONE) {
+		printf("enroll token:  %s (a new one is needed: admin force-enable --token)\n",
+		    r->token == ODIN_TOKEN_SPENT ? "used" : "expired");
+	}
 }
 
 static void
@@ -80,6 +94,73 @@ cli_print_backup_codes(const struct odin_backup_code *codes, unsigned n)
  * the log (it would tell a guesser which codes are valid soon).
  * Returns an exit status.
  */
+/*
+ * The enrollment token an administrator handed out, where one is needed
+ * (odin_account_token_need): asked before any secret is made or shown,
+ * each answer counted.  info NULL: no record.  An exit status.
+ */
+static int
+cli_enroll_token(struct cli *c, const char *user, const struct odin_account_info *info)
+{
+	char line[CLI_LINE_MAX];
+	struct odin_attempt a;
+	int tries, rc, got, forced = 0;
+
+	if (info == NULL && c->cfg.enroll_token && c->cfg.enforce_group[0] != '\0')
+		forced = odin_user_in_group(user, c->who.gid_pw, c->cfg.enforce_group) == 1;
+	switch (odin_account_token_need(&c->cfg, info != NULL ? (int)info->state : 0, info, forced,
+	    (int64_t)time(NULL))) {
+	case ODIN_TOKEN_NEED_NONE:
+		return EXIT_DONE;
+	case ODIN_TOKEN_NEED_MISSING:
+		cli_err("setting up MFA for %s needs an enrollment token from your administrator, "
+		    "and none is outstanding; ask for one (admin force-enable --token)", user);
+		return EXIT_REFUSED;
+	case ODIN_TOKEN_NEED_ASK:
+		break;
+	}
+	printf("Your administrator gave you an enrollment token for this.\n");
+	for (tries = 0; tries < CLI_TRIES; tries++) {
+		cli_prompt("Enrollment token: ");
+		got = cli_read_line(line, sizeof(line));
+		if (got <= 0) {
+			fputc('\n', stdout);
+			cli_err(got == 0 ? "no token given; nothing changed" : "interrupted; nothing changed");
+			return EXIT_REFUSED;
+		}
+		rc = raised_token_check(c, user, line, &a);
+		odin_wipe(line, sizeof(line));
+		switch (rc) {
+		case ODIN_OK:
+			cli_syslog(LOG_INFO, "user %s (uid %lu): enrollment token accepted", user,
+			    (unsigned long)c->who.uid);
+			return EXIT_DONE;
+		case ODIN_ENOMATCH:
+			cli_syslog(LOG_NOTICE, "user %s (uid %lu): enrollment token refused: %s", user,
+			    (unsigned long)c->who.uid, a.reason);
+			printf("That enrollment token is not correct.\n");
+			if (a.lockout_seconds == 0)
+				continue;
+			/* FALLTHROUGH */
+		case ODIN_ELOCKEDOUT: {
+			char t[64];
+
+			cli_fmt_time(a.lockout_seconds > 0 ? (int64_t)time(NULL) + a.lockout_seconds :
+			    a.locked_until, t, sizeof(t));
+			cli_err("%s is locked out after too many wrong answers until %s", user, t);
+			return EXIT_REFUSED;
+		}
+		case ODIN_ECHANGED:
+			cli_err("no enrollment token is outstanding for %s any more; ask for a new one", user);
+			return EXIT_REFUSED;
+		default:
+			return cli_store_error(user, rc);
+		}
+	}
+	cli_err("too many wrong enrollment tokens; nothing changed");
+	return EXIT_REFUSED;
+}
+
 static int
 cli_reauth(struct cli *c, const char *user)
 {
@@ -332,6 +413,8 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 		ret = cli_store_error(user, rc);
 		goto out;
 	}
+	if ((ret = cli_enroll_token(c, user, rc == ODIN_OK ? &info : NULL)) != EXIT_DONE)
+		goto out;
 	if (rc == ODIN_OK && info.state == ODIN_STATE_ENABLED) {
 		printf("MFA is already enabled for %s.  Enrolling again replaces your\n"
 		    "authenticator secret and your backup codes.  First confirm it is you.\n", user);

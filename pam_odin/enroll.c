@@ -7,6 +7,8 @@
  * one we started from (odin_enroll_*, common/account.c).  A conversation
  * that fails at any point leaves the user pending.  Nothing is shown while
  * the record is locked: the lock is taken inside odin_enroll_commit().
+ * Where an administrator's enrollment token is needed (admin force-enable
+ * --token, or enroll_token), it is asked for before any secret is shown.
  */
 #include "autoconfig.h"
 
@@ -184,6 +186,84 @@ enroll_confirm(struct pod *p, struct odin_enrollment *en)
 	return PAM_AUTH_ERR;
 }
 
+/*
+ * The enrollment token, where one is needed (odin_account_token_need):
+ * asked before any secret is shown, up to ENROLL_TRIES times, each answer
+ * counted like a code.  PAM_SUCCESS: go on (none needed, or it was right).
+ */
+static int
+enroll_token(struct pod *p)
+{
+	struct odin_account_info info;
+	struct odin_attempt a;
+	char input[POD_INPUT_MAX + 1];
+	int e, found, tries, rv, toolong;
+
+	e = odin_account_info(p->st, p->user, &info);
+	if (e != ODIN_OK && e != ODIN_ENOENT) {
+		odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=cannot read record: %s",
+		    p->user, odin_strerror(e));
+		return pod_store_err(e);
+	}
+	found = e == ODIN_OK ? (int)info.state : 0;
+	/* no record here means enforce_group made this enrollment (pod_route) */
+	switch (odin_account_token_need(&p->cfg, found, e == ODIN_OK ? &info : NULL, 1,
+	    (int64_t)time(NULL))) {
+	case ODIN_TOKEN_NEED_NONE:
+		return PAM_SUCCESS;
+	case ODIN_TOKEN_NEED_MISSING:
+		pod_say(p->pamh, PAM_ERROR_MSG, "Setting up two-factor authentication for this "
+		    "account needs an enrollment token from your administrator, and none is "
+		    "outstanding; ask for one.");
+		pod_decision(p, LOG_NOTICE, "deny", "enroll", "enrollment token needed, none outstanding");
+		return PAM_AUTH_ERR;
+	case ODIN_TOKEN_NEED_ASK:
+		break;
+	}
+	if (pod_locked_out(p, info.lockout_until, (int64_t)time(NULL)))
+		return PAM_MAXTRIES;
+	for (tries = 0; tries < ENROLL_TRIES; tries++) {
+		rv = pod_conv_ask(p->pamh, PAM_PROMPT_ECHO_OFF, "Enrollment token: ", input,
+		    sizeof(input), &toolong);
+		if (rv != PAM_SUCCESS) {
+			pod_decision(p, LOG_NOTICE, "deny", "enroll", "conversation failed");
+			return PAM_AUTH_ERR;
+		}
+		e = odin_account_token_check(p->st, &p->cfg, p->user, toolong ? NULL : input,
+		    (int64_t)time(NULL), &a);
+		odin_wipe(input, sizeof(input));
+		switch (e) {
+		case ODIN_OK:
+			odin_log(LOG_INFO, "user=%s enrollment token accepted", p->user);
+			return PAM_SUCCESS;
+		case ODIN_ENOMATCH:
+			pod_decision(p, LOG_NOTICE, "deny", "enroll", a.reason);
+			if (a.lockout_seconds > 0) {
+				(void)pod_locked_out(p, (int64_t)time(NULL) + a.lockout_seconds,
+				    (int64_t)time(NULL));
+				return PAM_MAXTRIES;
+			}
+			if (tries + 1 < ENROLL_TRIES)
+				pod_say(p->pamh, PAM_ERROR_MSG, "That enrollment token is not correct.");
+			continue;
+		case ODIN_ELOCKEDOUT:
+			(void)pod_locked_out(p, a.locked_until, (int64_t)time(NULL));
+			return PAM_MAXTRIES;
+		case ODIN_ECHANGED:
+			pod_say(p->pamh, PAM_ERROR_MSG, "No enrollment token is outstanding for this "
+			    "account any more; ask your administrator for a new one.");
+			pod_decision(p, LOG_NOTICE, "deny", "enroll", a.reason);
+			return PAM_AUTH_ERR;
+		default:
+			odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=%s: %s",
+			    p->user, a.reason, odin_strerror(e));
+			return pod_store_err(e);
+		}
+	}
+	pod_say(p->pamh, PAM_ERROR_MSG, "Set-up not started; nothing was changed.");
+	return PAM_AUTH_ERR;
+}
+
 int
 pod_enroll(struct pod *p, int forward)
 {
@@ -203,6 +283,8 @@ pod_enroll(struct pod *p, int forward)
 		    "enrollment required, not possible with forward_pass");
 		return PAM_AUTH_ERR;
 	}
+	if ((rv = enroll_token(p)) != PAM_SUCCESS)
+		return rv;
 	if ((e = odin_enroll_begin(p->st, p->user, (int64_t)time(NULL), &en)) != ODIN_OK) {
 		odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=cannot start: %s",
 		    p->user, odin_strerror(e));

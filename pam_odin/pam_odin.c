@@ -121,26 +121,6 @@ pod_options(struct pod *p, int argc, const char **argv)
 
 /* ---- the code ----------------------------------------------------------- */
 
-static unsigned
-pod_minutes(int64_t secs)
-{
-	return secs <= 0 ? 1 : (unsigned)((secs + 59) / 60);
-}
-
-static int
-pod_locked_out(struct pod *p, int64_t until, int64_t now)
-{
-	unsigned m;
-
-	if (until <= now)
-		return 0;
-	m = pod_minutes(until - now);
-	pod_say(p->pamh, PAM_ERROR_MSG,
-	    "Too many failed attempts; try again in %u minute%s", m, m == 1 ? "" : "s");
-	pod_decision(p, LOG_NOTICE, "deny", "none", "locked out");
-	return 1;
-}
-
 /* Asks for the code (whose code it is, with su_caller).  PAM_SUCCESS or the conversation's error. */
 static int
 pod_ask_code(struct pod *p, char *input, size_t inputsz, int *toolong)

@@ -50,6 +50,8 @@ void pod_decision(const struct pod *p, int prio, const char *result,
     const char *method, const char *reason);
 /* Maps an ODIN_E* store error to the PAM code that denies. */
 int pod_store_err(int e);
+/* If until is after now: tells the person how long the lockout lasts, logs it, returns 1; else 0. */
+int pod_locked_out(struct pod *p, int64_t until, int64_t now);
 
 /* who.c: whose login it is */
 /*

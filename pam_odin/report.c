@@ -38,3 +38,22 @@ pod_store_err(int e)
 	return e == ODIN_ENOMEM ? PAM_BUF_ERR : PAM_AUTHINFO_UNAVAIL;
 }
 
+static unsigned
+pod_minutes(int64_t secs)
+{
+	return secs <= 0 ? 1 : (unsigned)((secs + 59) / 60);
+}
+
+int
+pod_locked_out(struct pod *p, int64_t until, int64_t now)
+{
+	unsigned m;
+
+	if (until <= now)
+		return 0;
+	m = pod_minutes(until - now);
+	pod_say(p->pamh, PAM_ERROR_MSG,
+	    "Too many failed attempts; try again in %u minute%s", m, m == 1 ? "" : "s");
+	pod_decision(p, LOG_NOTICE, "deny", "none", "locked out");
+	return 1;
+}

@@ -10,6 +10,7 @@
 
 #include "backup.h"
 #include "err.h"
+#include "onetime.h"
 #include "otp.h"
 #include "record.h"
 #include "secure.h"
@@ -357,6 +358,62 @@ static const struct classify_case classify_cases[] = {
 	{ "123456", 5, ODIN_INPUT_INVALID, "" },
 };
 
+/* One-time codes (onetime.h): bypass codes and enrollment tokens. */
+START_TEST(onetime_codes)
+{
+	static const size_t lens[] = { ODIN_BYPASS_LEN, ODIN_TOKEN_LEN };
+	struct odin_onetime o, o2;
+	char shown[ODIN_ONETIME_SHOWN_MAX], norm[32], typed[64], other[ODIN_ONETIME_SHOWN_MAX];
+	size_t k, i, n;
+	unsigned seen = 0;
+
+	for (k = 0; k < 2; k++) {
+		ck_assert_int_eq(odin_onetime_make(lens[k], &o, shown), ODIN_OK);
+		/* groups of four, dash-separated, of the lower-case alphabet */
+		ck_assert_uint_eq(strlen(shown), lens[k] + lens[k] / 4 - 1);
+		for (i = 0; shown[i] != '\0'; i++)
+			ck_assert(i % 5 == 4 ? shown[i] == '-' :
+			    strchr("0123456789abcdefghjkmnpqrstvwxyz", shown[i]) != NULL);
+		ck_assert_int_eq(odin_onetime_normalise(shown, lens[k], norm, sizeof(norm)), ODIN_OK);
+		ck_assert_uint_eq(strlen(norm), lens[k]);
+		ck_assert_int_eq(odin_onetime_check(&o, norm), ODIN_OK);
+		/* typed in upper case, with spaces instead of dashes */
+		for (i = n = 0; shown[i] != '\0'; i++)
+			typed[n++] = shown[i] == '-' ? ' ' : (char)(shown[i] >= 'a' && shown[i] <= 'z' ?
+			    shown[i] - 'a' + 'A' : shown[i]);
+		typed[n] = '\0';
+		ck_assert_int_eq(odin_onetime_normalise(typed, lens[k], norm, sizeof(norm)), ODIN_OK);
+		ck_assert_int_eq(odin_onetime_check(&o, norm), ODIN_OK);
+		/* another code, the other length, a code one character shorter */
+		ck_assert_int_eq(odin_onetime_make(lens[k], &o2, other), ODIN_OK);
+		ck_assert_int_eq(odin_onetime_normalise(other, lens[k], norm, sizeof(norm)), ODIN_OK);
+		ck_assert_int_eq(odin_onetime_check(&o, norm), ODIN_ENOMATCH);
+		ck_assert_int_eq(odin_onetime_normalise(shown, lens[1 - k], norm, sizeof(norm)), ODIN_EINVAL);
+		typed[n - 1] = '\0';
+		ck_assert_int_eq(odin_onetime_normalise(typed, lens[k], norm, sizeof(norm)), ODIN_EINVAL);
+	}
+	/* 'o', 'i', 'l' are read as '0', '1', '1'; 'u' is not in the alphabet */
+	ck_assert_int_eq(odin_onetime_normalise("oil0-1100-abcd", ODIN_BYPASS_LEN, norm, sizeof(norm)), ODIN_OK);
+	ck_assert_str_eq(norm, "01101100abcd");
+	ck_assert_int_eq(odin_onetime_normalise("uuuu-1100-abcd", ODIN_BYPASS_LEN, norm, sizeof(norm)), ODIN_EINVAL);
+	ck_assert_int_eq(odin_onetime_normalise(NULL, ODIN_BYPASS_LEN, norm, sizeof(norm)), ODIN_EINVAL);
+	ck_assert_int_eq(odin_onetime_make(10, &o, shown), ODIN_EINVAL);
+	/* every character of the alphabet turns up (no stuck bits) */
+	for (i = 0; i < 200; i++) {
+		ck_assert_int_eq(odin_onetime_make(ODIN_TOKEN_LEN, &o, shown), ODIN_OK);
+		for (n = 0; shown[n] != '\0'; n++)
+			if (shown[n] != '-')
+				seen |= 1u << (strchr("0123456789abcdefghjkmnpqrstvwxyz", shown[n]) -
+				    "0123456789abcdefghjkmnpqrstvwxyz");
+	}
+	ck_assert_uint_eq(seen, 0xffffffffu);
+	/* at the code prompt a bypass code is told apart from codes and backup codes */
+	ck_assert_int_eq(odin_input_classify("k7q2-m9xa-4tcv", 6, norm, sizeof(norm)), ODIN_INPUT_BYPASS);
+	ck_assert_str_eq(norm, "k7q2m9xa4tcv");
+	ck_assert_int_eq(odin_input_classify("k7q2m-9xa4t", 6, norm, sizeof(norm)), ODIN_INPUT_BACKUP);
+}
+END_TEST
+
 START_TEST(classify_table)
 {
 	const struct classify_case *c = &classify_cases[_i];
@@ -420,6 +477,7 @@ backup_suite(void)
 	tcase_add_loop_test(tc, classify_table, 0,
 	    (int)(sizeof(classify_cases) / sizeof(classify_cases[0])));
 	tcase_add_test(tc, classify_bounds);
+	tcase_add_test(tc, onetime_codes);
 	suite_add_tcase(s, tc);
 	return s;
 }

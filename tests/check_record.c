@@ -15,6 +15,7 @@
 
 #define H32 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define H32B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+#define H16 "000102030405060708090a0b0c0d0e0f"
 
 /* A valid record, written by hand from the format in record.h. */
 static const char good[] =
@@ -221,6 +222,56 @@ START_TEST(rt_secret_lengths)
 }
 END_TEST
 
+/* Bypass codes (enabled records) and enrollment tokens (pending ones): parsed, round-tripped, compared. */
+START_TEST(rt_helpdesk_lines)
+{
+	static const char pend[] =
+	    "odin-mfa-record 1\nstate pending\nsecret -\nalgorithm SHA1\ndigits 6\nperiod 30\n"
+	    "last_step 0\nfailures 0\nlockout_until 0\nlockout_count 0\nbackup_kdf none\n"
+	    "created 1700000000\nupdated 1700000000\n"
+	    "enroll_token active 1700086400 1700000000 " H16 " " H32 "\nend\n";
+	struct odin_record r, q;
+	char *t;
+	size_t l;
+
+	fill_record(&r, ODIN_STATE_ENABLED, 20, 3);
+	r.bypass_uses = ODIN_BYPASS_USES_MAX;
+	r.bypass_issued = 1700000000;
+	r.bypass_expires = 1700259200;
+	ck_assert_int_eq(odin_random(&r.bypass, sizeof(r.bypass)), ODIN_OK);
+	round_trip(&r);
+	ck_assert_int_eq(odin_record_format(&r, &t, &l), ODIN_OK);
+	ck_assert_int_eq(odin_record_parse(t, l, &q), ODIN_OK);
+	odin_record_text_free(t);
+	ck_assert_int_eq(odin_record_same(&r, &q), 1);
+	ck_assert_int_eq(memcmp(&r.bypass, &q.bypass, sizeof(r.bypass)), 0);
+	q.bypass_uses--;	/* one use spent: no longer the same record */
+	ck_assert_int_eq(odin_record_same(&r, &q), 0);
+	ck_assert_int_eq(odin_record_extras_same(&r, &q), 0);
+
+	ck_assert_int_eq(odin_record_parse(pend, sizeof(pend) - 1, &r), ODIN_OK);
+	ck_assert_int_eq(r.token, ODIN_TOKEN_ACTIVE);
+	ck_assert(r.token_expires == 1700086400 && r.token_issued == 1700000000);
+	ck_assert_uint_eq(r.token_hash.hash[0], 0x00);
+	ck_assert_int_eq(odin_record_format(&r, &t, &l), ODIN_OK);
+	ck_assert_uint_eq(l, sizeof(pend) - 1);
+	ck_assert(memcmp(t, pend, l) == 0);	/* byte for byte */
+	odin_record_text_free(t);
+	r.token = ODIN_TOKEN_SPENT;
+	r.token_expires = 0;
+	memset(&r.token_hash, 0, sizeof(r.token_hash));
+	ck_assert_int_eq(odin_record_format(&r, &t, &l), ODIN_OK);
+	ck_assert_ptr_nonnull(strstr(t, "\nenroll_token spent 1700000000\nend\n"));
+	ck_assert_int_eq(odin_record_parse(t, l, &q), ODIN_OK);
+	ck_assert_int_eq(q.token, ODIN_TOKEN_SPENT);
+	odin_record_text_free(t);
+	/* the formatter refuses what the parser would */
+	r.state = ODIN_STATE_ENABLED;
+	r.secret_len = 20;
+	ck_assert_int_eq(odin_record_format(&r, &t, &l), ODIN_EINVAL);	/* a token on an enabled record */
+}
+END_TEST
+
 START_TEST(format_rejects_inconsistent)
 {
 	struct odin_record r;
@@ -301,6 +352,18 @@ static const struct mutation mutations[] = {
 	{ "non-ASCII", "state enabled\n", "state enabl\xc3\xa9\n" },
 	{ "escape byte", "state enabled\n", "state \x1b[31menabled\n" },
 	{ "trailing data", "end\n", "end\nx\n" },
+#define BP_OK "bypass 2 1700003600 1700000000 " H16 " " H32 "\n"
+	{ "bypass 0 uses", "end\n", "bypass 0 1700003600 1700000000 " H16 " " H32 "\nend\n" },
+	{ "bypass 11 uses", "end\n", "bypass 11 1700003600 1700000000 " H16 " " H32 "\nend\n" },
+	{ "bypass expires before issued", "end\n", "bypass 1 1699999999 1700000000 " H16 " " H32 "\nend\n" },
+	{ "bypass short hash", "end\n", "bypass 1 1700003600 1700000000 " H16 " 00ff\nend\n" },
+	{ "bypass missing field", "end\n", "bypass 1 1700003600 " H16 " " H32 "\nend\n" },
+	{ "bypass trailing field", "end\n", "bypass 1 1700003600 1700000000 " H16 " " H32 " x\nend\n" },
+	{ "bypass twice", "end\n", BP_OK BP_OK "end\n" },
+	{ "bypass on a pending record", "secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n",
+	  "secret -\n" BP_OK },
+	{ "token on an enabled record", "end\n", "enroll_token spent 1700000000\nend\n" },
+	{ "token of an unknown kind", "end\n", "enroll_token used 1700000000\nend\n" },
 	{ "two ends", "end\n", "end\nend\n" },
 	{ "no end", "end\n", "" },
 	{ "no final newline", "end\n", "end" },
@@ -476,6 +539,7 @@ record_suite(void)
 	tcase_add_test(tc, rt_enabled_20_backup);
 	tcase_add_test(tc, rt_secret_lengths);
 	tcase_add_test(tc, format_rejects_inconsistent);
+	tcase_add_test(tc, rt_helpdesk_lines);
 	tcase_add_test(tc, bounds_accepted);
 	suite_add_tcase(s, tc);
 

@@ -178,7 +178,7 @@ START_TEST(init_twice)
 	sql1("SELECT count(*) FROM odin_schema", v, sizeof(v));
 	ck_assert_str_eq(v, "1");
 	sql1("SELECT version FROM odin_schema", v, sizeof(v));
-	ck_assert_str_eq(v, "2");
+	ck_assert_str_eq(v, "3");
 	odin_store_close(st);
 }
 END_TEST
@@ -210,7 +210,7 @@ START_TEST(upgrade_from_v1)
 	ck_assert_ptr_nonnull(strstr(odin_log_last(), "admin db-init"));
 	ck_assert_int_eq(odin_store_init(st), ODIN_OK);
 	sql1("SELECT version FROM odin_schema", v, sizeof(v));
-	ck_assert_str_eq(v, "2");
+	ck_assert_str_eq(v, "3");
 	put(st, "alice@corp.example", &r);
 	put(st, "CORP\\jdoe", &r);
 	get(st, "alice@corp.example", &back, ODIN_OK);
@@ -219,6 +219,49 @@ START_TEST(upgrade_from_v1)
 	/* the database keeps the name rule too */
 	ck_assert_int_ne(PQresultStatus(PQexec(raw, "INSERT INTO users (user_name, mfa_enabled, pending,"
 	    " algorithm, digits, period, created, updated) VALUES ('a b', false, true, 'SHA1', 6, 30, 0, 0)")),
+	    PGRES_COMMAND_OK);
+	odin_store_close(st);
+}
+END_TEST
+
+/*
+ * A database made by version 2 (no bypass codes, no enrollment tokens): a
+ * record is refused with a message that names db-init, and db-init adds
+ * the two columns in place, rows kept; the database checks their form.
+ */
+START_TEST(upgrade_from_v2)
+{
+	struct odin_store *st;
+	struct odin_record r, back;
+	struct odin_txn *t;
+	char v[16], line[256];
+
+	sql("DROP TABLE IF EXISTS backup_codes, users, odin_schema");
+	st = open_pg();
+	ck_assert_int_eq(odin_store_init(st), ODIN_OK);
+	sql("ALTER TABLE users DROP COLUMN bypass, DROP COLUMN enroll_token");
+	sql("UPDATE odin_schema SET version = 2");
+	make_record(&r);
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &t, &back), ODIN_EIO);
+	odin_store_unlock(t);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "admin db-init"));
+	ck_assert_int_eq(odin_store_init(st), ODIN_OK);
+	sql1("SELECT version FROM odin_schema", v, sizeof(v));
+	ck_assert_str_eq(v, "3");
+	r.bypass_uses = 2;
+	r.bypass_issued = 1700000000;
+	r.bypass_expires = 1700003600;
+	memset(r.bypass.salt, 0x5a, sizeof(r.bypass.salt));
+	memset(r.bypass.hash, 0xa5, sizeof(r.bypass.hash));
+	put(st, "alice", &r);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_mem_eq(&back, &r, sizeof(r));
+	sql1("SELECT bypass FROM users WHERE user_name = 'alice'", line, sizeof(line));
+	ck_assert_str_eq(line, "2 1700003600 1700000000 5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a "
+	    "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5");	/* the record's line */
+	ck_assert_int_ne(PQresultStatus(PQexec(raw, "UPDATE users SET bypass = '0 1 1 00 00'")),
+	    PGRES_COMMAND_OK);
+	ck_assert_int_ne(PQresultStatus(PQexec(raw, "UPDATE users SET enroll_token = 'used 5'")),
 	    PGRES_COMMAND_OK);
 	odin_store_close(st);
 }
@@ -637,6 +680,7 @@ pg_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, init_twice);
 	tcase_add_test(tc, upgrade_from_v1);
+	tcase_add_test(tc, upgrade_from_v2);
 	tcase_add_test(tc, name_not_utf8);
 	tcase_add_test(tc, sealed_at_rest);
 	tcase_add_test(tc, row_copied_to_other_user);

@@ -16,7 +16,7 @@
 # login state applied, common/slots.h), through recordtool.
 field() { "$B/tests/recordtool" "$CONF" get "$1" "$2" 2>/dev/null; }
 
-JOURNEYS="${ODIN_E2E_ONLY:-ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable pam_auth_update case_insensitive fsize_limits directory_user su_root_caller console_login config_typo}"
+JOURNEYS="${ODIN_E2E_ONLY:-ssh_password_code ssh_publickey_code forced_enrollment sudo_stepup su_target admin_disable pam_auth_update case_insensitive fsize_limits directory_user su_root_caller console_login config_typo helpdesk}"
 
 # 1. sshd: password then code; wrong code; replay; no-MFA user.
 journey_ssh_password_code() {
@@ -293,8 +293,8 @@ check_logs() {
 		if grep -q -w -F -- "$c" "$SYSLOG" "$T/sshd.log"; then
 			leaked=1; fail "a typed code or password appears in a log"
 		fi
-		if [[ $c == *-* ]] && grep -q -w -F -- "${c/-/}" "$SYSLOG" "$T/sshd.log"; then
-			leaked=1; fail "a backup code (undashed) appears in a log"
+		if [[ $c == *-* ]] && grep -q -w -F -- "${c//-/}" "$SYSLOG" "$T/sshd.log"; then
+			leaked=1; fail "a backup code, bypass code or token (undashed) appears in a log"
 		fi
 	done
 	for s in "${SECRET[@]}"; do
@@ -469,4 +469,48 @@ journey_config_typo() {
 	if tail -c +$((before + 1)) "$SYSLOG" | grep -q "$CONF:[0-9]*: unknown key 'max_failure'"; then
 		ok "the log names the file, the line and the key"
 	else fail "the log does not name file:line:key"; fi
+}
+
+# 14. The helpdesk, over SSH: a user who lost their phone logs in with a
+# bypass code read out by an admin (admin bypass), once; a forced
+# enrollment guarded by the admin's token (admin force-enable --token):
+# a wrong token shows no secret, the right one leads to the enrollment.
+journey_helpdesk() {
+	local rc bp tok
+	CUR=helpdesk-bypass LOG=$OUT/helpdesk-bypass.cli.log
+	if ! "$CLI" admin bypass e2ealice >"$LOG" 2>&1; then fail "admin bypass e2ealice"; return; fi
+	bp=$(sed -n 's/^    \([0-9a-z]\{4\}-[0-9a-z]\{4\}-[0-9a-z]\{4\}\)$/\1/p' "$LOG")
+	if [ -n "$bp" ]; then ok "admin bypass e2ealice: a code to read out"; else fail "no bypass code shown"; return; fi
+	drive ssh-bypass "$PW" "$bp" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_prompt
+	want_ok $rc "SSH with the bypass code at the code prompt"
+	drive ssh-bypass-again "$PW" "$bp" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_refused $rc "the same bypass code a second time refused"
+	next_code e2ealice
+	drive ssh-after-bypass "$PW" "$CODE" ssh "${SSH_OPTS[@]}" "${KBD[@]}" e2ealice@127.0.0.1 "$REMOTE_CMD"
+	rc=$?
+	want_ok $rc "the app's code still works after the bypass"
+
+	CUR=helpdesk-token LOG=$OUT/helpdesk-token.cli.log
+	if ! "$CLI" admin force-enable --token e2ehenry >"$LOG" 2>&1; then fail "admin force-enable --token e2ehenry"; return; fi
+	tok=$(sed -n 's/^    \(\([0-9a-z]\{4\}-\)\{3\}[0-9a-z]\{4\}\)$/\1/p' "$LOG")
+	if [ -n "$tok" ]; then ok "admin force-enable --token e2ehenry: a token to hand over"; else fail "no token shown"; return; fi
+	DRIVE_TOKEN=abcd-efgh-jkmn-pqrs DRIVE_SHELL="$REMOTE_CMD; exit" drive ssh-token-wrong "$PW" @enroll \
+	    ssh -tt "${SSH_OPTS[@]}" "${KBD[@]}" e2ehenry@127.0.0.1
+	rc=$?
+	if saw "@@EVENT token-prompt"; then ok "asked for the enrollment token"; else fail "no enrollment token prompt"; fi
+	if saw "otpauth://totp/" || saw "@@EVENT otpauth-secret-seen"; then fail "a secret was shown after a wrong token"
+	else ok "no secret shown after a wrong token"; fi
+	want_refused $rc "a wrong enrollment token refused"
+	DRIVE_TOKEN=$tok DRIVE_SHELL="$REMOTE_CMD; exit" drive ssh-token-enroll "$PW" @enroll \
+	    ssh -tt "${SSH_OPTS[@]}" "${KBD[@]}" e2ehenry@127.0.0.1
+	rc=$?
+	if saw "@@EVENT token-prompt" && saw "@@EVENT otpauth-secret-seen"; then
+		ok "the token, then the secret"
+	else fail "token prompt or secret missing"; fi
+	want_ok $rc "enrollment over SSH with the token: the command ran"
+	if grep -q '^state enabled$' "$STORE/users/e2ehenry" 2>/dev/null; then ok "e2ehenry enabled"
+	else fail "e2ehenry not enabled"; fi
 }

@@ -78,7 +78,7 @@ MARK='E2E-OK-42'			# printed by the remote command below
 DIRUSER='e2e.joe@corp.example'		# a name as SSSD/AD hands it out
 REMOTE_CMD='echo E2E-OK-$((40+2))'	# the literal text never contains $MARK
 PW=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')x9
-USERS="e2ealice e2ebob e2ecarol e2edave e2eerin e2efrank e2egrace"
+USERS="e2ealice e2ebob e2ecarol e2edave e2eerin e2efrank e2egrace e2ehenry"
 declare -A SECRET LAST
 SENT_CODES=()			# every code typed, for the log check
 
@@ -250,10 +250,11 @@ drive() {
 	LOG=$OUT/$name.log
 	CUR=$name
 	[ "$code" != - ] && [ "$code" != @enroll ] && SENT_CODES+=("$code")
-	local envs=(-u E2E_PASSWORD -u E2E_CODE)
+	local envs=(-u E2E_PASSWORD -u E2E_CODE -u E2E_TOKEN)
 	[ "$pw" != - ] && envs+=("E2E_PASSWORD=$pw")
 	[ "$code" != - ] && envs+=("E2E_CODE=$code")
 	[ -n "${DRIVE_SHELL:-}" ] && envs+=("E2E_SHELL=$DRIVE_SHELL")
+	[ -n "${DRIVE_TOKEN:-}" ] && { envs+=("E2E_TOKEN=$DRIVE_TOKEN"); SENT_CODES+=("$DRIVE_TOKEN"); }
 	env "${envs[@]}" expect -f "$HERE/drive.exp" "$@" >"$LOG" 2>&1
 }
 saw() { grep -q -F -- "$1" "$LOG"; }
