@@ -359,11 +359,28 @@ int
 odin_account_verify(struct odin_store *st, const struct odin_config *cfg,
     const char *user, const char *input, int64_t now, struct odin_attempt *a)
 {
+	return odin_account_verify_flags(st, cfg, user, input, now, 0, a);
+}
+
+int
+odin_account_verify_flags(struct odin_store *st, const struct odin_config *cfg,
+    const char *user, const char *input, int64_t now, unsigned flags, struct odin_attempt *a)
+{
+	char norm[64];
+
 	memset(a, 0, sizeof(*a));
 	a->method = ODIN_AUTH_NONE;
 	a->reason = "?";
 	if (st == NULL || cfg == NULL || user == NULL)
 		return ODIN_EINVAL;
+	if ((flags & ODIN_VERIFY_NO_BYPASS) != 0 && input != NULL &&
+	    odin_input_classify(input, ODIN_DIGITS_MAX, norm, sizeof(norm)) == ODIN_INPUT_BYPASS) {
+		odin_wipe(norm, sizeof(norm));
+		a->method = ODIN_AUTH_BYPASS;
+		a->reason = "bypass code not accepted here";
+		return ODIN_ENOMATCH;
+	}
+	odin_wipe(norm, sizeof(norm));
 	if (odin_store_has_atomic(st))
 		return acct_verify_atomic(st, cfg, user, input, now, a);
 	return acct_verify_locked(st, cfg, user, input, now, a);
@@ -372,10 +389,12 @@ odin_account_verify(struct odin_store *st, const struct odin_config *cfg,
 /* ---- enrollment ---------------------------------------------------------- */
 
 int
-odin_enroll_begin(struct odin_store *st, const char *user, int64_t now,
-    struct odin_enrollment **out)
+odin_enroll_begin(struct odin_store *st, const struct odin_config *cfg, const char *user,
+    int forced, int token_spent, int64_t now, struct odin_enrollment **out)
 {
+	struct odin_account_info info;
 	struct odin_enrollment *en;
+	enum odin_token_need need;
 	int rc;
 
 	*out = NULL;
@@ -387,6 +406,15 @@ odin_enroll_begin(struct odin_store *st, const char *user, int64_t now,
 	} else if (rc != ODIN_OK) {
 		odin_enroll_free(en);
 		return rc;
+	}
+	/* the token rule on the very record commit will check: no window after the front end's look */
+	acct_info_from(&info, &en->snap);
+	need = odin_account_token_need(cfg, en->absent ? 0 : (int)en->snap.state,
+	    en->absent ? NULL : &info, forced, now);
+	if (need != ODIN_TOKEN_NEED_NONE && !(token_spent && !en->absent &&
+	    en->snap.state == ODIN_STATE_PENDING && en->snap.token == ODIN_TOKEN_SPENT)) {
+		odin_enroll_free(en);
+		return ODIN_EPERM;
 	}
 	odin_record_init(&en->nr, now);
 	en->nr.secret_len = ODIN_SECRET_DEFAULT;
@@ -505,32 +533,50 @@ odin_enroll_free(struct odin_enrollment *en)
 
 int
 odin_account_set_pending(struct odin_store *st, const char *user, int reset,
-    int64_t now, enum odin_pending_outcome *out)
+    int64_t now, int64_t token_ttl, char shown[ODIN_ONETIME_SHOWN_MAX],
+    enum odin_pending_outcome *out)
 {
 	struct odin_record *r;
 	struct odin_txn *txn = NULL;
+	enum odin_pending_outcome what;
 	int rc;
 
 	*out = 0;
+	if (shown != NULL)
+		shown[0] = '\0';
+	if (token_ttl < 0 || token_ttl > ODIN_TOKEN_TTL_MAX || (token_ttl > 0 && shown == NULL))
+		return ODIN_EINVAL;
 	if ((r = acct_records()) == NULL)
 		return ODIN_ENOMEM;
 	rc = odin_store_lock(st, user, 0, &txn, r);
 	if (txn == NULL)
 		goto out;
 	if (rc == ODIN_OK && r->state == ODIN_STATE_PENDING) {
-		*out = ODIN_PENDING_ALREADY;
-		goto out;
-	}
-	if (rc == ODIN_OK && !reset) {
+		what = ODIN_PENDING_ALREADY;
+	} else if (rc == ODIN_OK && !reset) {
 		*out = ODIN_PENDING_KEPT;
 		goto out;
+	} else {
+		what = rc == ODIN_ENOENT ? ODIN_PENDING_CREATED : ODIN_PENDING_RESET;
+		odin_record_init(r, now);
 	}
-	*out = rc == ODIN_ENOENT ? ODIN_PENDING_CREATED : ODIN_PENDING_RESET;
-	odin_record_init(r, now);
-	rc = odin_store_save(txn, r, 0);
-	if (rc != ODIN_OK)
-		*out = 0;
+	if (token_ttl > 0) {
+		if ((rc = odin_onetime_make(ODIN_TOKEN_LEN, &r->token_hash, shown)) != ODIN_OK)
+			goto out;
+		r->token = ODIN_TOKEN_ACTIVE;
+		r->token_issued = now;
+		r->token_expires = now + token_ttl;
+		r->updated = now;
+	} else if (what == ODIN_PENDING_ALREADY) {
+		*out = what;	/* nothing to write */
+		rc = ODIN_OK;
+		goto out;
+	}
+	if ((rc = odin_store_save(txn, r, 0)) == ODIN_OK)
+		*out = what;
 out:
+	if (rc != ODIN_OK && shown != NULL)
+		odin_wipe(shown, ODIN_ONETIME_SHOWN_MAX);	/* not stored: never shown */
 	odin_store_unlock(txn);
 	odin_secure_free(r);
 	return rc;

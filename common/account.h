@@ -96,6 +96,15 @@ int odin_account_verify(struct odin_store *st, const struct odin_config *cfg,
     const char *user, const char *input, int64_t now, struct odin_attempt *a);
 
 /*
+ * The same, with flags: ODIN_VERIFY_NO_BYPASS refuses a bypass code
+ * (ODIN_ENOMATCH, not judged, not counted, nothing spent), where a
+ * temporary code must not buy a lasting one (new backup codes).
+ */
+#define ODIN_VERIFY_NO_BYPASS 0x1
+int odin_account_verify_flags(struct odin_store *st, const struct odin_config *cfg,
+    const char *user, const char *input, int64_t now, unsigned flags, struct odin_attempt *a);
+
+/*
  * Enrollment, in three steps so that the front end can talk to the
  * person in between without holding anything: begin (a new secret, and a
  * snapshot of the record as it is now), confirm (a code from the person's
@@ -106,11 +115,16 @@ struct odin_enrollment;
 
 /*
  * Starts an enrollment for user: reads the record (any state, or none)
- * and makes a new secret.  Returns ODIN_OK (*en set; free it with
- * odin_enroll_free()), ODIN_ENOMEM, ODIN_ECRYPTO, or the store's error.
+ * and makes a new secret.  The record read is the one commit checks, and
+ * the token rule (odin_account_token_need()) is applied to it here: if it
+ * needs an enrollment token, this session must have spent it
+ * (token_spent: odin_account_token_check() said ODIN_OK), else
+ * ODIN_EPERM.  forced: no record means enforce_group made this enrollment.
+ * Returns ODIN_OK (*en set; free it with odin_enroll_free()), ODIN_EPERM,
+ * ODIN_ENOMEM, ODIN_ECRYPTO, or the store's error.
  */
-int odin_enroll_begin(struct odin_store *st, const char *user, int64_t now,
-    struct odin_enrollment **en);
+int odin_enroll_begin(struct odin_store *st, const struct odin_config *cfg, const char *user,
+    int forced, int token_spent, int64_t now, struct odin_enrollment **en);
 
 /* The new secret (to show as a URI, QR code and key) and its parameters. */
 const uint8_t *odin_enroll_secret(const struct odin_enrollment *en, size_t *len);
@@ -164,11 +178,16 @@ enum odin_pending_outcome {
 
 /*
  * Makes user pending (admin force-enable): they enroll at their next
- * login.  An enabled record is replaced only with reset.  Returns ODIN_OK
- * (*out says what happened) or the store's error.
+ * login.  An enabled record is replaced only with reset.  token_ttl > 0
+ * (1..ODIN_TOKEN_TTL_MAX): the pending record also gets a new enrollment
+ * token, valid that many seconds, in the same transaction (an earlier one
+ * dies); shown gets it to hand over once.  Returns ODIN_OK (*out says what
+ * happened; ODIN_PENDING_KEPT gets no token), ODIN_EINVAL, ODIN_ECRYPTO,
+ * or the store's error (nothing changed).
  */
 int odin_account_set_pending(struct odin_store *st, const char *user, int reset,
-    int64_t now, enum odin_pending_outcome *out);
+    int64_t now, int64_t token_ttl, char shown[ODIN_ONETIME_SHOWN_MAX],
+    enum odin_pending_outcome *out);
 
 /*
  * Removes user's record, secret and backup codes (admin disable), also a
@@ -221,15 +240,6 @@ int odin_account_bypass_issue(struct odin_store *st, const char *user, int64_t n
 
 /* Revokes user's bypass code.  Returns ODIN_OK (*had: there was one), ODIN_ENOENT, or the store's error. */
 int odin_account_bypass_revoke(struct odin_store *st, const char *user, int64_t now, int *had);
-
-/*
- * Gives user's pending record a new enrollment token (admin force-enable
- * --token), valid ttl seconds (1..ODIN_TOKEN_TTL_MAX); an earlier one dies.
- * Returns ODIN_OK, ODIN_ENOENT, ODIN_ECHANGED (not pending), ODIN_EINVAL,
- * ODIN_ECRYPTO, or the store's error.
- */
-int odin_account_token_issue(struct odin_store *st, const char *user, int64_t now,
-    int64_t ttl, char shown[ODIN_ONETIME_SHOWN_MAX]);
 
 /* What an enrollment of user needs first (odin_account_token_need()). */
 enum odin_token_need {

@@ -93,41 +93,6 @@ out:
 	return rc;
 }
 
-int
-odin_account_token_issue(struct odin_store *st, const char *user, int64_t now,
-    int64_t ttl, char shown[ODIN_ONETIME_SHOWN_MAX])
-{
-	struct odin_record *r;
-	struct odin_txn *txn = NULL;
-	int rc;
-
-	shown[0] = '\0';
-	if (ttl < 1 || ttl > ODIN_TOKEN_TTL_MAX)
-		return ODIN_EINVAL;
-	if ((r = hd_record()) == NULL)
-		return ODIN_ENOMEM;
-	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, r);
-	if (rc != ODIN_OK)
-		goto out;
-	if (r->state != ODIN_STATE_PENDING) {
-		rc = ODIN_ECHANGED;
-		goto out;
-	}
-	if ((rc = odin_onetime_make(ODIN_TOKEN_LEN, &r->token_hash, shown)) != ODIN_OK)
-		goto out;
-	r->token = ODIN_TOKEN_ACTIVE;
-	r->token_issued = now;
-	r->token_expires = now + ttl;
-	r->updated = now;
-	rc = odin_store_save(txn, r, 0);
-	if (rc != ODIN_OK)
-		odin_wipe(shown, ODIN_ONETIME_SHOWN_MAX);
-out:
-	odin_store_unlock(txn);
-	odin_secure_free(r);
-	return rc;
-}
-
 enum odin_token_need
 odin_account_token_need(const struct odin_config *cfg, int found,
     const struct odin_account_info *info, int forced, int64_t now)

@@ -296,6 +296,8 @@ rec_field(const char **p, const char *end, const char **f, size_t *fl)
 	if (*p >= end)
 		return -1;
 	sp = memchr(*p, ' ', (size_t)(end - *p));
+	if (sp != NULL && sp + 1 == end)
+		return -1;	/* a trailing space: not the formatter's */
 	*f = *p;
 	*fl = (size_t)((sp != NULL ? sp : end) - *p);
 	*p = sp != NULL ? sp + 1 : end;

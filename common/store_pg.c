@@ -117,7 +117,9 @@ static const char pg_schema_sql[] =
 	" created bigint NOT NULL,"
 	" updated bigint NOT NULL,"
 	" bypass text CONSTRAINT users_bypass_check CHECK " PG_BYPASS_RULE ","
-	" enroll_token text CONSTRAINT users_enroll_token_check CHECK " PG_TOKEN_RULE ");"
+	" enroll_token text CONSTRAINT users_enroll_token_check CHECK " PG_TOKEN_RULE ","
+	" CONSTRAINT users_bypass_enabled CHECK (bypass IS NULL OR mfa_enabled),"
+	" CONSTRAINT users_enroll_token_pending CHECK (enroll_token IS NULL OR pending));"
 	"CREATE TABLE IF NOT EXISTS backup_codes ("
 	" user_name text NOT NULL REFERENCES users (user_name) ON DELETE CASCADE,"
 	" idx integer NOT NULL,"
@@ -134,12 +136,22 @@ static const char pg_upgrade_2_sql[] =
 	"ALTER TABLE users ADD CONSTRAINT users_user_name_check CHECK " PG_NAME_RULE ";"
 	"UPDATE odin_schema SET version = 2;";
 
-/* Version 3: bypass codes and enrollment tokens (account.h, helpdesk). */
+/*
+ * Version 3: bypass codes and enrollment tokens (account.h, helpdesk).  A
+ * host still running an older build writes whole rows without these
+ * columns: the two table checks make such a write fail (an enrollment
+ * that skipped a token, a reset that kept a bypass code) instead of
+ * silently keeping what no longer belongs to the row.
+ */
 static const char pg_upgrade_3_sql[] =
 	"ALTER TABLE users ADD COLUMN IF NOT EXISTS bypass text"
 	" CONSTRAINT users_bypass_check CHECK " PG_BYPASS_RULE ";"
 	"ALTER TABLE users ADD COLUMN IF NOT EXISTS enroll_token text"
 	" CONSTRAINT users_enroll_token_check CHECK " PG_TOKEN_RULE ";"
+	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_bypass_enabled;"
+	"ALTER TABLE users ADD CONSTRAINT users_bypass_enabled CHECK (bypass IS NULL OR mfa_enabled);"
+	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_enroll_token_pending;"
+	"ALTER TABLE users ADD CONSTRAINT users_enroll_token_pending CHECK (enroll_token IS NULL OR pending);"
 	"UPDATE odin_schema SET version = 3;";
 
 /* ---- plumbing ----------------------------------------------------------- */

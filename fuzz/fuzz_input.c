@@ -17,6 +17,7 @@
 #include "backup.h"
 #include "err.h"
 #include "fuzz.h"
+#include "onetime.h"
 #include "otp.h"
 
 static int
@@ -74,6 +75,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case ODIN_INPUT_BACKUP:
 		FZ_CHECK((digits != 8 && strlen(buf) == 8 && fz_all_digits(buf)) || fz_backup_form(buf));
+		break;
+	case ODIN_INPUT_BYPASS:
+		FZ_CHECK(strlen(buf) == ODIN_BYPASS_LEN);
+		for (i = 0; buf[i] != '\0'; i++)
+			FZ_CHECK(strchr("0123456789abcdefghjkmnpqrstvwxyz", buf[i]) != NULL);
 		break;
 	default:
 		FZ_CHECK(0);

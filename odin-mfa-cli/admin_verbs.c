@@ -163,10 +163,8 @@ cmd_admin_force_enable(struct cli *c, int argc, char **argv)
 		return ret;
 	user = c->target;
 	token |= c->cfg.enroll_token;
-	rc = raised_set_pending(c, user, do_reset, &what);
-	shown[0] = '\0';
-	if (rc == ODIN_OK && token && what != ODIN_PENDING_KEPT)
-		rc = raised_token_issue(c, user, ttl, shown);
+	/* pending and its token in one transaction: never a reset without the token it needs */
+	rc = raised_set_pending(c, user, do_reset, token ? ttl : 0, shown, &what);
 	raised_close(c);
 	if (rc != ODIN_OK) {
 		odin_wipe(shown, sizeof(shown));

@@ -119,11 +119,14 @@ int raised_open(struct cli *c);
 void raised_close(struct cli *c);
 /* The account transactions of common/account.h on c->st, with signals blocked. */
 int raised_info(struct cli *c, const char *user, struct odin_account_info *info);
-int raised_verify(struct cli *c, const char *user, const char *input, struct odin_attempt *a);
-int raised_enroll_begin(struct cli *c, const char *user, struct odin_enrollment **en);
+int raised_verify(struct cli *c, const char *user, const char *input, unsigned flags,
+    struct odin_attempt *a);
+int raised_enroll_begin(struct cli *c, const char *user, int forced, int token_spent,
+    struct odin_enrollment **en);
 int raised_enroll_commit(struct cli *c, const char *user, struct odin_enrollment *en);
 int raised_new_backup_codes(struct cli *c, const char *user, struct odin_backup_code *codes);
-int raised_set_pending(struct cli *c, const char *user, int reset, enum odin_pending_outcome *out);
+int raised_set_pending(struct cli *c, const char *user, int reset, int64_t token_ttl,
+    char shown[ODIN_ONETIME_SHOWN_MAX], enum odin_pending_outcome *out);
 int raised_disable(struct cli *c, const char *user, int *unreadable);
 int raised_unlock(struct cli *c, const char *user);
 int raised_import(struct cli *c, const char *user, const struct odin_import *imp, int force,
@@ -138,7 +141,6 @@ int raised_migrate(struct cli *c, const struct odin_config *to_cfg, unsigned *n)
 int raised_bypass_issue(struct cli *c, const char *user, int64_t ttl, unsigned uses,
     char shown[ODIN_ONETIME_SHOWN_MAX], int *replaced);
 int raised_bypass_revoke(struct cli *c, const char *user, int *had);
-int raised_token_issue(struct cli *c, const char *user, int64_t ttl, char shown[ODIN_ONETIME_SHOWN_MAX]);
 int raised_token_check(struct cli *c, const char *user, const char *input, struct odin_attempt *a);
 
 /* ---- user_verbs.c and admin_verbs.c ---------------------------------------- */

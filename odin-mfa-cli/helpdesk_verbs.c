@@ -13,9 +13,11 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -226,6 +228,16 @@ rep_group(struct report *r, const char *group)
 
 enum rep_kind { REP_PENDING, REP_STALE, REP_BACKUP, REP_LOCKED, REP_BYPASS, REP_KINDS };
 
+/* When the last code from the app was taken (0: never); a record's absurd step cannot overflow it. */
+static int64_t
+rep_last_code(const struct odin_account_info *a)
+{
+	if (a->last_step <= 0 || a->period == 0)
+		return 0;
+	return a->last_step > INT64_MAX / (int64_t)a->period ? INT64_MAX :
+	    a->last_step * (int64_t)a->period;
+}
+
 /* Whether record i belongs in list k. */
 static int
 rep_in(const struct report *r, size_t i, enum rep_kind k)
@@ -241,7 +253,7 @@ rep_in(const struct report *r, size_t i, enum rep_kind k)
 	case REP_STALE:
 		if (a->state != ODIN_STATE_ENABLED)
 			return 0;
-		last = a->last_step > 0 ? a->last_step * (int64_t)a->period : a->created;
+		last = rep_last_code(a) > 0 ? rep_last_code(a) : a->created;
 		return r->now - last >= r->stale_days * 86400;
 	case REP_BACKUP:
 		return a->state == ODIN_STATE_ENABLED && (int64_t)a->nbackup <= r->backup_min;
@@ -287,15 +299,15 @@ rep_json_entry(const struct report *r, size_t i, enum rep_kind k)
 		break;
 	case REP_STALE:
 		printf(", \"last_code_time\": %lld, \"enrolled\": %lld}",
-		    (long long)(a->last_step > 0 ? a->last_step * (int64_t)a->period : 0),
+		    (long long)rep_last_code(a),
 		    (long long)a->created);
 		break;
 	case REP_BACKUP:
 		printf(", \"backup_codes\": %u}", a->nbackup);
 		break;
 	case REP_LOCKED:
-		printf(", \"locked_until\": %lld, \"failures\": %u}", (long long)a->lockout_until,
-		    a->failures);
+		printf(", \"locked_until\": %lld, \"lockouts\": %u}", (long long)a->lockout_until,
+		    a->lockout_count);
 		break;
 	case REP_BYPASS:
 		printf(", \"uses_left\": %u, \"expires\": %lld, \"issued\": %lld}", a->bypass_uses,
@@ -409,7 +421,7 @@ rep_text(const struct report *r, const struct odin_config *cfg)
 				    ", enrollment token used" : "");
 				break;
 			case REP_STALE:
-				cli_fmt_time(a->last_step > 0 ? a->last_step * (int64_t)a->period : 0, t, sizeof(t));
+				cli_fmt_time(rep_last_code(a), t, sizeof(t));
 				printf("last code %s\n", t);
 				break;
 			case REP_BACKUP:
@@ -417,7 +429,7 @@ rep_text(const struct report *r, const struct odin_config *cfg)
 				break;
 			case REP_LOCKED:
 				cli_fmt_time(a->lockout_until, t, sizeof(t));
-				printf("until %s (%u failures)\n", t, a->failures);
+				printf("until %s (lockout %u in a row)\n", t, a->lockout_count);
 				break;
 			default:
 				cli_fmt_time(a->bypass_expires, t, sizeof(t));
@@ -450,6 +462,13 @@ rep_prometheus(const struct report *r, const char *path)
 		return EXIT_USAGE;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* readable by node_exporter's user, whatever umask the CLI runs with (077) */
+	if (fd >= 0 && fchmod(fd, 0644) != 0) {
+		cli_err("--prometheus: cannot set the mode of %s: %s", tmp, strerror(errno));
+		close(fd);
+		(void)unlink(tmp);
+		return EXIT_SYSTEM;
+	}
 	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 		cli_err("--prometheus: cannot create %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
@@ -480,10 +499,15 @@ rep_prometheus(const struct report *r, const char *path)
 	fprintf(f, "# HELP odin_mfa_report_timestamp_seconds When this report was made.\n"
 	    "# TYPE odin_mfa_report_timestamp_seconds gauge\nodin_mfa_report_timestamp_seconds %lld\n",
 	    (long long)r->now);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0) {
-		cli_err("--prometheus: cannot write %s: %s", tmp, strerror(errno));
-		(void)unlink(tmp);
-		return EXIT_SYSTEM;
+	{
+		int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+
+		bad |= fclose(f) != 0;	/* closed whatever happened */
+		if (bad) {
+			cli_err("--prometheus: cannot write %s: %s", tmp, strerror(errno));
+			(void)unlink(tmp);
+			return EXIT_SYSTEM;
+		}
 	}
 	if (rename(tmp, path) != 0) {
 		cli_err("--prometheus: cannot rename %s to %s: %s", tmp, path, strerror(errno));
@@ -523,14 +547,14 @@ cmd_admin_report(struct cli *c, int argc, char **argv)
 		else if (ch == OPT_PROMETHEUS)
 			prom = arg;
 		else if (ch == OPT_STALE_DAYS || ch == OPT_BACKUP_MIN) {
-			int64_t v;
+			int64_t v = 0;
 
-			if (strspn(arg, "0123456789") != strlen(arg) ||
+			/* digits only (no unit), 0..36500 */
+			if (arg[0] == '\0' || strspn(arg, "0123456789") != strlen(arg) ||
 			    (strcmp(arg, "0") != 0 && cli_parse_duration(arg, 36500, &v) != ODIN_OK)) {
 				cli_err("--%s: a number", ch == OPT_STALE_DAYS ? "stale-days" : "backup-min");
 				return EXIT_USAGE;
 			}
-			v = strcmp(arg, "0") == 0 ? 0 : v;
 			if (ch == OPT_STALE_DAYS)
 				r.stale_days = v;
 			else

@@ -138,27 +138,29 @@ raised_info(struct cli *c, const char *user, struct odin_account_info *info)
 }
 
 int
-raised_verify(struct cli *c, const char *user, const char *input, struct odin_attempt *a)
+raised_verify(struct cli *c, const char *user, const char *input, unsigned flags,
+    struct odin_attempt *a)
 {
 	sigset_t old;
 	int rc;
 
 	if (raised_begin(&old) != 0)
 		return ODIN_EPERM;
-	rc = odin_account_verify(c->st, &c->cfg, user, input, raised_now(), a);
+	rc = odin_account_verify_flags(c->st, &c->cfg, user, input, raised_now(), flags, a);
 	raised_end(&old);
 	return rc;
 }
 
 int
-raised_enroll_begin(struct cli *c, const char *user, struct odin_enrollment **en)
+raised_enroll_begin(struct cli *c, const char *user, int forced, int token_spent,
+    struct odin_enrollment **en)
 {
 	sigset_t old;
 	int rc;
 
 	if (raised_begin(&old) != 0)
 		return ODIN_EPERM;
-	rc = odin_enroll_begin(c->st, user, raised_now(), en);
+	rc = odin_enroll_begin(c->st, &c->cfg, user, forced, token_spent, raised_now(), en);
 	raised_end(&old);
 	return rc;
 }
@@ -190,14 +192,15 @@ raised_new_backup_codes(struct cli *c, const char *user, struct odin_backup_code
 }
 
 int
-raised_set_pending(struct cli *c, const char *user, int reset, enum odin_pending_outcome *out)
+raised_set_pending(struct cli *c, const char *user, int reset, int64_t token_ttl,
+    char shown[ODIN_ONETIME_SHOWN_MAX], enum odin_pending_outcome *out)
 {
 	sigset_t old;
 	int rc;
 
 	if (raised_begin(&old) != 0)
 		return ODIN_EPERM;
-	rc = odin_account_set_pending(c->st, user, reset, raised_now(), out);
+	rc = odin_account_set_pending(c->st, user, reset, raised_now(), token_ttl, shown, out);
 	raised_end(&old);
 	return rc;
 }
@@ -329,19 +332,6 @@ raised_bypass_revoke(struct cli *c, const char *user, int *had)
 	if (raised_begin(&old) != 0)
 		return ODIN_EPERM;
 	rc = odin_account_bypass_revoke(c->st, user, raised_now(), had);
-	raised_end(&old);
-	return rc;
-}
-
-int
-raised_token_issue(struct cli *c, const char *user, int64_t ttl, char shown[ODIN_ONETIME_SHOWN_MAX])
-{
-	sigset_t old;
-	int rc;
-
-	if (raised_begin(&old) != 0)
-		return ODIN_EPERM;
-	rc = odin_account_token_issue(c->st, user, raised_now(), ttl, shown);
 	raised_end(&old);
 	return rc;
 }

@@ -100,15 +100,24 @@ cli_print_backup_codes(const struct odin_backup_code *codes, unsigned n)
  * each answer counted.  info NULL: no record.  An exit status.
  */
 static int
-cli_enroll_token(struct cli *c, const char *user, const struct odin_account_info *info)
+cli_enroll_token(struct cli *c, const char *user, const struct odin_account_info *info,
+    int *forced, int *spent)
 {
 	char line[CLI_LINE_MAX];
 	struct odin_attempt a;
-	int tries, rc, got, forced = 0;
+	int tries, rc, got;
 
-	if (info == NULL && c->cfg.enroll_token && c->cfg.enforce_group[0] != '\0')
-		forced = odin_user_in_group(user, c->who.gid_pw, c->cfg.enforce_group) == 1;
-	switch (odin_account_token_need(&c->cfg, info != NULL ? (int)info->state : 0, info, forced,
+	*forced = *spent = 0;
+	if (info == NULL && c->cfg.enforce_group[0] != '\0') {
+		rc = odin_user_in_group(user, c->who.gid_pw, c->cfg.enforce_group);
+		if (rc < 0) {	/* as the module: membership unknown is not "not a member" */
+			cli_err("membership of enforce_group cannot be read (%s); nothing changed",
+			    odin_strerror(rc));
+			return EXIT_SYSTEM;
+		}
+		*forced = rc == 1;
+	}
+	switch (odin_account_token_need(&c->cfg, info != NULL ? (int)info->state : 0, info, *forced,
 	    (int64_t)time(NULL))) {
 	case ODIN_TOKEN_NEED_NONE:
 		return EXIT_DONE;
@@ -134,6 +143,7 @@ cli_enroll_token(struct cli *c, const char *user, const struct odin_account_info
 		case ODIN_OK:
 			cli_syslog(LOG_INFO, "user %s (uid %lu): enrollment token accepted", user,
 			    (unsigned long)c->who.uid);
+			*spent = 1;
 			return EXIT_DONE;
 		case ODIN_ENOMATCH:
 			cli_syslog(LOG_NOTICE, "user %s (uid %lu): enrollment token refused: %s", user,
@@ -162,7 +172,7 @@ cli_enroll_token(struct cli *c, const char *user, const struct odin_account_info
 }
 
 static int
-cli_reauth(struct cli *c, const char *user)
+cli_reauth(struct cli *c, const char *user, unsigned flags)
 {
 	char line[CLI_LINE_MAX];
 	struct odin_attempt a;
@@ -176,7 +186,7 @@ cli_reauth(struct cli *c, const char *user)
 			cli_err(got == 0 ? "no code given; nothing changed" : "interrupted; nothing changed");
 			return EXIT_REFUSED;
 		}
-		rc = raised_verify(c, user, line, &a);
+		rc = raised_verify(c, user, line, flags, &a);
 		odin_wipe(line, sizeof(line));
 		switch (rc) {
 		case ODIN_OK:
@@ -187,7 +197,11 @@ cli_reauth(struct cli *c, const char *user)
 			printf("That code was already used; wait for the next one (not counted as a failure).\n");
 			continue;
 		case ODIN_ENOMATCH:
-			printf("Code not accepted.\n");
+			if (a.method == ODIN_AUTH_BYPASS && (flags & ODIN_VERIFY_NO_BYPASS) != 0)
+				printf("A bypass code cannot make lasting codes; use a code from your app "
+				    "or a backup code.\n");
+			else
+				printf("Code not accepted.\n");
 			break;
 		case ODIN_ELOCKEDOUT: {
 			char t[64];
@@ -365,7 +379,7 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 	struct odin_account_info info;
 	struct odin_enrollment *en = NULL;
 	const char *png = NULL, *svg = NULL, *arg, *user = c->who.name;
-	int style = ODIN_QR_UTF8, ret, ch, rc, proven = 0, made = 0;
+	int style = ODIN_QR_UTF8, ret, ch, rc, proven = 0, made = 0, forced = 0, spent = 0;
 	sigset_t old;
 
 	memset(codes, 0, sizeof(codes));
@@ -413,17 +427,23 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 		ret = cli_store_error(user, rc);
 		goto out;
 	}
-	if ((ret = cli_enroll_token(c, user, rc == ODIN_OK ? &info : NULL)) != EXIT_DONE)
+	if ((ret = cli_enroll_token(c, user, rc == ODIN_OK ? &info : NULL, &forced, &spent)) != EXIT_DONE)
 		goto out;
 	if (rc == ODIN_OK && info.state == ODIN_STATE_ENABLED) {
 		printf("MFA is already enabled for %s.  Enrolling again replaces your\n"
 		    "authenticator secret and your backup codes.  First confirm it is you.\n", user);
-		if ((ret = cli_reauth(c, user)) != EXIT_DONE)
+		/* a bypass code proves it too: it is how a user who lost the phone moves to a new one */
+		if ((ret = cli_reauth(c, user, 0)) != EXIT_DONE)
 			goto out;
 		proven = 1;
 	}
-	if ((rc = raised_enroll_begin(c, user, &en)) != ODIN_OK) {
-		ret = cli_store_error(user, rc);
+	if ((rc = raised_enroll_begin(c, user, forced, spent, &en)) != ODIN_OK) {
+		if (rc == ODIN_EPERM) {
+			cli_err("your MFA record now needs an enrollment token (an admin issued one "
+			    "meanwhile); run enroll again");
+			ret = EXIT_REFUSED;
+		} else
+			ret = cli_store_error(user, rc);
 		goto out;
 	}
 	if (odin_enroll_found(en) == ODIN_STATE_ENABLED && !proven) {
@@ -553,7 +573,7 @@ cmd_backup_codes(struct cli *c, int argc, char **argv)
 		ret = EXIT_REFUSED;
 		goto out;
 	}
-	if ((ret = cli_reauth(c, user)) != EXIT_DONE)
+	if ((ret = cli_reauth(c, user, ODIN_VERIFY_NO_BYPASS)) != EXIT_DONE)
 		goto out;
 	rc = raised_new_backup_codes(c, user, codes);
 	raised_close(c);

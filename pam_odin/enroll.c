@@ -192,7 +192,7 @@ enroll_confirm(struct pod *p, struct odin_enrollment *en)
  * counted like a code.  PAM_SUCCESS: go on (none needed, or it was right).
  */
 static int
-enroll_token(struct pod *p)
+enroll_token(struct pod *p, int *spent)
 {
 	struct odin_account_info info;
 	struct odin_attempt a;
@@ -235,6 +235,7 @@ enroll_token(struct pod *p)
 		switch (e) {
 		case ODIN_OK:
 			odin_log(LOG_INFO, "user=%s enrollment token accepted", p->user);
+			*spent = 1;
 			return PAM_SUCCESS;
 		case ODIN_ENOMATCH:
 			pod_decision(p, LOG_NOTICE, "deny", "enroll", a.reason);
@@ -270,7 +271,7 @@ pod_enroll(struct pod *p, int forward)
 	struct odin_backup_code codes[ODIN_BACKUP_MAX];
 	struct odin_enrollment *en = NULL;
 	struct odin_totp_params tp;
-	int rv, e;
+	int rv, e, spent = 0;
 
 	memset(codes, 0, sizeof(codes));
 	if (p->cfg.no_enroll || forward) {
@@ -283,9 +284,17 @@ pod_enroll(struct pod *p, int forward)
 		    "enrollment required, not possible with forward_pass");
 		return PAM_AUTH_ERR;
 	}
-	if ((rv = enroll_token(p)) != PAM_SUCCESS)
+	if ((rv = enroll_token(p, &spent)) != PAM_SUCCESS)
 		return rv;
-	if ((e = odin_enroll_begin(p->st, p->user, (int64_t)time(NULL), &en)) != ODIN_OK) {
+	/* no record here: enforce_group made this enrollment (pod_route) */
+	e = odin_enroll_begin(p->st, &p->cfg, p->user, 1, spent, (int64_t)time(NULL), &en);
+	if (e == ODIN_EPERM) {
+		pod_say(p->pamh, PAM_ERROR_MSG, "Setting up two-factor authentication for this "
+		    "account needs an enrollment token from your administrator; ask for one.");
+		pod_decision(p, LOG_NOTICE, "deny", "enroll", "enrollment token needed, none spent");
+		return PAM_AUTH_ERR;
+	}
+	if (e != ODIN_OK) {
 		odin_log(LOG_ERR, "user=%s result=deny method=enroll reason=cannot start: %s",
 		    p->user, odin_strerror(e));
 		return pod_store_err(e);

@@ -228,7 +228,7 @@ START_TEST(verify_not_enabled)
 	enum odin_pending_outcome out;
 
 	ck_assert_int_eq(odin_account_verify(st, &cfg, "nobody", "000000", T0, &a), ODIN_ECHANGED);
-	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, &out), ODIN_OK);
+	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, 0, NULL, &out), ODIN_OK);
 	ck_assert_int_eq(out, ODIN_PENDING_CREATED);
 	ck_assert_int_eq(odin_account_verify(st, &cfg, "pat", "000000", T0, &a), ODIN_ECHANGED);
 	ck_assert_int_eq(info("pat").failures, 0);
@@ -262,7 +262,7 @@ START_TEST(enroll_absent_and_pending)
 	enum odin_pending_outcome out;
 	struct odin_account_info i;
 
-	ck_assert_int_eq(odin_enroll_begin(st, "erin", T0, &en), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "erin", 0, 0, T0, &en), ODIN_OK);
 	ck_assert_int_eq(odin_enroll_found(en), 0);
 	ck_assert_int_eq(odin_enroll_commit(st, "erin", en, T0), ODIN_EINVAL);	/* not confirmed */
 	confirm(en, T0);
@@ -275,8 +275,8 @@ START_TEST(enroll_absent_and_pending)
 	ck_assert_int_eq(i.nbackup, cfg.backup_codes);
 	ck_assert_int_eq(i.last_step, T0 / 30);
 
-	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, &out), ODIN_OK);
-	ck_assert_int_eq(odin_enroll_begin(st, "pat", T0, &en), ODIN_OK);
+	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, 0, NULL, &out), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_OK);
 	ck_assert_int_eq(odin_enroll_found(en), ODIN_STATE_PENDING);
 	confirm(en, T0);
 	ck_assert_int_eq(odin_enroll_codes(en, &cfg, codes), ODIN_OK);
@@ -294,9 +294,9 @@ START_TEST(enroll_refused_when_changed)
 	enum odin_pending_outcome out;
 	int unreadable;
 
-	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, &out), ODIN_OK);
-	ck_assert_int_eq(odin_enroll_begin(st, "pat", T0, &en), ODIN_OK);
-	ck_assert_int_eq(odin_enroll_begin(st, "pat", T0, &other), ODIN_OK);
+	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, 0, NULL, &out), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &other), ODIN_OK);
 	confirm(en, T0);
 	confirm(other, T0);
 	ck_assert_int_eq(odin_enroll_codes(en, &cfg, codes), ODIN_OK);
@@ -307,13 +307,119 @@ START_TEST(enroll_refused_when_changed)
 	odin_enroll_free(en);
 
 	/* disabled meanwhile: stays disabled */
-	ck_assert_int_eq(odin_enroll_begin(st, "pat", T0, &en), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_OK);
 	confirm(en, T0 + 30);
 	ck_assert_int_eq(odin_enroll_codes(en, &cfg, codes), ODIN_OK);
 	ck_assert_int_eq(odin_account_disable(st, "pat", &unreadable), ODIN_OK);
 	ck_assert_int_eq(odin_enroll_commit(st, "pat", en, T0 + 30), ODIN_ECHANGED);
 	odin_enroll_free(en);
 	ck_assert_int_eq(odin_account_disable(st, "pat", &unreadable), ODIN_ENOENT);
+}
+END_TEST
+
+/*
+ * Bypass codes on both backends: accepted like a backup code, one use
+ * each, never where a lasting code is being bought; of 16 processes
+ * racing with a one-use code exactly one gets in.
+ */
+static char race_bypass[ODIN_ONETIME_SHOWN_MAX];
+
+static int
+answer_bypass(struct odin_store *s, char unused)
+{
+	struct odin_attempt a;
+	int rc = odin_account_verify(s, &cfg, "alice", race_bypass, T0, &a);
+
+	(void)unused;
+	return rc == ODIN_OK ? 0 : rc == ODIN_ENOMATCH ? 1 : 2;
+}
+
+static int race(int (*fn)(struct odin_store *, char), char code_arg);
+
+START_TEST(bypass_codes)
+{
+	char shown[ODIN_ONETIME_SHOWN_MAX], code[16];
+	struct odin_attempt a;
+	int replaced, had;
+
+	enable("alice");
+	ck_assert_int_eq(odin_account_bypass_issue(st, "nobody", T0, 3600, 1, shown, &replaced), ODIN_ENOENT);
+	ck_assert_int_eq(odin_account_bypass_issue(st, "alice", T0, 3600, 2, shown, &replaced), ODIN_OK);
+	ck_assert_int_eq(replaced, 0);
+	ck_assert_int_eq(info("alice").bypass_uses, 2);
+	/* not where a lasting code is bought: refused, not counted, not spent */
+	ck_assert_int_eq(odin_account_verify_flags(st, &cfg, "alice", shown, T0, ODIN_VERIFY_NO_BYPASS, &a),
+	    ODIN_ENOMATCH);
+	ck_assert_int_eq(info("alice").bypass_uses, 2);
+	ck_assert_int_eq(info("alice").failures, 0);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", shown, T0, &a), ODIN_OK);
+	ck_assert_int_eq(a.method, ODIN_AUTH_BYPASS);
+	ck_assert_int_eq(info("alice").bypass_uses, 1);
+	ck_assert_int_eq(info("alice").last_step, 0);	/* the step stays free for the app's code */
+	oath(T0, code);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", code, T0, &a), ODIN_OK);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", shown, T0 + 3600, &a), ODIN_ENOMATCH);	/* expired */
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", shown, T0 + 1, &a), ODIN_OK);	/* the last use */
+	ck_assert_int_eq(info("alice").bypass_uses, 0);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", shown, T0 + 2, &a), ODIN_ENOMATCH);
+	ck_assert_int_eq(odin_account_bypass_revoke(st, "alice", T0, &had), ODIN_OK);
+	ck_assert_int_eq(had, 0);
+
+	/* one use, 16 racing logins: exactly one (the losers' counts kept below a lockout) */
+	ck_assert_int_eq(odin_account_unlock(st, "alice", T0), ODIN_OK);
+	ck_assert_int_eq(odin_account_bypass_issue(st, "alice", T0, 3600, 1, race_bypass, &replaced), ODIN_OK);
+	cfg.max_failures = 100;
+	ck_assert_int_eq(race(answer_bypass, 0), 1);
+	cfg.max_failures = 5;
+	ck_assert_int_eq(info("alice").bypass_uses, 0);
+}
+END_TEST
+
+/*
+ * Enrollment tokens on both backends: issued with the pending record in
+ * one transaction, counted when wrong, spent when right; an enrollment
+ * whose record gained a token after the front end looked is refused.
+ */
+START_TEST(enrollment_tokens)
+{
+	char shown[ODIN_ONETIME_SHOWN_MAX];
+	struct odin_backup_code codes[ODIN_BACKUP_MAX];
+	enum odin_pending_outcome out;
+	struct odin_enrollment *en;
+	struct odin_attempt a;
+
+	/* pending without a token; the front end looked; then an admin issues one */
+	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, 0, NULL, &out), ODIN_OK);
+	ck_assert_int_eq(info("pat").token, ODIN_TOKEN_NONE);
+	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, 3600, shown, &out), ODIN_OK);
+	ck_assert_int_eq(out, ODIN_PENDING_ALREADY);
+	ck_assert_int_eq(info("pat").token, ODIN_TOKEN_ACTIVE);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_EPERM);
+	ck_assert_ptr_null(en);
+	/* wrong: counted; right: spent; then the enrollment may begin, and commit */
+	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", "abcd-efgh-jkmn-pqrs", T0, &a), ODIN_ENOMATCH);
+	ck_assert_int_eq(info("pat").failures, 1);
+	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", shown, T0 + 3600, &a), ODIN_ENOMATCH);	/* expired */
+	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", shown, T0, &a), ODIN_OK);
+	ck_assert_int_eq(info("pat").token, ODIN_TOKEN_SPENT);
+	ck_assert_int_eq(info("pat").failures, 0);
+	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", shown, T0, &a), ODIN_ECHANGED);	/* once */
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_EPERM);	/* not this session's */
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 1, T0, &en), ODIN_OK);
+	confirm(en, T0);
+	ck_assert_int_eq(odin_enroll_codes(en, &cfg, codes), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_commit(st, "pat", en, T0), ODIN_OK);
+	odin_enroll_free(en);
+	ck_assert_int_eq(info("pat").state, ODIN_STATE_ENABLED);
+	ck_assert_int_eq(info("pat").token, ODIN_TOKEN_NONE);
+	/* a reset with a token: one transaction; the enabled user cannot be given one without a reset */
+	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, 3600, shown, &out), ODIN_OK);
+	ck_assert_int_eq(out, ODIN_PENDING_KEPT);
+	ck_assert_int_eq(info("pat").state, ODIN_STATE_ENABLED);
+	ck_assert_int_eq(odin_account_set_pending(st, "pat", 1, T0, 3600, shown, &out), ODIN_OK);
+	ck_assert_int_eq(out, ODIN_PENDING_RESET);
+	ck_assert_int_eq(info("pat").token, ODIN_TOKEN_ACTIVE);
+	ck_assert_int_eq(odin_account_set_pending(st, "pat", 1, T0, ODIN_TOKEN_TTL_MAX + 1, shown, &out), ODIN_EINVAL);
 }
 END_TEST
 
@@ -326,12 +432,12 @@ START_TEST(admin_transactions)
 	unsigned nb;
 	int unreadable;
 
-	ck_assert_int_eq(odin_account_set_pending(st, "bob", 0, T0, &out), ODIN_OK);
+	ck_assert_int_eq(odin_account_set_pending(st, "bob", 0, T0, 0, NULL, &out), ODIN_OK);
 	ck_assert_int_eq(out, ODIN_PENDING_CREATED);
-	ck_assert_int_eq(odin_account_set_pending(st, "bob", 0, T0, &out), ODIN_OK);
+	ck_assert_int_eq(odin_account_set_pending(st, "bob", 0, T0, 0, NULL, &out), ODIN_OK);
 	ck_assert_int_eq(out, ODIN_PENDING_ALREADY);
 	enable("bob");
-	ck_assert_int_eq(odin_account_set_pending(st, "bob", 0, T0, &out), ODIN_OK);
+	ck_assert_int_eq(odin_account_set_pending(st, "bob", 0, T0, 0, NULL, &out), ODIN_OK);
 	ck_assert_int_eq(out, ODIN_PENDING_KEPT);
 	ck_assert_int_eq(info("bob").state, ODIN_STATE_ENABLED);
 
@@ -354,7 +460,7 @@ START_TEST(admin_transactions)
 	ck_assert_int_eq(info("bob").nbackup, cfg.backup_codes - 1);
 	ck_assert_int_eq(odin_account_verify(st, &cfg, "bob", codes[3].s, T0, &a), ODIN_ENOMATCH);
 
-	ck_assert_int_eq(odin_account_set_pending(st, "bob", 1, T0, &out), ODIN_OK);
+	ck_assert_int_eq(odin_account_set_pending(st, "bob", 1, T0, 0, NULL, &out), ODIN_OK);
 	ck_assert_int_eq(out, ODIN_PENDING_RESET);
 	ck_assert_int_eq(info("bob").state, ODIN_STATE_PENDING);
 	ck_assert_int_eq(odin_account_new_backup_codes(st, &cfg, "bob", T0, codes), ODIN_ECHANGED);
@@ -701,6 +807,8 @@ contract_suite(void)
 	tcase_add_test(tc, enroll_absent_and_pending);
 	tcase_add_test(tc, enroll_refused_when_changed);
 	tcase_add_test(tc, admin_transactions);
+	tcase_add_test(tc, bypass_codes);
+	tcase_add_test(tc, enrollment_tokens);
 	if (!on_pg)	/* a file that does not parse (check_store_pg has the tampered rows) */
 		tcase_add_test(tc, disable_unreadable);
 	suite_add_tcase(s, tc);

@@ -364,6 +364,8 @@ static const struct mutation mutations[] = {
 	  "secret -\n" BP_OK },
 	{ "token on an enabled record", "end\n", "enroll_token spent 1700000000\nend\n" },
 	{ "token of an unknown kind", "end\n", "enroll_token used 1700000000\nend\n" },
+	{ "bypass with a trailing space", "end\n", "bypass 2 1700003600 1700000000 " H16 " " H32 " \nend\n" },
+	{ "bypass with a double space", "end\n", "bypass 2  1700003600 1700000000 " H16 " " H32 "\nend\n" },
 	{ "two ends", "end\n", "end\nend\n" },
 	{ "no end", "end\n", "" },
 	{ "no final newline", "end\n", "end" },

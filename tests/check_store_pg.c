@@ -263,6 +263,11 @@ START_TEST(upgrade_from_v2)
 	    PGRES_COMMAND_OK);
 	ck_assert_int_ne(PQresultStatus(PQexec(raw, "UPDATE users SET enroll_token = 'used 5'")),
 	    PGRES_COMMAND_OK);
+	/* an older host's whole-row write cannot keep a bypass code on a pending row, or a token on an enabled one */
+	ck_assert_int_ne(PQresultStatus(PQexec(raw, "UPDATE users SET mfa_enabled = false, pending = true,"
+	    " mfa_secret = NULL WHERE user_name = 'alice'")), PGRES_COMMAND_OK);
+	ck_assert_int_ne(PQresultStatus(PQexec(raw, "UPDATE users SET enroll_token = 'spent 5'"
+	    " WHERE user_name = 'alice'")), PGRES_COMMAND_OK);
 	odin_store_close(st);
 }
 END_TEST
