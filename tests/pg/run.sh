@@ -14,7 +14,12 @@
 #   3. the cross-host race: 32 concurrent pam_authenticate() with one code,
 #      half through A and half through B -> exactly one success, 10 rounds;
 #   4. server stopped -> deny within the timeout, one log line, no hang;
-#      the CLI says so in one line too.
+#      the CLI says so in one line too;
+#   5. failover: a primary and a streaming standby behind one multi-host
+#      conninfo (target_session_attrs=read-write): synchronous (remote_apply),
+#      the code accepted before the primary dies is refused after the
+#      standby is promoted, and logins go on; asynchronous, the last login
+#      is lost and its code works again (ODIN_PG_FAILOVER=0 skips this).
 # and, before 2: the module and CLI suites (tests/pam_odin.test,
 # tests/cli_enroll.test, tests/cli_admin.test) with ODIN_TEST_BACKEND=postgresql;
 # before 4: `odin-mfa-cli admin migrate` files -> postgresql -> files, every
@@ -49,7 +54,7 @@ T=$(mktemp -d /tmp/odin_pg_test.XXXXXX)
 chmod 755 "$T"
 LOGPID=
 cleanup() {
-	pg_stop
+	pg_stop_all
 	[ -n "$LOGPID" ] && kill "$LOGPID" 2>/dev/null && wait "$LOGPID" 2>/dev/null
 	rm -rf --one-file-system "$T"
 }
@@ -274,6 +279,117 @@ check "server stopped: the CLI fails in one line (exit $rc)" \
     '[ $rc -ne 0 ] && [ "$(wc -l < "$T/cli.out")" -le 2 ] && grep -qi "postgresql\|store" "$T/cli.out"'
 check "no code or secret in the log" \
     '! grep -q "$SECRET" "$T/log" && ! grep -q "enc1:" "$T/log"'
+
+# ---- 5. failover: a primary and a streaming standby, one config for both ----------
+# libpq's multi-host conninfo picks whichever server takes writes
+# (target_session_attrs=read-write).  With synchronous replication that
+# waits for the standby to apply (synchronous_commit = remote_apply), an
+# accepted code is on the standby before the login is answered: after the
+# primary dies and the standby is promoted, that code is refused.  With an
+# asynchronous standby the last logins can be lost: shown below, as the
+# documentation warns (odin-mfa.conf(5), FAILOVER).
+if [ "${ODIN_PG_FAILOVER:-1}" != 0 ]; then
+	# pair HOSTDIR SYNC: a primary in $T/HOSTDIR-p and its standby in $T/HOSTDIR-s,
+	# one host config naming both; SYNC 1: synchronous (remote_apply)
+	pair() {
+		local h=$1 sync=$2 i
+		pg_start "$T/$h-p" || return 1
+		P_DIR=$PG_DIR P_SOCK=$PG_SOCK
+		if [ "$sync" = 1 ]; then
+			pg_at "$P_SOCK" "ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 (s_$h)'" >/dev/null &&
+			pg_at "$P_SOCK" "ALTER SYSTEM SET synchronous_commit = 'remote_apply'" >/dev/null &&
+			pg_at "$P_SOCK" "SELECT pg_reload_conf()" >/dev/null || return 1
+		fi
+		pg_standby "$P_DIR" "$T/$h-s" "s_$h" || return 1
+		S_DIR=$T/$h-s S_SOCK=$SB_SOCK
+		for i in $(seq 100); do
+			[ "$(pg_at "$P_SOCK" "SELECT count(*) FROM pg_stat_replication WHERE application_name = 's_$h'
+			    AND state = 'streaming' AND sync_state = '$([ "$sync" = 1 ] && echo sync || echo async)'")" = 1 ] && break
+			sleep 0.1
+		done
+		mkdir -p "$T/$h/pam.d"
+		cp "$PG_KEY" "$T/$h/key"
+		cat > "$T/$h/odin.conf" <<EOC
+backend = postgresql
+pg_plugin = $PLUGIN
+pg_conninfo = host=$P_SOCK,$S_SOCK dbname=odin user=odin target_session_attrs=read-write
+pg_password_file = $PG_PWFILE
+secret_key_file = $T/$h/key
+pg_connect_timeout = 2
+pg_statement_timeout = 2
+store_dir = $T/$h/unused
+EOC
+		chmod 644 "$T/$h/odin.conf"
+		echo "auth required $MOD config=$T/$h/odin.conf" > "$T/$h/pam.d/login"
+		"$CLI" --config "$T/$h/odin.conf" admin db-init >/dev/null 2>&1 &&
+			echo "$SECRET" | "$CLI" --config "$T/$h/odin.conf" admin import pgalice >/dev/null 2>&1
+	}
+	last_step_at() { pg_at "$1" "SELECT last_step FROM users WHERE user_name = 'pgalice'"; }
+	# caught up: the standby has replayed everything the primary wrote
+	caught_up() {
+		local i lsn
+		lsn=$(pg_at "$P_SOCK" "SELECT pg_current_wal_lsn()")
+		for i in $(seq 100); do
+			[ "$(pg_at "$S_SOCK" "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")" = t ] && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	promote() {
+		pg_as "$PG_BIN/pg_ctl" -D "$S_DIR/data" -w -t 30 promote >/dev/null 2>&1
+	}
+
+	F=$((NOW + 600))	# steps not used above
+	if pair fsync 1; then
+		check "failover: a synchronous standby streams (FIRST 1, remote_apply)" \
+		    '[ "$(pg_at "$P_SOCK" "SELECT sync_state FROM pg_stat_replication")" = sync ]'
+		C=$(code "$F")
+		login fsync "$F" "$C"
+		check "failover: a login through the two-host conninfo ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+		check "failover: the accepted step is on the standby before the login is answered" \
+		    '[ "$(last_step_at "$S_SOCK")" = $((F / 30)) ]'
+		pg_stop_dir "$P_DIR"
+		promote
+		check "failover: the primary is gone, the standby promoted" \
+		    '[ "$(pg_at "$S_SOCK" "SELECT pg_is_in_recovery()")" = f ]'
+		before=$(stat -c %s "$T/log")
+		login fsync "$((F + 5))" "$C"
+		check "failover: the code accepted before the failover is refused after it ($RES)" \
+		    '[ "$RES" = PAM_AUTH_ERR ] && tail -c +$((before + 1)) "$T/log" | grep -q "reason=replayed code"'
+		# the promoted server still wants a synchronous standby (it inherited the
+		# setting): no login is answered until one attaches or the admin says so
+		login fsync "$((F + 30))" "$(code "$((F + 30))")"
+		check "failover: the promoted server without a synchronous standby denies (fail closed: $RES)" \
+		    '[ "$RES" != PAM_SUCCESS ]'
+		pg_at "$S_SOCK" "ALTER SYSTEM SET synchronous_standby_names = ''" >/dev/null
+		pg_at "$S_SOCK" "SELECT pg_reload_conf()" >/dev/null
+		login fsync "$((F + 60))" "$(code "$((F + 60))")"
+		check "failover: then logins go on through the same config ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+	else
+		notok "failover: cannot set up a primary and a synchronous standby"
+	fi
+
+	# asynchronous: the standby stops receiving (primary_conninfo emptied), a login,
+	# the primary dies, the standby is promoted without that login
+	if pair fasync 0 && caught_up; then
+		pg_at "$S_SOCK" "ALTER SYSTEM SET primary_conninfo = ''" >/dev/null
+		pg_at "$S_SOCK" "SELECT pg_reload_conf()" >/dev/null
+		for i in $(seq 100); do
+			[ "$(pg_at "$P_SOCK" "SELECT count(*) FROM pg_stat_replication")" = 0 ] && break
+			sleep 0.1
+		done
+		C=$(code "$F")
+		login fasync "$F" "$C"
+		check "failover (async): a login on the primary ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+		pg_stop_dir "$P_DIR"
+		promote
+		login fasync "$((F + 5))" "$C"
+		check "failover (async): the standby never got that login: the same code works again ($RES) -- why FAILOVER asks for synchronous replication" \
+		    '[ "$RES" = PAM_SUCCESS ]'
+	else
+		notok "failover: cannot set up a primary and an asynchronous standby"
+	fi
+fi
 
 echo "1..$((pass + fails))"
 echo "# pass $pass fail $fails"

@@ -5,6 +5,11 @@
 #                  a password and database odin; sets PG_SOCK, PG_CONNINFO,
 #                  PG_PWFILE (root 0600), PG_KEY (root 0600).
 #   pg_stop        fast shutdown (idempotent)
+#   pg_standby PDIR DIR NAME   a streaming standby of the server started in
+#                  PDIR (pg_basebackup), socket DIR/sock, application_name
+#                  NAME; sets SB_SOCK
+#   pg_at SOCK SQL runs SQL as the superuser on the server at SOCK
+#   pg_stop_dir DIR, pg_stop_all   immediate stops (one server, every one)
 #   pg_psql SQL    runs SQL as the superuser in database odin
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 
@@ -33,7 +38,8 @@ pg_start() {
 	PG_KEY=$PG_DIR/key
 	( umask 077; openssl rand -hex 32 >"$PG_KEY" )
 	PG_CONNINFO="host=$PG_SOCK dbname=odin user=odin"
-	export PG_SOCK PG_CONNINFO PG_PWFILE PG_KEY PG_DIR
+	PG_ALL_DIRS="${PG_ALL_DIRS:-} $PG_DIR"
+	export PG_SOCK PG_CONNINFO PG_PWFILE PG_KEY PG_DIR PG_ALL_DIRS
 }
 
 pg_stop() {
@@ -42,6 +48,41 @@ pg_stop() {
 	return 0
 }
 
+# pg_stop_dir DIR: an immediate stop of the server in DIR (a crash, as far as it knows)
+pg_stop_dir() {
+	[ -f "$1/data/postmaster.pid" ] && pg_as "$PG_BIN/pg_ctl" -D "$1/data" -m immediate -w stop >/dev/null 2>&1
+	return 0
+}
+
+# every server started here (the exit trap)
+pg_stop_all() {
+	local d
+	for d in ${PG_ALL_DIRS:-}; do pg_stop_dir "$d"; done
+	return 0
+}
+
 pg_psql() {
 	PGPASSWORD=pgsuper "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U postgres -d odin -v ON_ERROR_STOP=1 -c "$1"
+}
+
+pg_at() {
+	PGPASSWORD=pgsuper "$PG_BIN/psql" -qXtA -h "$1" -U postgres -d odin -v ON_ERROR_STOP=1 -c "$2"
+}
+
+pg_standby() {
+	local P=$1 D=$2 name=$3
+	mkdir -p "$D"
+	chmod 755 "$D"
+	install -d -o postgres -g postgres -m 700 "$D/data"
+	install -d -o postgres -g postgres -m 755 "$D/sock"
+	PGPASSWORD=pgsuper pg_as "$PG_BIN/pg_basebackup" -h "$P/sock" -U postgres -D "$D/data" \
+		-X stream -R -c fast >"$D/basebackup.log" 2>&1 || { cat "$D/basebackup.log"; return 1; }
+	# who it follows, under its own name (the primary's synchronous_standby_names)
+	echo "primary_conninfo = 'host=$P/sock user=postgres password=pgsuper application_name=$name'" |
+		pg_as tee -a "$D/data/postgresql.auto.conf" >/dev/null
+	pg_as "$PG_BIN/pg_ctl" -D "$D/data" -l "$D/data/server.log" -w -t 30 \
+		-o "-c listen_addresses='' -c unix_socket_directories='$D/sock' -c fsync=off -c max_connections=120" \
+		start >/dev/null || { cat "$D/data/server.log"; return 1; }
+	PG_ALL_DIRS="${PG_ALL_DIRS:-} $D"
+	SB_SOCK=$D/sock
 }
