@@ -366,21 +366,22 @@ int
 odin_account_verify_flags(struct odin_store *st, const struct odin_config *cfg,
     const char *user, const char *input, int64_t now, unsigned flags, struct odin_attempt *a)
 {
-	char norm[64];
-
 	memset(a, 0, sizeof(*a));
 	a->method = ODIN_AUTH_NONE;
 	a->reason = "?";
 	if (st == NULL || cfg == NULL || user == NULL)
 		return ODIN_EINVAL;
-	if ((flags & ODIN_VERIFY_NO_BYPASS) != 0 && input != NULL &&
-	    odin_input_classify(input, ODIN_DIGITS_MAX, norm, sizeof(norm)) == ODIN_INPUT_BYPASS) {
+	if ((flags & ODIN_VERIFY_NO_BYPASS) != 0 && input != NULL) {
+		char norm[64];
+		enum odin_input_kind k = odin_input_classify(input, ODIN_DIGITS_MAX, norm, sizeof(norm));
+
 		odin_wipe(norm, sizeof(norm));
-		a->method = ODIN_AUTH_BYPASS;
-		a->reason = "bypass code not accepted here";
-		return ODIN_ENOMATCH;
+		if (k == ODIN_INPUT_BYPASS) {
+			a->method = ODIN_AUTH_BYPASS;
+			a->reason = "bypass code not accepted here";
+			return ODIN_ENOMATCH;
+		}
 	}
-	odin_wipe(norm, sizeof(norm));
 	if (odin_store_has_atomic(st))
 		return acct_verify_atomic(st, cfg, user, input, now, a);
 	return acct_verify_locked(st, cfg, user, input, now, a);

@@ -29,39 +29,11 @@ bk_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/*
- * The common normal form of every code that gets hashed: spaces, tabs and
- * dashes dropped, lower case, 'o' -> '0', 'i'/'l' -> '1'; only [0-9a-z]
- * allowed.  Stops as soon as the result would exceed BK_PLAIN_MAX chars.
- * Returns the length, or -1.  out must hold BK_PLAIN_MAX + 1 bytes.
- */
+/* The common normal form of every code that gets hashed (onetime.h: odin_code_fold). */
 static int
 bk_norm(const char *in, char *out)
 {
-	size_t n = 0;
-
-	for (; *in != '\0'; in++) {
-		char c = *in;
-
-		if (c == ' ' || c == '\t' || c == '-')
-			continue;
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c == 'o')
-			c = '0';
-		else if (c == 'i' || c == 'l')
-			c = '1';
-		if (!bk_is_digit(c) && !(c >= 'a' && c <= 'z'))
-			goto bad;
-		if (n >= BK_PLAIN_MAX)
-			goto bad;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return (int)n;
-bad:
-	odin_wipe(out, BK_PLAIN_MAX + 1);
-	return -1;
+	return odin_code_fold(in, out, BK_PLAIN_MAX);
 }
 
 /* A normalised generated code: 10 alphabet characters, at least one letter. */

@@ -58,15 +58,10 @@ odin_onetime_make(size_t len, struct odin_onetime *o, char shown[ODIN_ONETIME_SH
 }
 
 int
-odin_onetime_normalise(const char *in, size_t len, char *out, size_t outsz)
+odin_code_fold(const char *in, char *out, size_t max)
 {
 	size_t n = 0;
 
-	if (out == NULL || outsz == 0)
-		return ODIN_EINVAL;
-	out[0] = '\0';
-	if (in == NULL || outsz <= len)
-		return ODIN_EINVAL;
 	for (; *in != '\0'; in++) {
 		char c = *in;
 
@@ -78,13 +73,29 @@ odin_onetime_normalise(const char *in, size_t len, char *out, size_t outsz)
 			c = '0';
 		else if (c == 'i' || c == 'l')
 			c = '1';
-		if (n >= len || memchr(ot_alphabet, c, sizeof(ot_alphabet)) == NULL)
-			goto bad;
+		if (n >= max || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) {
+			odin_wipe(out, max + 1);
+			return -1;
+		}
 		out[n++] = c;
 	}
-	if (n != len)
-		goto bad;
 	out[n] = '\0';
+	return (int)n;
+}
+
+int
+odin_onetime_normalise(const char *in, size_t len, char *out, size_t outsz)
+{
+	size_t i;
+
+	if (out == NULL || outsz == 0)
+		return ODIN_EINVAL;
+	out[0] = '\0';
+	if (in == NULL || outsz <= len || odin_code_fold(in, out, len) != (int)len)
+		goto bad;
+	for (i = 0; i < len; i++)	/* and of the alphabet: no 'u' */
+		if (memchr(ot_alphabet, out[i], sizeof(ot_alphabet)) == NULL)
+			goto bad;
 	return ODIN_OK;
 bad:
 	odin_wipe(out, outsz);

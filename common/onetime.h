@@ -30,6 +30,14 @@
 int odin_onetime_make(size_t len, struct odin_onetime *o, char shown[ODIN_ONETIME_SHOWN_MAX]);
 
 /*
+ * The folding every typed code gets (backup codes too, backup.c): ASCII
+ * spaces, tabs and '-' dropped, letters lower-cased, 'o' read as '0', 'i'
+ * and 'l' as '1'; only [0-9a-z] allowed, at most max characters.  Returns
+ * the length (out NUL-terminated, max + 1 bytes), or -1 (out wiped).
+ */
+int odin_code_fold(const char *in, char *out, size_t max);
+
+/*
  * Normalises typed input into out (outsz > len).  Returns ODIN_OK when it
  * is a well-formed code of exactly len characters, else ODIN_EINVAL.
  */

@@ -149,7 +149,7 @@ int cmd_enroll(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_backup_codes(struct cli *c, int argc, char **argv);
 int cmd_admin(struct cli *c, int argc, char **argv);
-/* admin_verbs.c: the names of every record (raised_list's callback cli_collect: ctx a cli_names) */
+/* admin_common.c: the names of every record (raised_list's callback cli_collect: ctx a cli_names) */
 struct cli_names {
 	char **v;
 	size_t n, cap;
@@ -159,14 +159,15 @@ struct cli_names {
 int cli_collect(const char *user, void *ctx);
 void cli_names_sort(struct cli_names *nm);
 void cli_names_free(struct cli_names *nm);
-/* admin_verbs.c: what every admin verb does first, and its syslog line */
+/* admin_common.c: config and permission; that plus USER and the store (what every admin verb does first); a change's syslog line */
+int cli_admin_check(struct cli *c, const char *verb);
 int cli_admin_begin(struct cli *c, const char *verb, const char *user, enum admin_who who);
 void cli_admin_log(struct cli *c, const char *action, const char *user, const char *result);
+/* admin_common.c: "90", "90s", "30m", "12h", "3d": seconds in *out (1..max); ODIN_OK or ODIN_EINVAL. */
+int cli_parse_duration(const char *s, int64_t max, int64_t *out);
 /* helpdesk_verbs.c: admin bypass and admin report */
 int cmd_admin_bypass(struct cli *c, int argc, char **argv);
 int cmd_admin_report(struct cli *c, int argc, char **argv);
-/* "90", "90s", "30m", "12h", "3d": seconds in *out (1..max); ODIN_OK or ODIN_EINVAL. */
-int cli_parse_duration(const char *s, int64_t max, int64_t *out);
 /* doctor.c: `check`, the administrator's doctor (root only; reads, never writes). */
 int cmd_check(struct cli *c, int argc, char **argv);
 /* Prints an account's state (off / pending / enabled, codes left, lockout). */

@@ -26,33 +26,6 @@
 #include "secure.h"
 #include "cli.h"
 
-int
-cli_parse_duration(const char *s, int64_t max, int64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int64_t unit = 1;
-
-	if (s == NULL || s[0] < '0' || s[0] > '9')
-		return ODIN_EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || v == 0 || v > (unsigned long long)max)
-		return ODIN_EINVAL;
-	if (*end == 's')
-		end++;
-	else if (*end == 'm')
-		unit = 60, end++;
-	else if (*end == 'h')
-		unit = 3600, end++;
-	else if (*end == 'd')
-		unit = 86400, end++;
-	if (*end != '\0' || (int64_t)v > max / unit)
-		return ODIN_EINVAL;
-	*out = (int64_t)v * unit;
-	return ODIN_OK;
-}
-
 /* ---- admin bypass ---------------------------------------------------------- */
 
 int
