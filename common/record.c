@@ -80,14 +80,25 @@ odin_record_same(const struct odin_record *a, const struct odin_record *b)
 }
 
 int
-odin_record_extras_same(const struct odin_record *a, const struct odin_record *b)
+odin_record_bypass_same(const struct odin_record *a, const struct odin_record *b)
 {
 	return a->bypass_uses == b->bypass_uses && a->bypass_expires == b->bypass_expires &&
 	    a->bypass_issued == b->bypass_issued &&
-	    memcmp(&a->bypass, &b->bypass, sizeof(a->bypass)) == 0 &&
-	    a->token == b->token && a->token_expires == b->token_expires &&
+	    memcmp(&a->bypass, &b->bypass, sizeof(a->bypass)) == 0;
+}
+
+int
+odin_record_token_same(const struct odin_record *a, const struct odin_record *b)
+{
+	return a->token == b->token && a->token_expires == b->token_expires &&
 	    a->token_issued == b->token_issued &&
 	    memcmp(&a->token_hash, &b->token_hash, sizeof(a->token_hash)) == 0;
+}
+
+int
+odin_record_extras_same(const struct odin_record *a, const struct odin_record *b)
+{
+	return odin_record_bypass_same(a, b) && odin_record_token_same(a, b);
 }
 
 void

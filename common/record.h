@@ -158,6 +158,9 @@ int odin_record_same(const struct odin_record *a, const struct odin_record *b);
  * no login-state slot holds, beyond the secret and parameters).
  */
 int odin_record_extras_same(const struct odin_record *a, const struct odin_record *b);
+/* Each half of it: the bypass code alone, the enrollment token alone. */
+int odin_record_bypass_same(const struct odin_record *a, const struct odin_record *b);
+int odin_record_token_same(const struct odin_record *a, const struct odin_record *b);
 
 /* Wipes every byte of r. */
 void odin_record_wipe(struct odin_record *r);

@@ -63,7 +63,7 @@
 #include "store_backend.h"
 #include "user.h"
 
-#define ODIN_PG_SCHEMA 3
+#define ODIN_PG_SCHEMA 4
 #define PG_USER_MAX 32
 #define PG_PARAMS_MAX 64
 #define PG_PASSWORD_MAX 512
@@ -80,8 +80,8 @@ struct odin_txn {
 	struct odin_store_base base;
 	struct odin_store *st;
 	int open;		/* a transaction is open on st->conn */
-	unsigned nbackup;	/* the backup hashes as loaded, to skip an unchanged rewrite */
-	uint8_t backup[ODIN_BACKUP_MAX][ODIN_BACKUP_HASH_LEN];
+	int had;		/* a row was there when locked (or saved since) */
+	struct odin_record *was;	/* that row (odin_secure_alloc: it holds the secret) */
 	char user[PG_USER_MAX + 1];
 };
 
@@ -126,6 +126,7 @@ static const char pg_schema_sql[] =
 	" hash bytea NOT NULL,"
 	" PRIMARY KEY (user_name, idx));"
 	"INSERT INTO odin_schema (version) SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM odin_schema);";
+	/* (version 3 here: pg_privileges_sql, run by every db-init, makes it 4) */
 
 /*
  * Version 1 allowed only [A-Za-z0-9_][A-Za-z0-9._-]{0,31}; version 2 any
@@ -153,6 +154,85 @@ static const char pg_upgrade_3_sql[] =
 	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_enroll_token_pending;"
 	"ALTER TABLE users ADD CONSTRAINT users_enroll_token_pending CHECK (enroll_token IS NULL OR pending);"
 	"UPDATE odin_schema SET version = 3;";
+
+/*
+ * Version 4, and every db-init after it: least privilege for hosts.  Hosts
+ * connect as a login role that is a member of ODIN_PG_HOST_ROLE.  That
+ * role may read the rows (a host judges codes with the secret_key_file),
+ * change only the login state (last_step, failures, lockout, updated),
+ * and delete a used backup code.  Everything else a login or a user's
+ * enrollment needs goes through three functions that run as the owner
+ * and can only do their one thing: take one use of a bypass code, spend
+ * an enrollment token, and enroll a user who has no row or a pending one
+ * (no active token).  A host cannot insert or delete a row, change a
+ * secret, plant a bypass code, or clear a pending state; the owner role
+ * (the admin's conninfo) can.  Run in full at every db-init, so grants
+ * that drifted are put back.
+ */
+#define ODIN_PG_HOST_ROLE "odin_host"
+static const char pg_privileges_sql[] =
+	"DO $do$ BEGIN"
+	" IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" ODIN_PG_HOST_ROLE "') THEN"
+	"  CREATE ROLE " ODIN_PG_HOST_ROLE " NOLOGIN;"
+	" END IF; END $do$;"
+	"REVOKE ALL ON users, backup_codes, odin_schema FROM PUBLIC, " ODIN_PG_HOST_ROLE ";"
+	"GRANT SELECT ON users, backup_codes, odin_schema TO " ODIN_PG_HOST_ROLE ";"
+	"GRANT UPDATE (last_step, failures, lockout_until, lockout_count, updated) ON users TO "
+	ODIN_PG_HOST_ROLE ";"
+	"GRANT DELETE ON backup_codes TO " ODIN_PG_HOST_ROLE ";"
+	/* one use of the bypass code the caller read (the same value): uses - 1, none after the last */
+	"CREATE OR REPLACE FUNCTION odin_bypass_use(u text, was text) RETURNS boolean"
+	" LANGUAGE sql SECURITY DEFINER AS $f$"
+	" WITH x AS (UPDATE users SET bypass = CASE WHEN split_part(was, ' ', 1)::integer > 1"
+	"  THEN (split_part(was, ' ', 1)::integer - 1)::text || substr(was, strpos(was, ' '))"
+	"  ELSE NULL END"
+	"  WHERE user_name = u AND mfa_enabled AND bypass = was RETURNING 1)"
+	" SELECT count(*) = 1 FROM x $f$;"
+	/* the active token the caller read, spent (only its issue time is kept) */
+	"CREATE OR REPLACE FUNCTION odin_token_spend(u text, was text) RETURNS boolean"
+	" LANGUAGE sql SECURITY DEFINER AS $f$"
+	" WITH x AS (UPDATE users SET enroll_token = 'spent ' || split_part(was, ' ', 3)"
+	"  WHERE user_name = u AND pending AND enroll_token = was AND was LIKE 'active %' RETURNING 1)"
+	" SELECT count(*) = 1 FROM x $f$;"
+	/* a whole enabled record (no bypass code, no token) where there is no row or a pending one */
+	"CREATE OR REPLACE FUNCTION odin_enroll(u text, secret text, alg text, dig integer, per integer,"
+	" ls bigint, fl integer, lu bigint, lc integer, iter integer, salt bytea, cr bigint, up bigint,"
+	" hashes text) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER AS $f$"
+	" BEGIN"
+	"  PERFORM 1 FROM users WHERE user_name = u FOR UPDATE;"
+	"  IF FOUND THEN"
+	"   UPDATE users SET mfa_enabled = true, pending = false, mfa_secret = secret, algorithm = alg,"
+	"    digits = dig, period = per, last_step = ls, failures = fl, lockout_until = lu,"
+	"    lockout_count = lc, backup_kdf = CASE WHEN iter > 0 THEN 'pbkdf2-sha256' ELSE 'none' END,"
+	"    backup_iter = iter, backup_salt = salt, created = cr, updated = up, bypass = NULL,"
+	"    enroll_token = NULL"
+	"    WHERE user_name = u AND pending AND (enroll_token IS NULL OR enroll_token LIKE 'spent %');"
+	"   IF NOT FOUND THEN RETURN false; END IF;"
+	"   DELETE FROM backup_codes WHERE user_name = u;"
+	"  ELSE"
+	"   INSERT INTO users (user_name, mfa_enabled, pending, mfa_secret, algorithm, digits, period,"
+	"    last_step, failures, lockout_until, lockout_count, backup_kdf, backup_iter, backup_salt,"
+	"    created, updated) VALUES (u, true, false, secret, alg, dig, per, ls, fl, lu, lc,"
+	"    CASE WHEN iter > 0 THEN 'pbkdf2-sha256' ELSE 'none' END, iter, salt, cr, up);"
+	"  END IF;"
+	"  INSERT INTO backup_codes (user_name, idx, hash) SELECT u, o, decode(h, 'hex')"
+	"   FROM unnest(string_to_array(hashes, ',')) WITH ORDINALITY AS x(h, o) WHERE h <> '';"
+	"  RETURN true;"
+	" END $f$;"
+	/* their names resolve only in this schema (a SECURITY DEFINER function must not follow a caller's search_path) */
+	"DO $do$ BEGIN"
+	" EXECUTE format('ALTER FUNCTION odin_bypass_use(text, text) SET search_path = %I, pg_temp', current_schema());"
+	" EXECUTE format('ALTER FUNCTION odin_token_spend(text, text) SET search_path = %I, pg_temp', current_schema());"
+	" EXECUTE format('ALTER FUNCTION odin_enroll(text, text, text, integer, integer, bigint, integer,"
+	" bigint, integer, integer, bytea, bigint, bigint, text) SET search_path = %I, pg_temp', current_schema());"
+	" END $do$;"
+	"REVOKE ALL ON FUNCTION odin_bypass_use(text, text), odin_token_spend(text, text),"
+	" odin_enroll(text, text, text, integer, integer, bigint, integer, bigint, integer, integer, bytea,"
+	" bigint, bigint, text) FROM PUBLIC;"
+	"GRANT EXECUTE ON FUNCTION odin_bypass_use(text, text), odin_token_spend(text, text),"
+	" odin_enroll(text, text, text, integer, integer, bigint, integer, bigint, integer, integer, bytea,"
+	" bigint, bigint, text) TO " ODIN_PG_HOST_ROLE ";"
+	"UPDATE odin_schema SET version = 4;";
 
 /* ---- plumbing ----------------------------------------------------------- */
 
@@ -192,10 +272,24 @@ pg_fail(struct odin_store *st, const PGresult *res, const char *what, const char
 
 	if (msg == NULL)
 		msg = PQerrorMessage(st->conn);
-	if (state != NULL && strcmp(state, "42703") == 0) {
+	/* a column (42703) or a function (42883) this build uses is not there yet */
+	if (state != NULL && (strcmp(state, "42703") == 0 || strcmp(state, "42883") == 0)) {
 		odin_log(LOG_ERR, "postgresql: %s%s%s: the schema is older than this host's (run: odin-mfa-cli admin db-init)",
 		    what, user != NULL ? " for " : "", user != NULL ? user : "");
 		return ODIN_EIO;
+	}
+	if (state != NULL && strcmp(state, "42501") == 0) {
+		if (strcmp(what, "db-init") == 0) {
+			odin_log(LOG_ERR, "postgresql: db-init: %s (db-init needs the tables' owner, and "
+			    "CREATEROLE unless the role " ODIN_PG_HOST_ROLE " exists: as a superuser, run "
+			    "CREATE ROLE " ODIN_PG_HOST_ROLE " NOLOGIN)", pg_oneline(msg, line, sizeof(line)));
+			return ODIN_EPERM;
+		}
+		/* least privilege (pg_privileges_sql): a host's role asked for what only the owner may do */
+		odin_log(LOG_ERR, "postgresql: %s%s%s: permission denied to this database role (a host role "
+		    "may only log users in and enroll pending users; run admin commands with the owner's conninfo)",
+		    what, user != NULL ? " for " : "", user != NULL ? user : "");
+		return ODIN_EPERM;
 	}
 	if (state != NULL && strcmp(state, "42P01") == 0) {
 		odin_log(LOG_ERR, "postgresql: %s%s%s: the schema is missing (run: odin-mfa-cli admin db-init)",
@@ -717,6 +811,10 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 	t->st = st;
 	(void)snprintf(t->user, sizeof(t->user), "%s", user);
 	v[0] = t->user;
+	if ((t->was = odin_secure_alloc(sizeof(*t->was))) == NULL) {
+		rc = ODIN_ENOMEM;
+		goto fail;
+	}
 	if ((rc = pg_begin(t)) != ODIN_OK)
 		goto fail;
 	res = pg_run(st, "read", user,
@@ -743,13 +841,14 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 		goto fail;
 	}
 	PQclear(res);
-	t->nbackup = rec->nbackup;
-	memcpy(t->backup, rec->backup, sizeof(t->backup));
+	*t->was = *rec;
+	t->had = 1;
 	*txn = t;
 	return ODIN_OK;
 fail:
 	PQclear(res);
 	pg_end(t, "ROLLBACK");
+	odin_secure_free(t->was);
 	odin_wipe(t, sizeof(*t));
 	free(t);
 	odin_record_wipe(rec);
@@ -788,6 +887,153 @@ pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	return rc;
 }
 
+/*
+ * What a save changes, against the row as locked (t->was), decides the
+ * statement -- the narrowest one that does it, so that a host's role
+ * (pg_privileges_sql) can do what a login needs and nothing more:
+ *   STATE        only the login state, and backup codes used: an UPDATE of
+ *                those columns and a DELETE of the used codes;
+ *   BYPASS_USE   that, and one use of the bypass code: odin_bypass_use();
+ *   TOKEN_SPENT  that, and the enrollment token spent: odin_token_spend();
+ *   ENROLL       an enabled record without bypass code or token where there
+ *                was no row or a pending one: odin_enroll();
+ *   ALL          anything else (the owner's: a new secret on an enabled
+ *                row, force-enable, a bypass code issued, ...): an UPSERT
+ *                and the backup codes rewritten.
+ */
+enum pg_change { PG_CHANGE_ALL, PG_CHANGE_STATE, PG_CHANGE_BYPASS_USE, PG_CHANGE_TOKEN_SPENT,
+	PG_CHANGE_ENROLL };
+
+/* 1 if a and b agree on all that only enrollment, import and the admin change. */
+static int
+pg_same_core(const struct odin_record *a, const struct odin_record *b)
+{
+	if (a->state != b->state || a->secret_len != b->secret_len || a->alg != b->alg ||
+	    a->digits != b->digits || a->period != b->period || a->backup_iter != b->backup_iter ||
+	    a->created != b->created || a->secret_len > sizeof(a->secret))
+		return 0;
+	return odin_ct_equal(a->secret, b->secret, a->secret_len) &
+	    odin_ct_equal(a->backup_salt, b->backup_salt, sizeof(a->backup_salt));
+}
+
+/* 1 if next's backup hashes are was's with none or some removed, in order. */
+static int
+pg_backup_used(const struct odin_record *was, const struct odin_record *next)
+{
+	unsigned i, j = 0;
+
+	if (next->nbackup > was->nbackup || was->nbackup > ODIN_BACKUP_MAX)
+		return 0;
+	for (i = 0; i < was->nbackup && j < next->nbackup; i++)
+		if (memcmp(was->backup[i], next->backup[j], ODIN_BACKUP_HASH_LEN) == 0)
+			j++;
+	return j == next->nbackup;
+}
+
+static enum pg_change
+pg_classify(const struct odin_txn *t, const struct odin_record *next)
+{
+	const struct odin_record *was = t->was;
+	int bypass_same, token_same;
+
+	if ((!t->had || was->state == ODIN_STATE_PENDING) && next->state == ODIN_STATE_ENABLED &&
+	    next->bypass_uses == 0 && next->token == ODIN_TOKEN_NONE)
+		return PG_CHANGE_ENROLL;
+	if (!t->had || !pg_same_core(was, next) || !pg_backup_used(was, next))
+		return PG_CHANGE_ALL;
+	bypass_same = odin_record_bypass_same(was, next);
+	token_same = odin_record_token_same(was, next);
+	if (bypass_same && token_same)
+		return PG_CHANGE_STATE;
+	if (token_same && was->bypass_uses > 0 && next->bypass_uses == was->bypass_uses - 1 &&
+	    (next->bypass_uses == 0 || (next->bypass_expires == was->bypass_expires &&
+	    next->bypass_issued == was->bypass_issued &&
+	    memcmp(&next->bypass, &was->bypass, sizeof(next->bypass)) == 0)))
+		return PG_CHANGE_BYPASS_USE;
+	if (bypass_same && was->token == ODIN_TOKEN_ACTIVE && next->token == ODIN_TOKEN_SPENT &&
+	    next->token_issued == was->token_issued)
+		return PG_CHANGE_TOKEN_SPENT;
+	return PG_CHANGE_ALL;
+}
+
+/* Hex hashes joined by ',' into out (ODIN_BACKUP_MAX * 65 + 1 bytes): n of them from h. */
+static void
+pg_hashes(const uint8_t (*h)[ODIN_BACKUP_HASH_LEN], unsigned n, char *out)
+{
+	size_t off = 0;
+	unsigned i;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			out[off++] = ',';
+		odin_base16_encode(h[i], ODIN_BACKUP_HASH_LEN, out + off);
+		off += 2 * ODIN_BACKUP_HASH_LEN;
+	}
+	out[off] = '\0';
+}
+
+/* A function of pg_privileges_sql that answers true or false; false is ODIN_EPERM, logged. */
+static int
+pg_call(struct odin_store *st, const char *what, const char *user, const char *sql, int n,
+    const char *const *vals)
+{
+	PGresult *res;
+	int rc;
+
+	if ((res = pg_run(st, what, user, sql, n, vals, &rc)) == NULL)
+		return rc;
+	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		odin_log(LOG_ERR, "postgresql: %s for %s: refused by the database (the row is not as read)",
+		    what, user);
+		rc = ODIN_EPERM;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* The login state of rec into the row, and the backup codes it no longer has deleted. */
+static int
+pg_save_state(struct odin_txn *t, const struct odin_record *rec)
+{
+	char nums[5][24], gone[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1];
+	uint8_t used[ODIN_BACKUP_MAX][ODIN_BACKUP_HASH_LEN];
+	const char *v[6];
+	unsigned i, j = 0, n = 0;
+	int rc;
+
+	(void)snprintf(nums[0], sizeof(nums[0]), "%" PRId64, rec->last_step);
+	(void)snprintf(nums[1], sizeof(nums[1]), "%u", rec->failures);
+	(void)snprintf(nums[2], sizeof(nums[2]), "%" PRId64, rec->lockout_until);
+	(void)snprintf(nums[3], sizeof(nums[3]), "%u", rec->lockout_count);
+	(void)snprintf(nums[4], sizeof(nums[4]), "%" PRId64, rec->updated);
+	v[0] = t->user;
+	for (i = 0; i < 5; i++)
+		v[i + 1] = nums[i];
+	rc = pg_cmd(t->st, "save login state", t->user,
+	    "UPDATE users SET last_step = $2, failures = $3, lockout_until = $4, lockout_count = $5,"
+	    " updated = $6 WHERE user_name = $1", 6, v);
+	if (rc != ODIN_OK)
+		return rc;
+	/* pg_backup_used(): rec's codes are t->was's in order, some left out */
+	for (i = 0; i < t->was->nbackup; i++) {
+		if (j < rec->nbackup && memcmp(t->was->backup[i], rec->backup[j], ODIN_BACKUP_HASH_LEN) == 0)
+			j++;
+		else
+			memcpy(used[n++], t->was->backup[i], ODIN_BACKUP_HASH_LEN);
+	}
+	if (n == 0)
+		return ODIN_OK;
+	pg_hashes((const uint8_t (*)[ODIN_BACKUP_HASH_LEN])used, n, gone);
+	v[1] = gone;
+	rc = pg_cmd(t->st, "save login state", t->user,
+	    "DELETE FROM backup_codes WHERE user_name = $1 AND hash IN"
+	    " (SELECT decode(h, 'hex') FROM unnest(string_to_array($2, ',')) AS x(h))", 2, v);
+	odin_wipe(used, sizeof(used));
+	odin_wipe(gone, sizeof(gone));
+	return rc;
+}
+
 /* Every statement is committed before it returns: ODIN_SAVE_ATTEMPT changes nothing here. */
 static int
 pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
@@ -797,11 +1043,12 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 	char hashes[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1];
 	char bypass[ODIN_RECORD_LINE_MAX], token[ODIN_RECORD_LINE_MAX];
 	const char *v[18];
-	unsigned i;
+	enum pg_change change;
 	int rc;
 
 	(void)flags;
-	if (t->st->base.key == NULL)
+	secret[0] = hashes[0] = bypass[0] = token[0] = '\0';
+	if (t->st->base.key == NULL || t->was == NULL)
 		return ODIN_EINVAL;
 	/* the formatter's consistency check, without keeping its text */
 	{
@@ -812,88 +1059,119 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 			return rc;
 		odin_record_text_free(text);
 	}
-	if (rec->secret_len > 0 && (rc = odin_seal(t->st->base.key, t->user, rec->secret,
-	    rec->secret_len, secret, sizeof(secret))) != ODIN_OK)
-		return rc;
+	change = pg_classify(t, rec);
 	if (!t->open && (rc = pg_begin(t)) != ODIN_OK)	/* a second save on this txn */
 		goto out;
-	(void)snprintf(nums[0], sizeof(nums[0]), "%u", rec->digits);
-	(void)snprintf(nums[1], sizeof(nums[1]), "%u", rec->period);
-	(void)snprintf(nums[2], sizeof(nums[2]), "%" PRId64, rec->last_step);
-	(void)snprintf(nums[3], sizeof(nums[3]), "%u", rec->failures);
-	(void)snprintf(nums[4], sizeof(nums[4]), "%" PRId64, rec->lockout_until);
-	(void)snprintf(nums[5], sizeof(nums[5]), "%u", rec->lockout_count);
-	(void)snprintf(nums[6], sizeof(nums[6]), "%u", rec->backup_iter);
-	(void)snprintf(nums[7], sizeof(nums[7]), "%" PRId64, rec->created);
-	(void)snprintf(nums[8], sizeof(nums[8]), "%" PRId64, rec->updated);
-	odin_base16_encode(rec->backup_salt, sizeof(rec->backup_salt), salt);
 	v[0] = t->user;
-	v[1] = rec->state == ODIN_STATE_ENABLED ? "t" : "f";
-	v[2] = rec->secret_len > 0 ? secret : NULL;
-	v[3] = odin_alg_name(rec->alg);
-	v[4] = nums[0];
-	v[5] = nums[1];
-	v[6] = nums[2];
-	v[7] = nums[3];
-	v[8] = nums[4];
-	v[9] = nums[5];
-	v[10] = rec->backup_iter != 0 ? "pbkdf2-sha256" : "none";
-	v[11] = nums[6];
-	v[12] = rec->backup_iter != 0 ? salt : NULL;
-	v[13] = nums[7];
-	v[14] = nums[8];
-	odin_record_bypass_value(rec, bypass);
-	odin_record_token_value(rec, token);
-	v[15] = bypass[0] != '\0' ? bypass : NULL;
-	v[16] = token[0] != '\0' ? token : NULL;
-	rc = pg_cmd(t->st, "save", t->user,
-	    "INSERT INTO users (user_name, mfa_enabled, pending, mfa_secret, algorithm, digits, period,"
-	    " last_step, failures, lockout_until, lockout_count, backup_kdf, backup_iter, backup_salt,"
-	    " created, updated, bypass, enroll_token) VALUES ($1, $2::boolean, NOT $2::boolean, $3, $4,"
-	    " $5, $6, $7, $8, $9, $10, $11, $12, decode($13, 'hex'), $14, $15, $16, $17)"
-	    " ON CONFLICT (user_name) DO UPDATE SET mfa_enabled = EXCLUDED.mfa_enabled,"
-	    " pending = EXCLUDED.pending, mfa_secret = EXCLUDED.mfa_secret,"
-	    " algorithm = EXCLUDED.algorithm, digits = EXCLUDED.digits, period = EXCLUDED.period,"
-	    " last_step = EXCLUDED.last_step, failures = EXCLUDED.failures,"
-	    " lockout_until = EXCLUDED.lockout_until, lockout_count = EXCLUDED.lockout_count,"
-	    " backup_kdf = EXCLUDED.backup_kdf, backup_iter = EXCLUDED.backup_iter,"
-	    " backup_salt = EXCLUDED.backup_salt, created = EXCLUDED.created,"
-	    " updated = EXCLUDED.updated, bypass = EXCLUDED.bypass,"
-	    " enroll_token = EXCLUDED.enroll_token", 17, v);
-	if (rc != ODIN_OK)
-		goto rollback;
-	if (rec->nbackup != t->nbackup ||
-	    memcmp(rec->backup, t->backup, (size_t)rec->nbackup * ODIN_BACKUP_HASH_LEN) != 0) {
+	switch (change) {
+	case PG_CHANGE_STATE:
+		rc = pg_save_state(t, rec);
+		break;
+	case PG_CHANGE_BYPASS_USE:
+		odin_record_bypass_value(t->was, bypass);
+		v[1] = bypass;
+		if ((rc = pg_save_state(t, rec)) == ODIN_OK)
+			rc = pg_call(t->st, "bypass code use", t->user,
+			    "SELECT odin_bypass_use($1, $2)", 2, v);
+		break;
+	case PG_CHANGE_TOKEN_SPENT:
+		odin_record_token_value(t->was, token);
+		v[1] = token;
+		if ((rc = pg_save_state(t, rec)) == ODIN_OK)
+			rc = pg_call(t->st, "enrollment token", t->user,
+			    "SELECT odin_token_spend($1, $2)", 2, v);
+		break;
+	case PG_CHANGE_ENROLL:
+	case PG_CHANGE_ALL:
+		if (rec->secret_len > 0 && (rc = odin_seal(t->st->base.key, t->user, rec->secret,
+		    rec->secret_len, secret, sizeof(secret))) != ODIN_OK)
+			break;
+		(void)snprintf(nums[0], sizeof(nums[0]), "%u", rec->digits);
+		(void)snprintf(nums[1], sizeof(nums[1]), "%u", rec->period);
+		(void)snprintf(nums[2], sizeof(nums[2]), "%" PRId64, rec->last_step);
+		(void)snprintf(nums[3], sizeof(nums[3]), "%u", rec->failures);
+		(void)snprintf(nums[4], sizeof(nums[4]), "%" PRId64, rec->lockout_until);
+		(void)snprintf(nums[5], sizeof(nums[5]), "%u", rec->lockout_count);
+		(void)snprintf(nums[6], sizeof(nums[6]), "%u", rec->backup_iter);
+		(void)snprintf(nums[7], sizeof(nums[7]), "%" PRId64, rec->created);
+		(void)snprintf(nums[8], sizeof(nums[8]), "%" PRId64, rec->updated);
+		odin_base16_encode(rec->backup_salt, sizeof(rec->backup_salt), salt);
+		pg_hashes((const uint8_t (*)[ODIN_BACKUP_HASH_LEN])rec->backup, rec->nbackup, hashes);
+		if (change == PG_CHANGE_ENROLL) {
+			v[1] = secret;
+			v[2] = odin_alg_name(rec->alg);
+			v[3] = nums[0];
+			v[4] = nums[1];
+			v[5] = nums[2];
+			v[6] = nums[3];
+			v[7] = nums[4];
+			v[8] = nums[5];
+			v[9] = nums[6];
+			v[10] = rec->backup_iter != 0 ? salt : NULL;
+			v[11] = nums[7];
+			v[12] = nums[8];
+			v[13] = hashes;
+			rc = pg_call(t->st, "enroll", t->user,
+			    "SELECT odin_enroll($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, decode($11, 'hex'),"
+			    " $12, $13, $14)", 14, v);
+			break;
+		}
+		v[1] = rec->state == ODIN_STATE_ENABLED ? "t" : "f";
+		v[2] = rec->secret_len > 0 ? secret : NULL;
+		v[3] = odin_alg_name(rec->alg);
+		v[4] = nums[0];
+		v[5] = nums[1];
+		v[6] = nums[2];
+		v[7] = nums[3];
+		v[8] = nums[4];
+		v[9] = nums[5];
+		v[10] = rec->backup_iter != 0 ? "pbkdf2-sha256" : "none";
+		v[11] = nums[6];
+		v[12] = rec->backup_iter != 0 ? salt : NULL;
+		v[13] = nums[7];
+		v[14] = nums[8];
+		odin_record_bypass_value(rec, bypass);
+		odin_record_token_value(rec, token);
+		v[15] = bypass[0] != '\0' ? bypass : NULL;
+		v[16] = token[0] != '\0' ? token : NULL;
+		rc = pg_cmd(t->st, "save", t->user,
+		    "INSERT INTO users (user_name, mfa_enabled, pending, mfa_secret, algorithm, digits, period,"
+		    " last_step, failures, lockout_until, lockout_count, backup_kdf, backup_iter, backup_salt,"
+		    " created, updated, bypass, enroll_token) VALUES ($1, $2::boolean, NOT $2::boolean, $3, $4,"
+		    " $5, $6, $7, $8, $9, $10, $11, $12, decode($13, 'hex'), $14, $15, $16, $17)"
+		    " ON CONFLICT (user_name) DO UPDATE SET mfa_enabled = EXCLUDED.mfa_enabled,"
+		    " pending = EXCLUDED.pending, mfa_secret = EXCLUDED.mfa_secret,"
+		    " algorithm = EXCLUDED.algorithm, digits = EXCLUDED.digits, period = EXCLUDED.period,"
+		    " last_step = EXCLUDED.last_step, failures = EXCLUDED.failures,"
+		    " lockout_until = EXCLUDED.lockout_until, lockout_count = EXCLUDED.lockout_count,"
+		    " backup_kdf = EXCLUDED.backup_kdf, backup_iter = EXCLUDED.backup_iter,"
+		    " backup_salt = EXCLUDED.backup_salt, created = EXCLUDED.created,"
+		    " updated = EXCLUDED.updated, bypass = EXCLUDED.bypass,"
+		    " enroll_token = EXCLUDED.enroll_token", 17, v);
+		if (rc != ODIN_OK || (t->had && rec->nbackup == t->was->nbackup &&
+		    memcmp(rec->backup, t->was->backup, (size_t)rec->nbackup * ODIN_BACKUP_HASH_LEN) == 0))
+			break;	/* failed, or the same backup codes: no rewrite */
 		rc = pg_cmd(t->st, "save backup codes", t->user,
 		    "DELETE FROM backup_codes WHERE user_name = $1", 1, v);
-		if (rc != ODIN_OK)
-			goto rollback;
-		if (rec->nbackup > 0) {
-			hashes[0] = '\0';
-			for (i = 0; i < rec->nbackup; i++) {
-				if (i > 0)
-					strcat(hashes, ",");
-				odin_base16_encode(rec->backup[i], ODIN_BACKUP_HASH_LEN,
-				    hashes + strlen(hashes));
-			}
-			v[1] = hashes;
-			rc = pg_cmd(t->st, "save backup codes", t->user,
-			    "INSERT INTO backup_codes (user_name, idx, hash)"
-			    " SELECT $1, o, decode(h, 'hex')"
-			    " FROM unnest(string_to_array($2, ',')) WITH ORDINALITY AS x(h, o)", 2, v);
-			if (rc != ODIN_OK)
-				goto rollback;
-		}
+		if (rc != ODIN_OK || rec->nbackup == 0)
+			break;
+		v[1] = hashes;
+		rc = pg_cmd(t->st, "save backup codes", t->user,
+		    "INSERT INTO backup_codes (user_name, idx, hash)"
+		    " SELECT $1, o, decode(h, 'hex')"
+		    " FROM unnest(string_to_array($2, ',')) WITH ORDINALITY AS x(h, o)", 2, v);
+		break;
+	}
+	if (rc != ODIN_OK) {
+		pg_end(t, "ROLLBACK");
+		goto out;
 	}
 	rc = pg_cmd(t->st, "commit", t->user, "COMMIT", 0, NULL);
 	t->open = 0;
 	if (rc == ODIN_OK) {
-		t->nbackup = rec->nbackup;
-		memcpy(t->backup, rec->backup, sizeof(t->backup));
+		*t->was = *rec;
+		t->had = 1;
 	}
-	goto out;
-rollback:
-	pg_end(t, "ROLLBACK");
 out:
 	odin_wipe(secret, sizeof(secret));
 	odin_wipe(hashes, sizeof(hashes));
@@ -926,7 +1204,7 @@ pg_delete(struct odin_txn *t)
 	rc = pg_cmd(t->st, "commit", t->user, "COMMIT", 0, NULL);
 	t->open = 0;
 	if (rc == ODIN_OK)
-		t->nbackup = 0;
+		t->had = 0;
 	return rc;
 }
 
@@ -934,6 +1212,7 @@ static void
 pg_unlock(struct odin_txn *t)
 {
 	pg_end(t, "ROLLBACK");
+	odin_secure_free(t->was);
 	odin_wipe(t, sizeof(*t));
 	free(t);
 }
@@ -1000,7 +1279,8 @@ pg_init(struct odin_store *st)
 	/* a new database gets the whole schema; an older one each upgrade step after its version */
 	if ((version < 1 && (rc = pg_script(st, pg_schema_sql)) != ODIN_OK) ||
 	    (version == 1 && (rc = pg_script(st, pg_upgrade_2_sql)) != ODIN_OK) ||
-	    (version >= 1 && version < 3 && (rc = pg_script(st, pg_upgrade_3_sql)) != ODIN_OK))
+	    (version >= 1 && version < 3 && (rc = pg_script(st, pg_upgrade_3_sql)) != ODIN_OK) ||
+	    (rc = pg_script(st, pg_privileges_sql)) != ODIN_OK)
 		goto rollback;
 	if (version >= 1 && version < ODIN_PG_SCHEMA)
 		odin_log(LOG_NOTICE, "postgresql: schema upgraded from version %d to %d",

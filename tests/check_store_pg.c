@@ -178,7 +178,7 @@ START_TEST(init_twice)
 	sql1("SELECT count(*) FROM odin_schema", v, sizeof(v));
 	ck_assert_str_eq(v, "1");
 	sql1("SELECT version FROM odin_schema", v, sizeof(v));
-	ck_assert_str_eq(v, "3");
+	ck_assert_str_eq(v, "4");
 	odin_store_close(st);
 }
 END_TEST
@@ -210,7 +210,7 @@ START_TEST(upgrade_from_v1)
 	ck_assert_ptr_nonnull(strstr(odin_log_last(), "admin db-init"));
 	ck_assert_int_eq(odin_store_init(st), ODIN_OK);
 	sql1("SELECT version FROM odin_schema", v, sizeof(v));
-	ck_assert_str_eq(v, "3");
+	ck_assert_str_eq(v, "4");
 	put(st, "alice@corp.example", &r);
 	put(st, "CORP\\jdoe", &r);
 	get(st, "alice@corp.example", &back, ODIN_OK);
@@ -247,7 +247,7 @@ START_TEST(upgrade_from_v2)
 	ck_assert_ptr_nonnull(strstr(odin_log_last(), "admin db-init"));
 	ck_assert_int_eq(odin_store_init(st), ODIN_OK);
 	sql1("SELECT version FROM odin_schema", v, sizeof(v));
-	ck_assert_str_eq(v, "3");
+	ck_assert_str_eq(v, "4");
 	r.bypass_uses = 2;
 	r.bypass_issued = 1700000000;
 	r.bypass_expires = 1700003600;

@@ -75,7 +75,12 @@ touch "$T/log"
 for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 [ -S /dev/log ] || { echo "log reader did not start"; exit 99; }
 cp /etc/passwd "$T/passwd"
-echo "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
+    "pgbob:x:4902:4902::/nonexistent:/usr/sbin/nologin" \
+    "pgcarol:x:4903:4903::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+cp /etc/group "$T/group"
+echo "odinmfa:x:4990:pgcarol" >> "$T/group"
+mount --bind "$T/group" /etc/group || exit 99
 mount --bind "$T/passwd" /etc/passwd || exit 99
 
 pass=0 fails=0
@@ -166,35 +171,153 @@ check "the same code replayed on host A is refused" '[ "$RES" = PAM_AUTH_ERR ]'
 check "the replay is logged as such" 'grep -q "reason=replayed code" "$T/log"'
 
 # ---- 3. the race: 32 logins, one code, two hosts, 10 rounds -----------------
-race_ok=0
-for round in $(seq 1 10); do
-	tnow=$(( NOW + 30 * round ))
-	C=$(code "$tnow")
-	rm -rf "$T/bar"; mkdir "$T/bar"
-	pids=()
-	for i in $(seq 1 32); do
-		h=A; [ $((i % 2)) -eq 0 ] && h=B
-		faketime -f "$(at "$tnow")" "$H" -d "$T/$h/pam.d" -b "$T/bar" -r "$C" login pgalice \
-		    > "$T/race.$i" 2>&1 &
-		pids+=($!)
+# race H1 H2 ROUNDS BASE: ROUNDS rounds from step BASE/30 + 1 on, each 32
+# logins with one code, half through host H1, half through H2; sets race_ok
+# to the number of rounds with exactly one success of 32 results.
+race() {
+	local h1=$1 h2=$2 rounds=$3 base=$4 round tnow i h wins total pids
+	race_ok=0
+	for round in $(seq 1 "$rounds"); do
+		tnow=$(( base + 30 * round ))
+		C=$(code "$tnow")
+		rm -rf "$T/bar"; mkdir "$T/bar"
+		pids=()
+		for i in $(seq 1 32); do
+			h=$h1; [ $((i % 2)) -eq 0 ] && h=$h2
+			faketime -f "$(at "$tnow")" "$H" -d "$T/$h/pam.d" -b "$T/bar" -r "$C" login pgalice \
+			    > "$T/race.$i" 2>&1 &
+			pids+=($!)
+		done
+		for i in $(seq 200); do [ "$(ls "$T/bar" | wc -l)" -ge 32 ] && break; sleep 0.05; done
+		touch "$T/bar/go"
+		wait "${pids[@]}"
+		wins=$(cat "$T"/race.* | grep -c '^RESULT PAM_SUCCESS$')
+		total=$(cat "$T"/race.* | grep -c '^RESULT ')
+		if [ "$wins" -eq 1 ] && [ "$total" -eq 32 ]; then
+			race_ok=$((race_ok + 1))
+		else
+			echo "# round $round: $wins successes of $total results"
+			grep -h '^RESULT' "$T"/race.* | sort | uniq -c | sed 's/^/#   /'
+		fi
+		rm -f "$T"/race.*
 	done
-	for i in $(seq 200); do [ "$(ls "$T/bar" | wc -l)" -ge 32 ] && break; sleep 0.05; done
-	touch "$T/bar/go"
-	wait "${pids[@]}"
-	wins=$(cat "$T"/race.* | grep -c '^RESULT PAM_SUCCESS$')
-	total=$(cat "$T"/race.* | grep -c '^RESULT ')
-	if [ "$wins" -eq 1 ] && [ "$total" -eq 32 ]; then
-		race_ok=$((race_ok + 1))
-	else
-		echo "# round $round: $wins successes of $total results"
-		grep -h '^RESULT' "$T"/race.* | sort | uniq -c | sed 's/^/#   /'
-	fi
-	rm -f "$T"/race.*
-done
+}
+race A B 10 "$NOW"
 check "race: 32 concurrent logins on 2 hosts, one code -> exactly one success (10 rounds, $race_ok good)" \
     '[ "$race_ok" -eq 10 ]'
 last=$(pg_psql "SELECT last_step FROM users WHERE user_name = 'pgalice'")
 check "last_step is the last round's step" '[ "$last" -eq $(( (NOW + 300) / 30 )) ]'
+
+# ---- 3b. least privilege: a host that connects as a member of odin_host ------
+# db-init made the role odin_host (store_pg.c, pg_privileges_sql); the DBA
+# makes one login role per host in it.  Host W is such a host: it reads
+# rows (it judges codes with the key), writes login state, uses a backup
+# or bypass code, spends a token and enrolls a pending user -- and the
+# database refuses it everything else.
+pg_psql "CREATE ROLE odin_web1 LOGIN PASSWORD 'web1-pw' IN ROLE odin_host" >/dev/null
+( umask 077; echo web1-pw > "$T/web1.pw" )
+mkdir -p "$T/W/pam.d"
+sed -e "s|^pg_conninfo = .*|pg_conninfo = host=$PG_SOCK dbname=odin user=odin_web1|" \
+    -e "s|^pg_password_file = .*|pg_password_file = $T/web1.pw|" -e "s|/A/|/W/|g" \
+    "$T/A/odin.conf" > "$T/W/odin.conf"
+cp "$PG_KEY" "$T/W/key"
+chmod 644 "$T/W/odin.conf"
+echo "auth required $MOD config=$T/W/odin.conf" > "$T/W/pam.d/login"
+as_web1() {	# as_web1 SQL: psql as host W's role; prints the SQLSTATE-bearing error, if any
+	PGPASSWORD=web1-pw "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U odin_web1 -d odin -v ON_ERROR_STOP=1 \
+	    -v VERBOSITY=verbose -c "$1" 2>&1
+}
+denied() { as_web1 "$1" | grep -q '42501'; }
+rowsum() { pg_psql "SELECT md5(u::text) FROM users u WHERE user_name = '$1'"; }
+sum0=$(rowsum pgalice)
+check "host role: reads a row (host-key mode judges on the host)" \
+    '[ "$(as_web1 "SELECT mfa_enabled FROM users WHERE user_name = '"'pgalice'"'")" = t ]'
+check "host role: INSERT INTO users is a permission error" \
+    "denied \"INSERT INTO users SELECT 'mallory', mfa_enabled, pending, mfa_secret, algorithm, digits, period, 0, 0, 0, 0, 'none', 0, NULL, created, updated FROM users WHERE user_name = 'pgalice'\""
+check "host role: DELETE FROM users is a permission error" "denied \"DELETE FROM users WHERE user_name = 'pgalice'\""
+check "host role: TRUNCATE users is a permission error" 'denied "TRUNCATE users CASCADE"'
+check "host role: changing a secret is a permission error" \
+    "denied \"UPDATE users SET mfa_secret = NULL WHERE user_name = 'pgalice'\""
+check "host role: planting a bypass code is a permission error" \
+    "denied \"UPDATE users SET bypass = '5 4102444800 0 00000000000000000000000000000000 0000000000000000000000000000000000000000000000000000000000000000' WHERE user_name = 'pgalice'\""
+check "host role: turning MFA off (mfa_enabled, pending) is a permission error" \
+    "denied \"UPDATE users SET mfa_enabled = false, pending = true WHERE user_name = 'pgalice'\""
+check "host role: adding a backup code is a permission error" \
+    "denied \"INSERT INTO backup_codes VALUES ('pgalice', 99, '\\\\x00')\""
+check "host role: the schema version cannot be changed" 'denied "UPDATE odin_schema SET version = 1"'
+as_web1 "SELECT odin_enroll('pgalice', NULL, 'SHA1', 6, 30, 0, 0, 0, 0, 0, NULL, 0, 0, '')" > "$T/psql.out"
+check "host role: odin_enroll() over an enabled row answers false" 'grep -qx f "$T/psql.out"'
+as_web1 "SELECT odin_bypass_use('pgalice', '1 4102444800 0 x y')" > "$T/psql.out"
+check "host role: odin_bypass_use() without that bypass code answers false" 'grep -qx f "$T/psql.out"'
+check "... and the row is byte for byte what it was" '[ "$(rowsum pgalice)" = "$sum0" ]'
+
+race A W 3 "$((NOW + 300))"
+check "race: host W (host role) against host A (owner), one code -> exactly one success (3 rounds, $race_ok good)" \
+    '[ "$race_ok" -eq 3 ]'
+T3=$((NOW + 420))
+login W "$T3" "$(code "$T3")"
+check "host role: a login" '[ "$RES" = PAM_SUCCESS ]'
+login W "$T3" "$(code "$T3")"
+check "host role: the same code again is refused" '[ "$RES" = PAM_AUTH_ERR ]'
+login W "$((T3 + 30))" 000000
+f=$(pg_psql "SELECT failures FROM users WHERE user_name = 'pgalice'")
+check "host role: a wrong code is counted (failures $f)" '[ "$f" = 1 ]'
+
+# a pending user enrolls at login on W, with the token the admin gave out on A
+"$CLI" --config "$T/A/odin.conf" admin force-enable --token pgbob > "$T/cli.out" 2>&1
+TOK=$(sed -n 's/^    \(\([0-9a-z]\{4\}-\)\{3\}[0-9a-z]\{4\}\)$/\1/p' "$T/cli.out")
+check "admin (owner role) force-enable --token" '[ -n "$TOK" ]'
+T4=$((T3 + 60))
+faketime -f "$(at "$T4")" "$H" -d "$T/W/pam.d" -r "$TOK" -r "@oath" -r "" login pgbob > "$T/out" 2>&1
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+check "host role: the token, then the enrollment at login" '[ "$RES" = PAM_SUCCESS ]'
+row=$(pg_psql "SELECT mfa_enabled, enroll_token IS NULL, mfa_secret LIKE 'enc1:%', (SELECT count(*) FROM backup_codes b WHERE b.user_name = u.user_name) FROM users u WHERE user_name = 'pgbob'")
+check "... the row is enabled, the token gone, the secret sealed, 10 backup codes ($row)" '[ "$row" = "t|t|t|10" ]'
+BK=$(sed -n 's/^INFO     \([0-9a-z]\{5\}-[0-9a-z]\{5\}\)$/\1/p' "$T/out" | head -n 1)
+faketime -f "$(at "$((T4 + 30))")" "$H" -d "$T/W/pam.d" -r "$BK" login pgbob > "$T/out" 2>&1
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+n=$(pg_psql "SELECT count(*) FROM backup_codes WHERE user_name = 'pgbob'")
+check "host role: a backup code logs in and is used up ($n left)" '[ "$RES" = PAM_SUCCESS ] && [ "$n" = 9 ]'
+faketime -f "$(at "$((T4 + 30))")" "$H" -d "$T/W/pam.d" -r "$BK" login pgbob > "$T/out" 2>&1
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+check "host role: ... not twice" '[ "$RES" = PAM_AUTH_ERR ]'
+"$CLI" --config "$T/A/odin.conf" admin bypass --uses 2 pgbob > "$T/cli.out" 2>&1
+BP=$(sed -n 's/^    \([0-9a-z]\{4\}-[0-9a-z]\{4\}-[0-9a-z]\{4\}\)$/\1/p' "$T/cli.out")
+faketime -f "$(at "$((T4 + 60))")" "$H" -d "$T/W/pam.d" -r "$BP" login pgbob > "$T/out" 2>&1
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+bp=$(pg_psql "SELECT split_part(bypass, ' ', 1) FROM users WHERE user_name = 'pgbob'")
+check "host role: a bypass code logs in, one use taken ($bp left)" '[ "$RES" = PAM_SUCCESS ] && [ "$bp" = 1 ]'
+
+# a member of enforce_group without a row: asked to enroll at login on W (never
+# let through), and the enrollment creates the row -- the one insert a host
+# may make, through odin_enroll()
+echo "auth required $MOD config=$T/W/odin.conf enforce_group=odinmfa" > "$T/W/pam.d/enforced"
+faketime -f "$(at "$T4")" "$H" -d "$T/W/pam.d" -r "" enforced pgcarol > "$T/out" 2>&1
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+check "host role: an enforce_group member without a row is asked to enroll, not let in ($RES)" \
+    '[ "$RES" = PAM_AUTH_ERR ] && grep -q "^INFO Key: " "$T/out"'
+check "... nothing written yet" '[ -z "$(pg_psql "SELECT 1 FROM users WHERE user_name = '"'pgcarol'"'")" ]'
+faketime -f "$(at "$T4")" "$H" -d "$T/W/pam.d" -r "@oath" -r "" enforced pgcarol > "$T/out" 2>&1
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+row=$(pg_psql "SELECT mfa_enabled, mfa_secret LIKE 'enc1:%' FROM users WHERE user_name = 'pgcarol'")
+check "host role: ... the enrollment at login creates the row ($RES, $row)" \
+    '[ "$RES" = PAM_SUCCESS ] && [ "$row" = "t|t" ]'
+
+# what only the owner may do, asked of W: refused in one line, nothing changed
+sum1=$(rowsum pgbob)
+for verb in "admin disable pgbob" "admin bypass pgbob" "admin force-enable --reset pgbob" "admin unlock pgbob"; do
+	# shellcheck disable=SC2086
+	"$CLI" --config "$T/W/odin.conf" $verb > "$T/cli.out" 2>&1
+	rc=$?
+	case $verb in
+	"admin unlock"*)	# login state only: a host may write it
+		check "host role: $verb is login state only, allowed (exit $rc)" '[ $rc -eq 0 ]';;
+	*)	check "host role: $verb is refused (exit $rc): $(head -n 1 "$T/cli.out")" \
+		    '[ $rc -ne 0 ] && grep -qi "permission denied" "$T/cli.out"'
+		check "... the row unchanged" '[ "$(rowsum pgbob)" = "$sum1" ]';;
+	esac
+done
+check "the refusals are logged with the reason" 'grep -q "permission denied to this database role" "$T/log"'
 
 # ---- a row's secret copied onto another user fails to decrypt ---------------
 pg_psql "INSERT INTO users SELECT 'nobody', mfa_enabled, pending, mfa_secret, algorithm, digits, period, 0, 0, 0, 0, 'none', 0, NULL, created, updated FROM users WHERE user_name = 'pgalice'" >/dev/null

@@ -31,7 +31,7 @@ pg_start() {
 		-o "-c listen_addresses='' -c unix_socket_directories='$PG_SOCK' -c fsync=off -c max_connections=120" \
 		start >/dev/null || { cat "$PG_DIR/data/server.log"; return 1; }
 	PGPASSWORD=pgsuper pg_as "$PG_BIN/psql" -qX -h "$PG_SOCK" -U postgres -d postgres \
-		-v ON_ERROR_STOP=1 -c "CREATE ROLE odin LOGIN PASSWORD 'odin-db-pw'" \
+		-v ON_ERROR_STOP=1 -c "CREATE ROLE odin LOGIN CREATEROLE PASSWORD 'odin-db-pw'" \
 		-c "CREATE DATABASE odin OWNER odin" >/dev/null || return 1
 	PG_PWFILE=$PG_DIR/pgpass
 	( umask 077; echo odin-db-pw >"$PG_PWFILE" )
