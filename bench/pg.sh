@@ -69,6 +69,12 @@ chmod 644 "$T/files.conf" "$T/postgresql.conf"
 "$RT" "$T/postgresql.conf" init || exit 2
 mkdir -p "$T/pam.d"
 echo "auth required pam_permit.so" > "$T/pam.d/floor"
+# the connection floor: a module that connects as the plugin does, SELECT 1, nothing else
+${CC:-cc} -O2 -Wall -Wextra -shared -fPIC -o "$T/pam_pg_floor.so" "$HERE/pam_pg_floor.c" \
+    -I"$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)" -lpq -lpam ||
+    { echo "bench/pg.sh: cannot build bench/pam_pg_floor.c"; exit 2; }
+echo "$PG_CONNINFO" > "$T/conninfo"
+echo "auth required $T/pam_pg_floor.so conninfo_file=$T/conninfo password_file=$PG_PWFILE" > "$T/pam.d/pgfloor"
 for b in files postgresql; do
 	echo "auth required $MOD config=$T/$b.conf" > "$T/pam.d/$b"
 done
@@ -121,6 +127,7 @@ race() {
 
 rec files; rec postgresql
 read -r f50 f90 < <(lat floor)
+read -r c50 c90 < <(lat pgfloor)
 read -r a50 a90 < <(lat files)
 read -r p50 p90 < <(lat postgresql)
 rec files; rec postgresql
@@ -133,7 +140,15 @@ echo "| stack | p50 login process (ms) | p90 (ms) | module p50 over the floor (m
 echo "|---|---|---|---|"
 echo "| pam_permit only (floor) | $f50 | $f90 | - |"
 echo "| pam_odin, files (/var/tmp, fsync) | $a50 | $a90 | $(awk -v a="$a50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
-echo "| pam_odin, postgresql (local server, unix socket, scram-sha-256, fsync=off as tests/pg runs it) | $p50 | $p90 | $(awk -v a="$p50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
+echo "| connection floor: connect + SELECT 1 (bench/pam_pg_floor.c) | $c50 | $c90 | $(awk -v a="$c50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
+echo "| pam_odin, postgresql, host-key mode (local server, unix socket, scram-sha-256, fsync=off as tests/pg runs it) | $p50 | $p90 | $(awk -v a="$p50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
+echo
+pg_over=$(awk -v a="$p50" -v c="$c50" 'BEGIN { printf "%.2f", a - c }')
+if awk -v d="$pg_over" 'BEGIN { exit !(d <= 1.5) }'; then
+	echo "Target met: a postgresql login p50 is $pg_over ms over the connection floor (target <= 1.5 ms)."
+else
+	echo "Target missed: a postgresql login p50 is $pg_over ms over the connection floor (target <= 1.5 ms)."
+fi
 echo
 echo "| race: 32 concurrent logins, one code | successes per round (5 rounds) | mean round wall time (ms) |"
 echo "|---|---|---|"

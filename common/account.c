@@ -267,11 +267,13 @@ static int
 acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const char *user,
     const char *input, int64_t now, struct odin_attempt *a)
 {
+	static const uint8_t no_hash[ODIN_BACKUP_HASH_LEN];
 	struct odin_lockout_policy pol;
 	struct odin_auth_result res;
 	struct odin_auth_plan plan;
+	struct odin_answer ans;
 	struct odin_record *r;
-	int64_t until = 0, started = 0, admitted = 0;
+	int64_t until = 0, started = 0;
 	int rc, e;
 
 	memset(&res, 0, sizeof(res));
@@ -285,18 +287,36 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 		goto out;
 
 	/*
-	 * Judged in memory against the snapshot, but acted on only after the
-	 * count below is written: nothing of the verdict leaves this process
-	 * before then.  A code for a step is counted on the condition that
-	 * the step is still unused, so one that another login took meanwhile
-	 * is a replay, uncounted, as under the lock.
+	 * Judged in memory against the snapshot; the verdict takes effect
+	 * only with the one statement that also counts the attempt, so
+	 * nothing of it leaves this process before the count is written.  A
+	 * code for a step is settled on the condition that the step is still
+	 * unused, so one that another login took meanwhile is a replay,
+	 * uncounted, as under the lock.  A bypass code is counted here and
+	 * taken under the lock (acct_take_bypass).  A wrong backup code sends
+	 * a hash of zeros: the statement is the same size either way.
 	 */
 	e = acct_judge(cfg, r, input, now, &res, &plan);
 	pol.max_failures = cfg->max_failures;
 	pol.lockout_seconds = cfg->lockout_seconds;
 	pol.lockout_max_seconds = cfg->lockout_max_seconds;
-	rc = odin_store_count_failure(st, user, now, &pol,
-	    e == ODIN_OK && plan.method == ODIN_AUTH_TOTP ? plan.step : 0, &until);
+	memset(&ans, 0, sizeof(ans));
+	if (e == ODIN_OK && plan.method == ODIN_AUTH_TOTP) {
+		ans.right = 1;
+		ans.step = plan.step;
+	} else if (e == ODIN_OK && plan.method == ODIN_AUTH_BACKUP) {
+		ans.right = 1;
+		ans.backup_hash = plan.backup_hash;
+	} else if (res.method == ODIN_AUTH_BACKUP) {
+		ans.backup_hash = no_hash;
+	}
+	rc = odin_store_settle(st, user, now, &pol, &ans, &until);
+	if (rc == ODIN_OK) {
+		a->method = res.method;
+		a->reason = res.reason;
+		acct_note(cfg, user, &res, 0);
+		goto out;
+	}
 	if (rc == ODIN_ELOCKEDOUT) {
 		a->reason = "locked out";
 		a->locked_until = until;
@@ -312,45 +332,39 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 		rc = ODIN_ECHANGED;
 		goto out;
 	}
-	if (rc != ODIN_OK) {
+	if (rc != ODIN_ENOMATCH) {
 		a->reason = "cannot count the attempt";
 		goto out;
 	}
-	if (until > now) {
+	/* counted */
+	if (until > now)
 		started = until - now;
-		admitted = until;	/* this count's own lockout: a right answer clears it */
-	}
-
 	a->method = res.method;
 	a->reason = res.reason;
-	if (e == ODIN_OK) {
-		if (plan.method == ODIN_AUTH_BACKUP)
-			e = odin_store_consume_backup(st, user, plan.backup_hash, now, admitted);
-		else if (plan.method == ODIN_AUTH_BYPASS)
-			e = acct_take_bypass(st, user, r, now, admitted);
-		else
-			e = odin_store_accept_step(st, user, plan.step, now, admitted);
+	if (e == ODIN_OK && plan.method == ODIN_AUTH_BYPASS) {
+		/* this count's own lockout: a right answer clears it */
+		e = acct_take_bypass(st, user, r, now, started > 0 ? until : 0);
 		if (e == ODIN_OK) {
 			acct_note(cfg, user, &res, 0);
 			rc = ODIN_OK;
 			goto out;
 		}
-		if (e == ODIN_EREPLAY) {
-			a->reason = "replayed code";	/* another login took this step first */
-		} else if (e == ODIN_ENOMATCH) {
-			a->reason = plan.method == ODIN_AUTH_BYPASS ? "bypass code used or revoked meanwhile" :
-			    "wrong or used backup code";
-		} else {
+		if (e != ODIN_ENOMATCH) {
 			a->reason = "cannot save record";	/* the attempt stays counted */
 			rc = e;
 			goto out;
 		}
+		a->reason = "bypass code used or revoked meanwhile";
+	} else if (e == ODIN_OK) {
+		e = ODIN_ENOMATCH;
+		a->reason = "wrong or used backup code";	/* another login used it first */
 	}
 	acct_note(cfg, user, &res, started);
 	a->lockout_seconds = started;
 	rc = acct_wrong(e);
 out:
 	odin_wipe(&plan, sizeof(plan));
+	odin_wipe(&ans, sizeof(ans));
 	odin_secure_free(r);
 	return rc;
 }

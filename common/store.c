@@ -285,53 +285,23 @@ odin_store_list(struct odin_store *st, int (*cb)(const char *user, void *ctx), v
 int
 odin_store_has_atomic(const struct odin_store *st)
 {
-	const struct odin_store_ops *o;
-
-	if (st == NULL)
-		return 0;
-	o = store_ops(st);
-	return o->accept_step != NULL && o->consume_backup != NULL && o->count_failure != NULL;
+	return st != NULL && store_ops(st)->settle != NULL;
 }
 
 int
-odin_store_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now,
-    int64_t admitted)
-{
-	if (st == NULL || step <= 0 || now < 0 || admitted < 0)
-		return ODIN_EINVAL;
-	if (!odin_user_valid(user))
-		return ODIN_EBADNAME;
-	if (store_ops(st)->accept_step == NULL)
-		return ODIN_ENOTSUP;
-	return store_ops(st)->accept_step(st, user, step, now, admitted);
-}
-
-int
-odin_store_consume_backup(struct odin_store *st, const char *user,
-    const uint8_t hash[ODIN_BACKUP_HASH_LEN], int64_t now, int64_t admitted)
-{
-	if (st == NULL || hash == NULL || now < 0 || admitted < 0)
-		return ODIN_EINVAL;
-	if (!odin_user_valid(user))
-		return ODIN_EBADNAME;
-	if (store_ops(st)->consume_backup == NULL)
-		return ODIN_ENOTSUP;
-	return store_ops(st)->consume_backup(st, user, hash, now, admitted);
-}
-
-int
-odin_store_count_failure(struct odin_store *st, const char *user, int64_t now,
-    const struct odin_lockout_policy *pol, int64_t step, int64_t *locked_until)
+odin_store_settle(struct odin_store *st, const char *user, int64_t now,
+    const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until)
 {
 	if (locked_until != NULL)
 		*locked_until = 0;
-	if (st == NULL || pol == NULL || now < 0 || step < 0 || pol->max_failures == 0)
+	if (st == NULL || pol == NULL || a == NULL || now < 0 || a->step < 0 ||
+	    pol->max_failures == 0 || (a->right && a->step == 0 && a->backup_hash == NULL))
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
-	if (store_ops(st)->count_failure == NULL)
+	if (store_ops(st)->settle == NULL)
 		return ODIN_ENOTSUP;
-	return store_ops(st)->count_failure(st, user, now, pol, step, locked_until);
+	return store_ops(st)->settle(st, user, now, pol, a, locked_until);
 }
 
 int

@@ -157,42 +157,39 @@ void odin_store_unlock(struct odin_txn *txn);
 int odin_store_list(struct odin_store *st, int (*cb)(const char *user, void *ctx), void *ctx);
 
 /*
- * Optional single-statement operations.  A backend that cannot do them
- * atomically leaves them NULL and the wrappers return ODIN_ENOTSUP: the
- * caller then uses lock/save as usual.  They are what makes a shared
- * database safe without holding a lock across hosts.  A login counts its
- * attempt first (odin_store_count_failure) and only then judges the
- * answer; a success then clears what the count set:
+ * The optional single-statement operation.  A backend that cannot do it
+ * atomically leaves it NULL and the wrapper returns ODIN_ENOTSUP: the
+ * caller then uses lock/save as usual.  It is what makes a shared
+ * database safe without holding a lock across hosts, in one round trip.
  *
- * odin_store_accept_step: sets last_step = step, failures = 0,
- *   lockout_until = 0, lockout_count = 0, updated = now, only if the
- *   record is enabled, its last_step < step, and it is not locked out at
- *   now -- unless the lockout is the one this attempt's own count started
- *   (lockout_until == admitted, what odin_store_count_failure() returned
- *   in *locked_until; 0 if it started none): a right answer on the last
- *   try clears it, a lockout another login started meanwhile stands.
- *   ODIN_OK: this caller won the step; ODIN_EREPLAY: the step (or a later
- *   one) was already used, or the record is gone, not enabled or locked.
- * odin_store_consume_backup: deletes the backup code whose stored hash is
- *   hash (odin_backup_hash()) of an enabled record, on the same lockout
- *   condition; ODIN_OK if this caller deleted it (and failures/lockout are
- *   cleared as for a step), ODIN_ENOMATCH if no such code exists (any
- *   more) or the record is locked.
- * odin_store_count_failure: failures += 1 in the store; when it reaches
- *   max_failures, lockout_until = now + min(lockout_seconds <<
- *   lockout_count, max(lockout_max_seconds, lockout_seconds)),
- *   lockout_count += 1, failures = 0 -- the rule of odin_auth_fail();
- *   *locked_until (may be NULL) gets the resulting lockout_until (> now:
- *   this call started a lockout).  step > 0 (the step the answer is a
- *   code for, if it is one) makes the count conditional: if the record's
- *   last_step is already >= step, nothing is counted and the answer is a
- *   replay -- so a code another login took between the caller's read and
- *   this count is refused uncounted, as under the lock; 0: always count.
- *   ODIN_OK; ODIN_ELOCKEDOUT if the record is locked out at now (nothing
- *   counted, nothing may be judged; *locked_until = its end);
- *   ODIN_EREPLAY (step > 0, already used; nothing counted); ODIN_ENOENT if
- *   there is no enabled record; ODIN_ELOCK if the record stayed busy
- *   (another transaction holds it) -- a store error, never a lockout.
+ * odin_store_settle: a login's answer, judged by the caller on a snapshot
+ * (odin_store_peek), counted or accepted in one atomic statement -- the
+ * verdict takes effect with the count, so nothing of it is acted on
+ * before the attempt is recorded, whatever happens to the caller:
+ *   - a->right and a->step > 0 (a TOTP code): last_step = step, failures,
+ *     lockout_until and lockout_count cleared, updated = now -- if the
+ *     record is enabled, its last_step < step and it is not locked out;
+ *   - a->right and a->backup_hash (a backup code, as odin_backup_hash()
+ *     gives it): that stored hash deleted and the same clearing, on the
+ *     same conditions; a code another login used meanwhile is counted;
+ *   - otherwise (a wrong answer; a right bypass code, which the caller
+ *     then takes under the lock): failures += 1, and when it reaches
+ *     max_failures, lockout_until = now + min(lockout_seconds <<
+ *     lockout_count, max(lockout_max_seconds, lockout_seconds)),
+ *     lockout_count += 1, failures = 0 -- the rule of odin_auth_fail();
+ *     with a->step > 0 only while last_step < step.
+ * The statement's text and size do not depend on a->right.  Returns:
+ *   ODIN_OK          accepted
+ *   ODIN_ENOMATCH    counted; *locked_until (may be NULL) = the record's
+ *                    lockout_until after it (> now: this count started a
+ *                    lockout)
+ *   ODIN_EREPLAY     a->step (or a later one) was already used: nothing
+ *                    counted (a code another login took meanwhile)
+ *   ODIN_ELOCKEDOUT  locked out at now: nothing counted, nothing judged;
+ *                    *locked_until = its end
+ *   ODIN_ENOENT      no enabled record
+ *   ODIN_ELOCK       the record stayed busy (another transaction holds it):
+ *                    a store error, never a lockout; or another error.
  */
 struct odin_lockout_policy {
 	unsigned max_failures;
@@ -200,13 +197,15 @@ struct odin_lockout_policy {
 	unsigned lockout_max_seconds;
 };
 
+struct odin_answer {
+	int right;				/* the caller judged it right */
+	int64_t step;				/* a TOTP code's step; 0: none */
+	const uint8_t *backup_hash;		/* a backup code's stored hash; NULL: none */
+};
+
 int odin_store_has_atomic(const struct odin_store *st);
-int odin_store_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now,
-    int64_t admitted);
-int odin_store_consume_backup(struct odin_store *st, const char *user,
-    const uint8_t hash[ODIN_BACKUP_HASH_LEN], int64_t now, int64_t admitted);
-int odin_store_count_failure(struct odin_store *st, const char *user, int64_t now,
-    const struct odin_lockout_policy *pol, int64_t step, int64_t *locked_until);
+int odin_store_settle(struct odin_store *st, const char *user, int64_t now,
+    const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 
 /*
  * Creates or upgrades the backend's schema (postgresql: tables users,

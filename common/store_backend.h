@@ -23,12 +23,8 @@ struct odin_store_ops {
 	/* Optional (NULL if not supported). */
 	int (*open_config)(const struct odin_config *cfg, struct odin_store **st);
 	int (*init)(struct odin_store *st);
-	int (*accept_step)(struct odin_store *st, const char *user, int64_t step, int64_t now,
-	    int64_t admitted);
-	int (*consume_backup)(struct odin_store *st, const char *user,
-	    const uint8_t *hash, int64_t now, int64_t admitted);
-	int (*count_failure)(struct odin_store *st, const char *user, int64_t now,
-	    const struct odin_lockout_policy *pol, int64_t step, int64_t *locked_until);
+	int (*settle)(struct odin_store *st, const char *user, int64_t now,
+	    const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 	int (*peek)(struct odin_store *st, const char *user, struct odin_record *rec);
 	int (*create)(const char *where);
 };
@@ -61,7 +57,7 @@ extern const struct odin_store_ops odin_store_files_ops;
  * it the host's odin_log() (log.h: odin_log_forward).
  */
 #define ODIN_STORE_PLUGIN_SYMBOL "odin_store_plugin"
-#define ODIN_STORE_PLUGIN_ABI 2
+#define ODIN_STORE_PLUGIN_ABI 3
 #define ODIN_STORE_PLUGIN_SIZES { sizeof(struct odin_store_ops), \
 	sizeof(struct odin_store_base), sizeof(struct odin_record), sizeof(struct odin_config) }
 

@@ -67,6 +67,7 @@
 #define PG_USER_MAX 32
 #define PG_PARAMS_MAX 64
 #define PG_PASSWORD_MAX 512
+#define PG_OPTIONS_MAX 1024
 #define PG_SLACK_SECONDS 2
 
 struct odin_store {
@@ -512,8 +513,8 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 	const char *kw[PG_PARAMS_MAX], *val[PG_PARAMS_MAX];
 	PQconninfoOption *given = NULL, *defs = NULL, *o;
 	char password[PG_PASSWORD_MAX], ctimeout[16], stimeout[32], ltimeout[32], idle[32], line[256];
-	const char *sslmode = NULL, *sslrootcert = NULL, *p;
-	const char *setv[4];
+	const char *sslmode = NULL, *sslrootcert = NULL, *options = NULL, *p;
+	char opts[PG_OPTIONS_MAX];
 	struct odin_store *st;
 	char *err = NULL;
 	int n = 0, rc;
@@ -544,6 +545,8 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 			sslmode = o->val;
 		if (strcmp(o->keyword, "sslrootcert") == 0)
 			sslrootcert = o->val;
+		if (strcmp(o->keyword, "options") == 0)
+			options = o->val;
 		if (pg_add(kw, val, &n, o->keyword, o->val) != 0)
 			goto toomany;
 	}
@@ -589,6 +592,27 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 	    cfg->pg_connect_timeout : 5);
 	if (pg_add(kw, val, &n, "connect_timeout", ctimeout) != 0)
 		goto toomany;
+	/*
+	 * The session's limits travel with the connection request (no round
+	 * trip of their own), after any options pg_conninfo gives, so they
+	 * win.  A row another login holds is waited for a little less than a
+	 * statement may take, so that waiting too long ends as a lock timeout
+	 * (ODIN_ELOCK, "busy") and not as a cancelled statement (an I/O
+	 * error); a host that dies inside a transaction must not hold a row
+	 * lock for long.
+	 */
+	(void)snprintf(stimeout, sizeof(stimeout), "%us", st->timeout);
+	(void)snprintf(ltimeout, sizeof(ltimeout), "%ums", st->timeout * 1000 - 500);
+	(void)snprintf(idle, sizeof(idle), "%us", 4 * st->timeout + 10);
+	if (snprintf(opts, sizeof(opts), "%s%s-c statement_timeout=%s -c lock_timeout=%s"
+	    " -c idle_in_transaction_session_timeout=%s", options != NULL ? options : "",
+	    options != NULL ? " " : "", stimeout, ltimeout, idle) >= (int)sizeof(opts)) {
+		odin_log(LOG_ERR, "pg_conninfo: options too long");
+		rc = ODIN_EINVAL;
+		goto fail;
+	}
+	if (pg_add(kw, val, &n, "options", opts) != 0)
+		goto toomany;
 	kw[n] = NULL;
 	val[n] = NULL;
 
@@ -609,23 +633,6 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 		rc = ODIN_EIO;
 		goto fail;
 	}
-	(void)snprintf(stimeout, sizeof(stimeout), "%us", st->timeout);
-	/*
-	 * A row another login holds is waited for a little less than a
-	 * statement may take, so that waiting too long ends as a lock timeout
-	 * (ODIN_ELOCK, "busy") and not as a cancelled statement (an I/O error).
-	 */
-	(void)snprintf(ltimeout, sizeof(ltimeout), "%ums", st->timeout * 1000 - 500);
-	/* a host that dies inside a transaction must not hold a row lock for long */
-	(void)snprintf(idle, sizeof(idle), "%us", 4 * st->timeout + 10);
-	setv[0] = stimeout;
-	setv[1] = ltimeout;
-	setv[2] = idle;
-	rc = pg_cmd(st, "session setup", NULL,
-	    "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false),"
-	    " set_config('idle_in_transaction_session_timeout', $3, false)", 3, setv);
-	if (rc != ODIN_OK)
-		goto fail;
 	PQconninfoFree(given);
 	PQconninfoFree(defs);
 	*out = st;
@@ -1293,102 +1300,69 @@ rollback:
 
 /* ---- single-statement operations ------------------------------------------ */
 
-static int
-pg_accept_step(struct odin_store *st, const char *user, int64_t step, int64_t now,
-    int64_t admitted)
-{
-	char s[24], n[24], a[24];
-	const char *v[4] = { user, s, n, a };
-	PGresult *res;
-	int rc, won;
-
-	(void)snprintf(s, sizeof(s), "%" PRId64, step);
-	(void)snprintf(n, sizeof(n), "%" PRId64, now);
-	(void)snprintf(a, sizeof(a), "%" PRId64, admitted);
-	res = pg_run(st, "accept step", user,
-	    "UPDATE users SET last_step = $2, failures = 0, lockout_until = 0, lockout_count = 0,"
-	    " updated = $3 WHERE user_name = $1 AND mfa_enabled AND last_step < $2"
-	    " AND (lockout_until <= $3 OR lockout_until = $4)", 4, v, &rc);
-	if (res == NULL)
-		return rc;
-	won = strcmp(PQcmdTuples(res), "1") == 0;
-	PQclear(res);
-	return won ? ODIN_OK : ODIN_EREPLAY;
-}
-
-static int
-pg_consume_backup(struct odin_store *st, const char *user, const uint8_t *hash, int64_t now,
-    int64_t admitted)
-{
-	char h[2 * ODIN_BACKUP_HASH_LEN + 1], n[24], a[24];
-	const char *v[4] = { user, h, n, a };
-	PGresult *res;
-	int rc, won;
-
-	odin_base16_encode(hash, ODIN_BACKUP_HASH_LEN, h);
-	(void)snprintf(n, sizeof(n), "%" PRId64, now);
-	(void)snprintf(a, sizeof(a), "%" PRId64, admitted);
-	res = pg_run(st, "consume backup code", user,
-	    "WITH d AS (DELETE FROM backup_codes WHERE user_name = $1 AND hash = decode($2, 'hex')"
-	    " AND EXISTS (SELECT 1 FROM users WHERE user_name = $1 AND mfa_enabled"
-	    " AND (lockout_until <= $3 OR lockout_until = $4)) RETURNING user_name)"
-	    " UPDATE users SET failures = 0, lockout_until = 0, lockout_count = 0, updated = $3"
-	    " WHERE user_name IN (SELECT user_name FROM d)", 4, v, &rc);
-	odin_wipe(h, sizeof(h));
-	if (res == NULL)
-		return rc;
-	won = strcmp(PQcmdTuples(res), "1") == 0;
-	PQclear(res);
-	return won ? ODIN_OK : ODIN_ENOMATCH;
-}
-
 /*
- * One statement in the common case: the increment (and a lockout, with
- * the rule of odin_auth_fail(): lockout_seconds << lockout_count, capped
- * at max(lockout_max_seconds, lockout_seconds)) happens only on an enabled
- * record that is not locked out at now and, for step > 0, whose last_step
- * is still below step.  No row: a second read tells a missing record from
- * a lockout or a used step.  The step goes out zero-padded to a fixed
- * width, so the statement a right code sends is as long as a wrong one's.
+ * store.h: odin_store_settle.  One statement: the backup code deleted
+ * (only for a right answer), then the row's login state either cleared
+ * (accepted) or counted, with the rule of odin_auth_fail()
+ * (lockout_seconds << lockout_count, capped at max(lockout_max_seconds,
+ * lockout_seconds)), only on an enabled record not locked out at now
+ * and, for a step, whose last_step is still below it.  No row: a second
+ * read tells a missing record from a lockout or a used step.  Every
+ * parameter has a fixed width for a given kind of answer (the step
+ * zero-padded, a wrong backup code's hash as 64 zeros), so a right
+ * answer's statement is as long as a wrong one's.
  */
+#define PG_SETTLE_OK \
+	"($7::boolean AND ($6::text = '' OR EXISTS (SELECT 1 FROM d)))"
 static int
-pg_count_failure(struct odin_store *st, const char *user, int64_t now,
-    const struct odin_lockout_policy *pol, int64_t step, int64_t *locked_until)
+pg_settle(struct odin_store *st, const char *user, int64_t now,
+    const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until)
 {
-	char n[24], mf[16], ls[16], lm[16], sp[24];
-	const char *v[6] = { user, n, mf, ls, lm, sp };
+	char n[24], mf[16], ls[16], lm[16], sp[24], h[2 * ODIN_BACKUP_HASH_LEN + 1];
+	const char *v[8] = { user, n, mf, ls, lm, h, a->right ? "t" : "f", sp };
 	PGresult *res;
-	int rc;
+	int rc, won;
 
 	(void)snprintf(n, sizeof(n), "%" PRId64, now);
 	(void)snprintf(mf, sizeof(mf), "%u", pol->max_failures);
 	(void)snprintf(ls, sizeof(ls), "%u", pol->lockout_seconds);
 	(void)snprintf(lm, sizeof(lm), "%u", pol->lockout_max_seconds > pol->lockout_seconds ?
 	    pol->lockout_max_seconds : pol->lockout_seconds);
-	(void)snprintf(sp, sizeof(sp), "%019" PRId64, step);
-	res = pg_run(st, "count failure", user,
-	    "UPDATE users SET"
-	    " failures = CASE WHEN failures + 1 >= $3::integer THEN 0 ELSE failures + 1 END,"
-	    " lockout_until = CASE WHEN failures + 1 >= $3::integer THEN $2::bigint +"
-	    "  CASE WHEN lockout_count >= 40 OR ($4::bigint << lockout_count) > $5::bigint"
+	(void)snprintf(sp, sizeof(sp), "%019" PRId64, a->step);
+	if (a->backup_hash != NULL)
+		odin_base16_encode(a->backup_hash, ODIN_BACKUP_HASH_LEN, h);
+	else
+		h[0] = '\0';
+	res = pg_run(st, "settle", user,
+	    "WITH d AS (DELETE FROM backup_codes WHERE $7::boolean AND $6::text <> ''"
+	    "  AND user_name = $1 AND hash = decode($6::text, 'hex') AND EXISTS (SELECT 1 FROM users"
+	    "  WHERE user_name = $1 AND mfa_enabled AND lockout_until <= $2::bigint) RETURNING 1)"
+	    " UPDATE users SET"
+	    " last_step = CASE WHEN " PG_SETTLE_OK " AND $6::text = '' THEN $8::bigint ELSE last_step END,"
+	    " failures = CASE WHEN " PG_SETTLE_OK " OR failures + 1 >= $3::integer THEN 0"
+	    "  ELSE failures + 1 END,"
+	    " lockout_until = CASE WHEN " PG_SETTLE_OK " THEN 0 WHEN failures + 1 >= $3::integer THEN"
+	    "  $2::bigint + CASE WHEN lockout_count >= 40 OR ($4::bigint << lockout_count) > $5::bigint"
 	    "  THEN $5::bigint ELSE $4::bigint << lockout_count END ELSE lockout_until END,"
-	    " lockout_count = CASE WHEN failures + 1 >= $3::integer THEN lockout_count + 1"
-	    "  ELSE lockout_count END,"
+	    " lockout_count = CASE WHEN " PG_SETTLE_OK " THEN 0 WHEN failures + 1 >= $3::integer"
+	    "  THEN lockout_count + 1 ELSE lockout_count END,"
 	    " updated = $2::bigint"
 	    " WHERE user_name = $1 AND mfa_enabled AND lockout_until <= $2::bigint"
-	    " AND ($6::bigint = 0 OR last_step < $6::bigint)"
-	    " RETURNING lockout_until", 6, v, &rc);
+	    " AND ($8::bigint = 0 OR last_step < $8::bigint)"
+	    " RETURNING lockout_until, " PG_SETTLE_OK, 8, v, &rc);
+	odin_wipe(h, sizeof(h));
 	if (res == NULL)
 		return rc;
 	if (PQntuples(res) == 1) {
+		won = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 		if (locked_until != NULL)
 			*locked_until = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
-		return ODIN_OK;
+		return won ? ODIN_OK : ODIN_ENOMATCH;
 	}
 	PQclear(res);
 	v[2] = sp;
-	res = pg_run(st, "count failure", user,
+	res = pg_run(st, "settle", user,
 	    "SELECT lockout_until, lockout_until > $2::bigint,"
 	    " $3::bigint <> 0 AND last_step >= $3::bigint"
 	    " FROM users WHERE user_name = $1 AND mfa_enabled", 3, v, &rc);
@@ -1417,9 +1391,7 @@ static const struct odin_store_ops pg_ops = {
 	.list = pg_list,
 	.open_config = pg_open_config,
 	.init = pg_init,
-	.accept_step = pg_accept_step,
-	.consume_backup = pg_consume_backup,
-	.count_failure = pg_count_failure,
+	.settle = pg_settle,
 	.peek = pg_peek,
 };
 

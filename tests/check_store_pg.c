@@ -380,66 +380,113 @@ START_TEST(delete_removes_codes)
 }
 END_TEST
 
-START_TEST(accept_step_once)
+/* odin_store_settle() with a policy that never locks, for the cases below. */
+static const struct odin_lockout_policy lax = { 1000, 10, 10 };
+
+static int
+settle_step(struct odin_store *st, const char *user, int right, int64_t step, int64_t now)
+{
+	struct odin_answer a = { right, step, NULL };
+
+	return odin_store_settle(st, user, now, &lax, &a, NULL);
+}
+
+START_TEST(settle_step_once)
 {
 	struct odin_store *st = open_pg();
 	struct odin_record r, back;
 
 	make_record(&r);
 	r.failures = 3;
+	r.lockout_count = 2;
 	put(st, "alice", &r);
 	ck_assert(odin_store_has_atomic(st));
-	ck_assert_int_eq(odin_store_accept_step(st, "alice", 101, 1700000200, 0), ODIN_OK);
-	ck_assert_int_eq(odin_store_accept_step(st, "alice", 101, 1700000200, 0), ODIN_EREPLAY);
-	ck_assert_int_eq(odin_store_accept_step(st, "alice", 100, 1700000200, 0), ODIN_EREPLAY);
-	ck_assert_int_eq(odin_store_accept_step(st, "nobody", 500, 1700000200, 0), ODIN_EREPLAY);
+	ck_assert_int_eq(settle_step(st, "alice", 1, 101, 1700000200), ODIN_OK);
+	ck_assert_int_eq(settle_step(st, "alice", 1, 101, 1700000200), ODIN_EREPLAY);
+	ck_assert_int_eq(settle_step(st, "alice", 1, 100, 1700000200), ODIN_EREPLAY);
+	ck_assert_int_eq(settle_step(st, "nobody", 1, 500, 1700000200), ODIN_ENOENT);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_int_eq(back.last_step, 101);
 	ck_assert_uint_eq(back.failures, 0);
 	ck_assert_uint_eq(back.lockout_count, 0);
 	ck_assert_int_eq(back.updated, 1700000200);
-	ck_assert_int_eq(odin_store_accept_step(st, "alice", 105, 1700000300, 0), ODIN_OK);
-	/* locked out: not even a fresh step is taken */
+	/* a wrong answer is counted and moves nothing else */
+	ck_assert_int_eq(settle_step(st, "alice", 0, 0, 1700000250), ODIN_ENOMATCH);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 101);
+	ck_assert_uint_eq(back.failures, 1);
+	ck_assert_int_eq(settle_step(st, "alice", 1, 105, 1700000300), ODIN_OK);
+	/* locked out: not even a fresh step is taken, nothing counted */
 	back.lockout_until = 1700009999;
 	back.last_step = 105;
+	back.failures = 0;
 	put(st, "alice", &back);
-	ck_assert_int_eq(odin_store_accept_step(st, "alice", 106, 1700000400, 0), ODIN_EREPLAY);
-	/* ... unless it is the lockout the caller's own count started (the last try was right) */
-	ck_assert_int_eq(odin_store_accept_step(st, "alice", 106, 1700000400, 1700001111), ODIN_EREPLAY);
-	ck_assert_int_eq(odin_store_accept_step(st, "alice", 106, 1700000400, 1700009999), ODIN_OK);
+	ck_assert_int_eq(settle_step(st, "alice", 1, 106, 1700000400), ODIN_ELOCKEDOUT);
+	ck_assert_int_eq(settle_step(st, "alice", 0, 0, 1700000400), ODIN_ELOCKEDOUT);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 105);
+	ck_assert_uint_eq(back.failures, 0);
+	ck_assert_int_eq(back.lockout_until, 1700009999);
+	/* a right answer on what would be the last try: accepted, nothing locked */
+	back.lockout_until = 0;
+	back.failures = 2;
+	put(st, "alice", &back);
+	{
+		struct odin_lockout_policy three = { 3, 60, 600 };
+		struct odin_answer a = { 1, 107, NULL };
+		int64_t until = -1;
+
+		ck_assert_int_eq(odin_store_settle(st, "alice", 1700000500, &three, &a, &until), ODIN_OK);
+		ck_assert_int_eq(until, 0);
+	}
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_int_eq(back.lockout_until, 0);
+	ck_assert_uint_eq(back.failures, 0);
+	ck_assert_int_eq(back.last_step, 107);
 	odin_store_close(st);
 }
 END_TEST
 
-START_TEST(consume_backup_once)
+START_TEST(settle_backup_once)
 {
+	static const uint8_t zeros[ODIN_BACKUP_HASH_LEN];
 	struct odin_store *st = open_pg();
 	struct odin_record r, back;
 	uint8_t h[ODIN_BACKUP_HASH_LEN];
+	struct odin_answer right = { 1, 0, NULL }, wrong = { 0, 0, zeros };
 
 	make_record(&r);
+	r.failures = 1;
 	ck_assert_int_eq(odin_backup_hash(&r, "abcde12345", h), ODIN_OK);
 	memcpy(r.backup[1], h, sizeof(h));
 	put(st, "alice", &r);
-	ck_assert_int_eq(odin_store_consume_backup(st, "alice", h, 1700000500, 0), ODIN_OK);
-	ck_assert_int_eq(odin_store_consume_backup(st, "alice", h, 1700000500, 0), ODIN_ENOMATCH);
-	ck_assert_int_eq(odin_store_consume_backup(st, "bob", h, 1700000500, 0), ODIN_ENOMATCH);
+	right.backup_hash = h;
+	/* a wrong backup code deletes nothing, even one whose hash is stored */
+	wrong.backup_hash = h;
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000400, &lax, &wrong, NULL), ODIN_ENOMATCH);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_uint_eq(back.nbackup, 3);
+	ck_assert_uint_eq(back.failures, 2);
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000500, &lax, &right, NULL), ODIN_OK);
+	/* used: the same code again is counted */
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000500, &lax, &right, NULL), ODIN_ENOMATCH);
+	ck_assert_int_eq(odin_store_settle(st, "bob", 1700000500, &lax, &right, NULL), ODIN_ENOENT);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.nbackup, 2);
 	ck_assert_mem_eq(back.backup[0], r.backup[0], ODIN_BACKUP_HASH_LEN);
 	ck_assert_mem_eq(back.backup[1], r.backup[2], ODIN_BACKUP_HASH_LEN);
-	ck_assert_uint_eq(back.failures, 0);
+	ck_assert_uint_eq(back.failures, 1);
+	ck_assert_int_eq(back.last_step, r.last_step);
 	ck_assert_int_eq(back.updated, 1700000500);
 	odin_store_close(st);
 }
 END_TEST
 
-START_TEST(count_failure_locks)
+START_TEST(settle_counts_and_locks)
 {
 	struct odin_store *st = open_pg();
 	struct odin_lockout_policy pol = { 3, 10, 25 };
+	struct odin_answer wrong = { 0, 0, NULL };
 	struct odin_record r, back;
 	int64_t until = -1;
 	int i;
@@ -449,30 +496,34 @@ START_TEST(count_failure_locks)
 	r.lockout_count = 0;
 	put(st, "alice", &r);
 	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(odin_store_count_failure(st, "alice", 1000, &pol, 0, &until), ODIN_OK);
+		ck_assert_int_eq(odin_store_settle(st, "alice", 1000, &pol, &wrong, &until), ODIN_ENOMATCH);
 		ck_assert_int_eq(until, 0);
 	}
-	ck_assert_int_eq(odin_store_count_failure(st, "alice", 1000, &pol, 0, &until), ODIN_OK);
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1000, &pol, &wrong, &until), ODIN_ENOMATCH);
 	ck_assert_int_eq(until, 1010);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.failures, 0);
 	ck_assert_uint_eq(back.lockout_count, 1);
 	for (i = 0; i < 3; i++)
-		ck_assert_int_eq(odin_store_count_failure(st, "alice", 2000, &pol, 0, &until), ODIN_OK);
+		ck_assert_int_eq(odin_store_settle(st, "alice", 2000, &pol, &wrong, &until), ODIN_ENOMATCH);
 	ck_assert_int_eq(until, 2020);	/* doubled */
 	for (i = 0; i < 3; i++)
-		ck_assert_int_eq(odin_store_count_failure(st, "alice", 3000, &pol, 0, &until), ODIN_OK);
+		ck_assert_int_eq(odin_store_settle(st, "alice", 3000, &pol, &wrong, &until), ODIN_ENOMATCH);
 	ck_assert_int_eq(until, 3025);	/* capped */
-	ck_assert_int_eq(odin_store_count_failure(st, "nobody", 3000, &pol, 0, &until), ODIN_ENOENT);
+	ck_assert_int_eq(odin_store_settle(st, "nobody", 3000, &pol, &wrong, &until), ODIN_ENOENT);
 	/* with a step: counted only while that step is unused (last_step is 100) */
-	ck_assert_int_eq(odin_store_count_failure(st, "alice", 4000, &pol, 101, &until), ODIN_OK);
+	wrong.step = 101;
+	ck_assert_int_eq(odin_store_settle(st, "alice", 4000, &pol, &wrong, &until), ODIN_ENOMATCH);
 	ck_assert_int_eq(until, 3025);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.failures, 1);
-	ck_assert_int_eq(odin_store_count_failure(st, "alice", 4000, &pol, 100, &until), ODIN_EREPLAY);
-	ck_assert_int_eq(odin_store_count_failure(st, "alice", 4000, &pol, 99, &until), ODIN_EREPLAY);
+	wrong.step = 100;
+	ck_assert_int_eq(odin_store_settle(st, "alice", 4000, &pol, &wrong, &until), ODIN_EREPLAY);
+	wrong.step = 99;
+	ck_assert_int_eq(odin_store_settle(st, "alice", 4000, &pol, &wrong, &until), ODIN_EREPLAY);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.failures, 1);	/* the replays were not counted */
+	ck_assert_int_eq(back.last_step, 100);
 	odin_store_close(st);
 }
 END_TEST
@@ -482,7 +533,7 @@ END_TEST
  * the files path's rule), policies with a cap below the base included;
  * while locked out nothing is counted (ODIN_ELOCKEDOUT), as under the lock.
  */
-START_TEST(count_failure_matches_auth)
+START_TEST(settle_matches_auth)
 {
 	static const struct odin_lockout_policy pols[] = {
 		{ 3, 10, 25 }, { 2, 60, 30 }, { 1, 1, 604800 }, { 5, 300, 86400 },
@@ -491,6 +542,7 @@ START_TEST(count_failure_matches_auth)
 	struct odin_record r, mem, back;
 	struct odin_config c;
 	struct odin_auth_result res;
+	struct odin_answer wrong = { 0, 0, NULL };
 	int64_t now, until;
 	unsigned p, i;
 	int rc;
@@ -510,14 +562,14 @@ START_TEST(count_failure_matches_auth)
 		for (i = 0; i < 40; i++) {
 			memset(&res, 0, sizeof(res));
 			if (odin_auth_lockout_left(&mem, now) > 0) {
-				rc = odin_store_count_failure(st, "alice", now, &pols[p], 0, &until);
+				rc = odin_store_settle(st, "alice", now, &pols[p], &wrong, &until);
 				ck_assert_int_eq(rc, ODIN_ELOCKEDOUT);
 				ck_assert_int_eq(until, mem.lockout_until);
 				now = mem.lockout_until;	/* wait it out */
 				continue;
 			}
 			odin_auth_fail(&c, &mem, now, &res);
-			ck_assert_int_eq(odin_store_count_failure(st, "alice", now, &pols[p], 0, &until), ODIN_OK);
+			ck_assert_int_eq(odin_store_settle(st, "alice", now, &pols[p], &wrong, &until), ODIN_ENOMATCH);
 			ck_assert_int_eq(until, mem.lockout_until);
 			get(st, "alice", &back, ODIN_OK);
 			ck_assert_uint_eq(back.failures, mem.failures);
@@ -540,13 +592,13 @@ START_TEST(count_failure_matches_auth)
 	r.backup_iter = 0;
 	r.nbackup = 0;
 	put(st, "bob", &r);
-	ck_assert_int_eq(odin_store_count_failure(st, "bob", 5, &pols[0], 0, &until), ODIN_ENOENT);
+	ck_assert_int_eq(odin_store_settle(st, "bob", 5, &pols[0], &wrong, &until), ODIN_ENOENT);
 	odin_record_wipe(&r);
 	odin_store_close(st);
 }
 END_TEST
 
-START_TEST(one_winner_accept_step)
+START_TEST(one_winner_settle)
 {
 	struct odin_store *st = open_pg();
 	struct odin_record r;
@@ -565,7 +617,7 @@ START_TEST(one_winner_accept_step)
 
 			if (odin_store_open_config(&cfg, &s) != ODIN_OK)
 				_exit(2);
-			rc = odin_store_accept_step(s, "alice", 101, 1700000200, 0);
+			rc = settle_step(s, "alice", 1, 101, 1700000200);
 			odin_store_close(s);
 			_exit(rc == ODIN_OK ? 0 : rc == ODIN_EREPLAY ? 1 : 2);
 		}
@@ -691,11 +743,11 @@ pg_suite(void)
 	tcase_add_test(tc, row_copied_to_other_user);
 	tcase_add_test(tc, tampered_rows_refused);
 	tcase_add_test(tc, delete_removes_codes);
-	tcase_add_test(tc, accept_step_once);
-	tcase_add_test(tc, consume_backup_once);
-	tcase_add_test(tc, count_failure_locks);
-	tcase_add_test(tc, count_failure_matches_auth);
-	tcase_add_test(tc, one_winner_accept_step);
+	tcase_add_test(tc, settle_step_once);
+	tcase_add_test(tc, settle_backup_once);
+	tcase_add_test(tc, settle_counts_and_locks);
+	tcase_add_test(tc, settle_matches_auth);
+	tcase_add_test(tc, one_winner_settle);
 	tcase_add_test(tc, migrate_round_trip);
 	tcase_add_test(tc, hostile_environment_refused);
 	tcase_add_test(tc, bad_password_fails_closed);

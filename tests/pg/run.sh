@@ -79,7 +79,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgbob:x:4902:4902::/nonexistent:/usr/sbin/nologin" \
     "pgcarol:x:4903:4903::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 cp /etc/group "$T/group"
-echo "odinmfa:x:4990:pgcarol" >> "$T/group"
+echo "odinpgfleet:x:4990:pgcarol" >> "$T/group"
 mount --bind "$T/group" /etc/group || exit 99
 mount --bind "$T/passwd" /etc/passwd || exit 99
 
@@ -291,7 +291,7 @@ check "host role: a bypass code logs in, one use taken ($bp left)" '[ "$RES" = P
 # a member of enforce_group without a row: asked to enroll at login on W (never
 # let through), and the enrollment creates the row -- the one insert a host
 # may make, through odin_enroll()
-echo "auth required $MOD config=$T/W/odin.conf enforce_group=odinmfa" > "$T/W/pam.d/enforced"
+echo "auth required $MOD config=$T/W/odin.conf enforce_group=odinpgfleet" > "$T/W/pam.d/enforced"
 faketime -f "$(at "$T4")" "$H" -d "$T/W/pam.d" -r "" enforced pgcarol > "$T/out" 2>&1
 RES=$(sed -n 's/^RESULT //p' "$T/out")
 check "host role: an enforce_group member without a row is asked to enroll, not let in ($RES)" \

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * bench/pam_pg_floor.c -- the connection floor of the postgresql backend,
+ * as a PAM module: what any module that asks a database must do at least.
+ * It asks for the code (the same conversation as pam_odin), connects with
+ * libpq as pam_odin's plugin does (the conninfo on the first line of
+ * conninfo_file=PATH, the password on the first line of password_file=PATH),
+ * runs SELECT 1, disconnects and says yes to any code.  It verifies
+ * nothing: a benchmark column only (bench/pg.sh builds it; never install
+ * it).  pam_odin's login on postgresql minus this is the cost of its own
+ * statements and checks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <security/pam_appl.h>
+#include <security/pam_modules.h>
+
+/* The first line of path into buf; 0 or -1. */
+static int
+first_line(const char *path, char *buf, size_t bufsz)
+{
+	FILE *f;
+	int ok;
+
+	if (path == NULL || (f = fopen(path, "re")) == NULL)
+		return -1;
+	ok = fgets(buf, (int)bufsz, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+PAM_EXTERN int
+pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
+{
+	const struct pam_conv *conv;
+	const struct pam_message msg = { PAM_PROMPT_ECHO_OFF, "Verification code: " };
+	const struct pam_message *pmsg = &msg;
+	struct pam_response *resp = NULL;
+	const char *cpath = NULL, *ppath = NULL;
+	const char *kw[3] = { "dbname", "password", NULL }, *val[3];
+	char conninfo[1024], password[256];
+	PGconn *c;
+	PGresult *res;
+	int ok;
+
+	(void)flags;
+	for (int i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "conninfo_file=", 14) == 0)
+			cpath = argv[i] + 14;
+		else if (strncmp(argv[i], "password_file=", 14) == 0)
+			ppath = argv[i] + 14;
+	}
+	if (first_line(cpath, conninfo, sizeof(conninfo)) != 0 ||
+	    first_line(ppath, password, sizeof(password)) != 0)
+		return PAM_AUTHINFO_UNAVAIL;
+	if (pam_get_item(ph, PAM_CONV, (const void **)&conv) != PAM_SUCCESS || conv == NULL ||
+	    conv->conv(1, &pmsg, &resp, conv->appdata_ptr) != PAM_SUCCESS || resp == NULL)
+		return PAM_CONV_ERR;
+	if (resp->resp != NULL) {
+		memset(resp->resp, 0, strlen(resp->resp));
+		free(resp->resp);
+	}
+	free(resp);
+	val[0] = conninfo;	/* dbname as a conninfo string: expanded by libpq */
+	val[1] = password;
+	val[2] = NULL;
+	c = PQconnectdbParams(kw, val, 1);
+	ok = c != NULL && PQstatus(c) == CONNECTION_OK;
+	if (ok) {
+		res = PQexec(c, "SELECT 1");
+		ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;
+		PQclear(res);
+	}
+	PQfinish(c);
+	memset(password, 0, sizeof(password));
+	return ok ? PAM_SUCCESS : PAM_AUTHINFO_UNAVAIL;
+}
+
+PAM_EXTERN int
+pam_sm_setcred(pam_handle_t *ph, int flags, int argc, const char **argv)
+{
+	(void)ph;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}
