@@ -305,6 +305,17 @@ odin_store_settle(struct odin_store *st, const char *user, int64_t now,
 }
 
 int
+odin_store_rights(struct odin_store *st, unsigned *rights)
+{
+	*rights = 0;
+	if (st == NULL)
+		return ODIN_EINVAL;
+	if (store_ops(st)->rights == NULL)
+		return ODIN_ENOTSUP;
+	return store_ops(st)->rights(st, rights);
+}
+
+int
 odin_store_init(struct odin_store *st)
 {
 	if (st == NULL)

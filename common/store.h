@@ -208,6 +208,18 @@ int odin_store_settle(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 
 /*
+ * What this connection may do to a shared store (the doctor's question:
+ * a host that connects as the tables' owner lets root on it delete rows
+ * and change secrets on every host).  ODIN_OK with *rights a set of:
+ *   ODIN_RIGHTS_ALL    may insert and delete rows and change secrets
+ *   ODIN_RIGHTS_HOST   a member of the hosts' role (a login's rights only)
+ * ODIN_ENOTSUP for a store with nothing of the kind (files); or an error.
+ */
+#define ODIN_RIGHTS_ALL 0x1
+#define ODIN_RIGHTS_HOST 0x2
+int odin_store_rights(struct odin_store *st, unsigned *rights);
+
+/*
  * Creates or upgrades the backend's schema (postgresql: tables users,
  * backup_codes, odin_schema); ODIN_OK, or ODIN_ENOTSUP if the backend has
  * none (files).

@@ -26,6 +26,7 @@ struct odin_store_ops {
 	int (*settle)(struct odin_store *st, const char *user, int64_t now,
 	    const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 	int (*peek)(struct odin_store *st, const char *user, struct odin_record *rec);
+	int (*rights)(struct odin_store *st, unsigned *rights);
 	int (*create)(const char *where);
 };
 

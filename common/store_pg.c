@@ -1380,6 +1380,31 @@ pg_settle(struct odin_store *st, const char *user, int64_t now,
 	return rc;
 }
 
+/* store.h: odin_store_rights -- what the database lets this connection's role do. */
+static int
+pg_rights(struct odin_store *st, unsigned *rights)
+{
+	PGresult *res;
+	int rc;
+
+	*rights = 0;
+	res = pg_run(st, "rights", NULL,
+	    "SELECT has_table_privilege('users', 'INSERT') OR has_table_privilege('users', 'DELETE')"
+	    " OR has_column_privilege('users', 'mfa_secret', 'UPDATE'),"
+	    " CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" ODIN_PG_HOST_ROLE "')"
+	    " THEN pg_has_role('" ODIN_PG_HOST_ROLE "', 'MEMBER') ELSE false END", 0, NULL, &rc);
+	if (res == NULL)
+		return rc;
+	if (PQntuples(res) == 1) {
+		if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+			*rights |= ODIN_RIGHTS_ALL;
+		if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
+			*rights |= ODIN_RIGHTS_HOST;
+	}
+	PQclear(res);
+	return ODIN_OK;
+}
+
 static const struct odin_store_ops pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1393,6 +1418,7 @@ static const struct odin_store_ops pg_ops = {
 	.init = pg_init,
 	.settle = pg_settle,
 	.peek = pg_peek,
+	.rights = pg_rights,
 };
 
 /* The host's odin_log() for this plugin's copy of log.c. */

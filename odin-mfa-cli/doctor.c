@@ -117,7 +117,7 @@ static void
 dr_store(struct doctor *d, struct cli *c)
 {
 	struct odin_account_info root;
-	unsigned n = 0;
+	unsigned n = 0, rights;
 	size_t i;
 	int rc;
 
@@ -146,6 +146,16 @@ dr_store(struct doctor *d, struct cli *c)
 		dr_add(d, DR_OK, "store", "%s store %s: safe, %u record%s",
 		    odin_store_backend(c->st), c->cfg.backend == ODIN_BACKEND_FILES ?
 		    c->cfg.store_dir : "(database)", n, n == 1 ? "" : "s");
+	if (odin_store_rights(c->st, &rights) == ODIN_OK) {
+		if ((rights & ODIN_RIGHTS_ALL) != 0)
+			dr_add(d, DR_WARN, "store", "this host's database role may insert and delete rows "
+			    "and change secrets: root here could turn MFA off for everyone. Right for the "
+			    "admin host only; other hosts should connect as a member of odin_host (README, "
+			    "\"Roles: what a host may do\")");
+		else if ((rights & ODIN_RIGHTS_HOST) != 0)
+			dr_add(d, DR_OK, "store", "this host's database role is a member of odin_host: "
+			    "it may log users in, not change secrets or delete rows");
+	}
 	rc = odin_account_info(c->st, "root", &root);
 	if (rc == ODIN_OK && root.state == ODIN_STATE_ENABLED)
 		dr_add(d, DR_WARN, "store", "root has MFA enabled: keep its backup codes, and a console "

@@ -318,6 +318,11 @@ for verb in "admin disable pgbob" "admin bypass pgbob" "admin force-enable --res
 	esac
 done
 check "the refusals are logged with the reason" 'grep -q "permission denied to this database role" "$T/log"'
+"$CLI" --config "$T/W/odin.conf" check > "$T/cli.out" 2>&1
+check "doctor on W: its role is a member of odin_host" 'grep -q "member of odin_host" "$T/cli.out" && ! grep -q "may insert and delete rows" "$T/cli.out"'
+"$CLI" --config "$T/A/odin.conf" check > "$T/cli.out" 2>&1
+check "doctor on A (the owner's conninfo): warns that root there could turn MFA off for everyone" \
+    'grep -q "may insert and delete rows and change secrets" "$T/cli.out"'
 
 # ---- a row's secret copied onto another user fails to decrypt ---------------
 pg_psql "INSERT INTO users SELECT 'nobody', mfa_enabled, pending, mfa_secret, algorithm, digits, period, 0, 0, 0, 0, 'none', 0, NULL, created, updated FROM users WHERE user_name = 'pgalice'" >/dev/null
