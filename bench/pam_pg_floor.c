@@ -5,10 +5,12 @@
  * It asks for the code (the same conversation as pam_odin), connects with
  * libpq as pam_odin's plugin does (the conninfo on the first line of
  * conninfo_file=PATH, the password on the first line of password_file=PATH),
- * runs SELECT 1, disconnects and says yes to any code.  It verifies
- * nothing: a benchmark column only (bench/pg.sh builds it; never install
- * it).  pam_odin's login on postgresql minus this is the cost of its own
- * statements and checks.
+ * runs SELECT 1, disconnects and says yes to any code.  With "row" it
+ * reads the user's row with its backup codes instead (the statement
+ * pam_odin's plugin reads a record with), the floor of any design that
+ * looks at the row at all.  It verifies nothing: a benchmark column only
+ * (bench/pg.sh builds it; never install it).  pam_odin's login on
+ * postgresql minus this is the cost of its own statements and checks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +44,8 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 	const struct pam_message msg = { PAM_PROMPT_ECHO_OFF, "Verification code: " };
 	const struct pam_message *pmsg = &msg;
 	struct pam_response *resp = NULL;
-	const char *cpath = NULL, *ppath = NULL;
+	const char *cpath = NULL, *ppath = NULL, *user = NULL;
+	int row = 0;
 	const char *kw[3] = { "dbname", "password", NULL }, *val[3];
 	char conninfo[1024], password[256];
 	PGconn *c;
@@ -55,6 +58,8 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 			cpath = argv[i] + 14;
 		else if (strncmp(argv[i], "password_file=", 14) == 0)
 			ppath = argv[i] + 14;
+		else if (strcmp(argv[i], "row") == 0)
+			row = 1;
 	}
 	if (first_line(cpath, conninfo, sizeof(conninfo)) != 0 ||
 	    first_line(ppath, password, sizeof(password)) != 0)
@@ -72,7 +77,19 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 	val[2] = NULL;
 	c = PQconnectdbParams(kw, val, 1);
 	ok = c != NULL && PQstatus(c) == CONNECTION_OK;
-	if (ok) {
+	if (ok && row && (pam_get_user(ph, &user, NULL) != PAM_SUCCESS || user == NULL))
+		ok = 0;
+	if (ok && row) {
+		const char *v[1] = { user };
+
+		res = PQexecParams(c, "SELECT mfa_enabled, mfa_secret, algorithm, digits, period,"
+		    " last_step, failures, lockout_until, lockout_count, backup_kdf, backup_iter,"
+		    " encode(backup_salt, 'hex'), created, updated, (SELECT string_agg(encode(b.hash,"
+		    " 'hex'), ',' ORDER BY b.idx) FROM backup_codes b WHERE b.user_name = u.user_name),"
+		    " bypass, enroll_token FROM users u WHERE user_name = $1", 1, NULL, v, NULL, NULL, 0);
+		ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+		PQclear(res);
+	} else if (ok) {
 		res = PQexec(c, "SELECT 1");
 		ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;
 		PQclear(res);
