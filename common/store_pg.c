@@ -165,15 +165,36 @@ static const char pg_upgrade_3_sql[] =
  * enrollment needs goes through three functions that run as the owner
  * and can only do their one thing: take one use of a bypass code, spend
  * an enrollment token, and enroll a user who has no row or a pending one
- * (no active token).  A host cannot insert or delete a row, change a
- * secret, plant a bypass code, or clear a pending state; the owner role
- * (the admin's conninfo) can.  Run in full at every db-init, so grants
- * that drifted are put back.
+ * (no active token).  A host cannot insert or delete a row, change an
+ * enabled user's secret, or plant a bypass or backup code; the owner role
+ * (the admin's conninfo) can.  It can read a pending user's token hash,
+ * so it can spend the token and enroll that user (tokens stop someone who
+ * has only the user's password, not root on a host: README, Roles).  Run
+ * in full at every db-init, so grants that drifted are put back.
+ *
+ * The functions run with the owner's rights, so nobody else may create
+ * objects where they resolve names: db-init refuses to run as a superuser
+ * and takes CREATE on the schema from PUBLIC, and refuses while any other
+ * role still has it; built-ins whose arguments an overload could match
+ * better are named with pg_catalog.
  */
 #define ODIN_PG_HOST_ROLE "odin_host"
 static const char pg_privileges_sql[] =
-	"DO $do$ BEGIN"
-	" IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" ODIN_PG_HOST_ROLE "') THEN"
+	"DO $do$ DECLARE who text; BEGIN"
+	" IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN"
+	"  RAISE EXCEPTION 'db-init must run as the owner of the tables, not as a superuser: its"
+	" functions run with the rights of the role that creates them';"
+	" END IF;"
+	" EXECUTE pg_catalog.format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC', current_schema());"
+	" SELECT pg_catalog.string_agg(r.rolname, ', ') INTO who FROM pg_catalog.pg_roles r"
+	"  WHERE r.rolname <> current_user AND NOT r.rolsuper AND r.rolname <> 'pg_database_owner'"
+	"  AND pg_catalog.has_schema_privilege(r.oid, current_schema(), 'CREATE');"
+	" IF who IS NOT NULL THEN"
+	"  RAISE EXCEPTION 'roles % may create objects in schema %, where odin-mfa''s functions run"
+	" with the owner''s rights: REVOKE CREATE ON SCHEMA % FROM them, then db-init again',"
+	"  who, current_schema(), current_schema();"
+	" END IF;"
+	" IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '" ODIN_PG_HOST_ROLE "') THEN"
 	"  CREATE ROLE " ODIN_PG_HOST_ROLE " NOLOGIN;"
 	" END IF; END $do$;"
 	"REVOKE ALL ON users, backup_codes, odin_schema FROM PUBLIC, " ODIN_PG_HOST_ROLE ";"
@@ -184,17 +205,18 @@ static const char pg_privileges_sql[] =
 	/* one use of the bypass code the caller read (the same value): uses - 1, none after the last */
 	"CREATE OR REPLACE FUNCTION odin_bypass_use(u text, was text) RETURNS boolean"
 	" LANGUAGE sql SECURITY DEFINER AS $f$"
-	" WITH x AS (UPDATE users SET bypass = CASE WHEN split_part(was, ' ', 1)::integer > 1"
-	"  THEN (split_part(was, ' ', 1)::integer - 1)::text || substr(was, strpos(was, ' '))"
-	"  ELSE NULL END"
+	" WITH x AS (UPDATE users SET bypass = CASE"
+	"  WHEN pg_catalog.split_part(was, ' ', 1)::integer > 1"
+	"  THEN (pg_catalog.split_part(was, ' ', 1)::integer - 1)::text ||"
+	"  pg_catalog.substr(was, pg_catalog.strpos(was, ' ')) ELSE NULL END"
 	"  WHERE user_name = u AND mfa_enabled AND bypass = was RETURNING 1)"
-	" SELECT count(*) = 1 FROM x $f$;"
+	" SELECT pg_catalog.count(*) = 1 FROM x $f$;"
 	/* the active token the caller read, spent (only its issue time is kept) */
 	"CREATE OR REPLACE FUNCTION odin_token_spend(u text, was text) RETURNS boolean"
 	" LANGUAGE sql SECURITY DEFINER AS $f$"
-	" WITH x AS (UPDATE users SET enroll_token = 'spent ' || split_part(was, ' ', 3)"
+	" WITH x AS (UPDATE users SET enroll_token = 'spent ' || pg_catalog.split_part(was, ' ', 3)"
 	"  WHERE user_name = u AND pending AND enroll_token = was AND was LIKE 'active %' RETURNING 1)"
-	" SELECT count(*) = 1 FROM x $f$;"
+	" SELECT pg_catalog.count(*) = 1 FROM x $f$;"
 	/* a whole enabled record (no bypass code, no token) where there is no row or a pending one */
 	"CREATE OR REPLACE FUNCTION odin_enroll(u text, secret text, alg text, dig integer, per integer,"
 	" ls bigint, fl integer, lu bigint, lc integer, iter integer, salt bytea, cr bigint, up bigint,"
@@ -216,8 +238,9 @@ static const char pg_privileges_sql[] =
 	"    created, updated) VALUES (u, true, false, secret, alg, dig, per, ls, fl, lu, lc,"
 	"    CASE WHEN iter > 0 THEN 'pbkdf2-sha256' ELSE 'none' END, iter, salt, cr, up);"
 	"  END IF;"
-	"  INSERT INTO backup_codes (user_name, idx, hash) SELECT u, o, decode(h, 'hex')"
-	"   FROM unnest(string_to_array(hashes, ',')) WITH ORDINALITY AS x(h, o) WHERE h <> '';"
+	"  INSERT INTO backup_codes (user_name, idx, hash) SELECT u, o, pg_catalog.decode(h, 'hex')"
+	"   FROM pg_catalog.unnest(pg_catalog.string_to_array(hashes, ',')) WITH ORDINALITY AS x(h, o)"
+	"   WHERE h <> '';"
 	"  RETURN true;"
 	" END $f$;"
 	/* their names resolve only in this schema (a SECURITY DEFINER function must not follow a caller's search_path) */
@@ -499,6 +522,8 @@ pg_add(const char **kw, const char **val, int *n, const char *k, const char *v)
 
 static void pg_close(struct odin_store *st);
 
+static const char *const pg_env_refused[] = { "PGLOCALEDIR", "PGSYSCONFDIR", "PGSERVICEFILE", NULL };
+
 /* Server notices (e.g. "already exists, skipping") must not reach a login terminal. */
 static void
 pg_notice(void *arg, const char *msg)
@@ -518,6 +543,7 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 	struct odin_store *st;
 	char *err = NULL;
 	int n = 0, rc;
+	size_t e;
 
 	*out = NULL;
 	password[0] = '\0';
@@ -575,6 +601,20 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 		    o->envvar, o->keyword);
 		rc = ODIN_EUNSAFE;
 		goto fail;
+	}
+	/*
+	 * Variables libpq reads that are no connection parameter: where its
+	 * message catalogs come from (a crafted one would hand format strings
+	 * to libpq's error messages inside a setuid or root process), and
+	 * where service files are looked for.  Never the caller's to choose.
+	 */
+	for (e = 0; pg_env_refused[e] != NULL; e++) {
+		if (getenv(pg_env_refused[e]) != NULL) {
+			odin_log(LOG_ERR, "postgresql: environment variable %s is set: refusing to connect",
+			    pg_env_refused[e]);
+			rc = ODIN_EUNSAFE;
+			goto fail;
+		}
 	}
 	if (sslmode != NULL && strncmp(sslmode, "verify", 6) == 0 && sslrootcert == NULL) {
 		odin_log(LOG_ERR, "pg_conninfo: sslmode=%s needs sslrootcert=FILE (the default lives in $HOME)",
@@ -782,7 +822,8 @@ pg_begin(struct odin_txn *t)
 		return rc;
 	t->open = 1;
 	rc = pg_cmd(t->st, "lock", t->user,
-	    "SELECT pg_advisory_xact_lock(hashtextextended('odin-mfa:' || $1, 0))", 1, v);
+	    "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('odin-mfa:' || $1::text,"
+	    " 0::bigint))", 1, v);
 	if (rc != ODIN_OK) {
 		(void)pg_cmd(t->st, "rollback", t->user, "ROLLBACK", 0, NULL);
 		t->open = 0;
@@ -903,7 +944,8 @@ pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
  *   BYPASS_USE   that, and one use of the bypass code: odin_bypass_use();
  *   TOKEN_SPENT  that, and the enrollment token spent: odin_token_spend();
  *   ENROLL       an enabled record without bypass code or token where there
- *                was no row or a pending one: odin_enroll();
+ *                was no row or a pending one without an active token:
+ *                odin_enroll();
  *   ALL          anything else (the owner's: a new secret on an enabled
  *                row, force-enable, a bypass code issued, ...): an UPSERT
  *                and the backup codes rewritten.
@@ -943,8 +985,9 @@ pg_classify(const struct odin_txn *t, const struct odin_record *next)
 	const struct odin_record *was = t->was;
 	int bypass_same, token_same;
 
-	if ((!t->had || was->state == ODIN_STATE_PENDING) && next->state == ODIN_STATE_ENABLED &&
-	    next->bypass_uses == 0 && next->token == ODIN_TOKEN_NONE)
+	if ((!t->had || (was->state == ODIN_STATE_PENDING && was->token != ODIN_TOKEN_ACTIVE)) &&
+	    next->state == ODIN_STATE_ENABLED && next->bypass_uses == 0 &&
+	    next->token == ODIN_TOKEN_NONE)
 		return PG_CHANGE_ENROLL;
 	if (!t->had || !pg_same_core(was, next) || !pg_backup_used(was, next))
 		return PG_CHANGE_ALL;
@@ -1034,8 +1077,9 @@ pg_save_state(struct odin_txn *t, const struct odin_record *rec)
 	pg_hashes((const uint8_t (*)[ODIN_BACKUP_HASH_LEN])used, n, gone);
 	v[1] = gone;
 	rc = pg_cmd(t->st, "save login state", t->user,
-	    "DELETE FROM backup_codes WHERE user_name = $1 AND hash IN"
-	    " (SELECT decode(h, 'hex') FROM unnest(string_to_array($2, ',')) AS x(h))", 2, v);
+	    "DELETE FROM backup_codes WHERE user_name = $1::text AND hash IN"
+	    " (SELECT pg_catalog.decode(h, 'hex') FROM pg_catalog.unnest("
+	    "pg_catalog.string_to_array($2::text, ',')) AS x(h))", 2, v);
 	odin_wipe(used, sizeof(used));
 	odin_wipe(gone, sizeof(gone));
 	return rc;
@@ -1079,14 +1123,14 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 		v[1] = bypass;
 		if ((rc = pg_save_state(t, rec)) == ODIN_OK)
 			rc = pg_call(t->st, "bypass code use", t->user,
-			    "SELECT odin_bypass_use($1, $2)", 2, v);
+			    "SELECT odin_bypass_use($1::text, $2::text)", 2, v);
 		break;
 	case PG_CHANGE_TOKEN_SPENT:
 		odin_record_token_value(t->was, token);
 		v[1] = token;
 		if ((rc = pg_save_state(t, rec)) == ODIN_OK)
 			rc = pg_call(t->st, "enrollment token", t->user,
-			    "SELECT odin_token_spend($1, $2)", 2, v);
+			    "SELECT odin_token_spend($1::text, $2::text)", 2, v);
 		break;
 	case PG_CHANGE_ENROLL:
 	case PG_CHANGE_ALL:
@@ -1119,8 +1163,9 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 			v[12] = nums[8];
 			v[13] = hashes;
 			rc = pg_call(t->st, "enroll", t->user,
-			    "SELECT odin_enroll($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, decode($11, 'hex'),"
-			    " $12, $13, $14)", 14, v);
+			    "SELECT odin_enroll($1::text, $2::text, $3::text, $4::integer, $5::integer,"
+			    " $6::bigint, $7::integer, $8::bigint, $9::integer, $10::integer,"
+			    " pg_catalog.decode($11::text, 'hex'), $12::bigint, $13::bigint, $14::text)", 14, v);
 			break;
 		}
 		v[1] = rec->state == ODIN_STATE_ENABLED ? "t" : "f";
@@ -1145,7 +1190,7 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 		    "INSERT INTO users (user_name, mfa_enabled, pending, mfa_secret, algorithm, digits, period,"
 		    " last_step, failures, lockout_until, lockout_count, backup_kdf, backup_iter, backup_salt,"
 		    " created, updated, bypass, enroll_token) VALUES ($1, $2::boolean, NOT $2::boolean, $3, $4,"
-		    " $5, $6, $7, $8, $9, $10, $11, $12, decode($13, 'hex'), $14, $15, $16, $17)"
+		    " $5, $6, $7, $8, $9, $10, $11, $12, pg_catalog.decode($13::text, 'hex'), $14, $15, $16, $17)"
 		    " ON CONFLICT (user_name) DO UPDATE SET mfa_enabled = EXCLUDED.mfa_enabled,"
 		    " pending = EXCLUDED.pending, mfa_secret = EXCLUDED.mfa_secret,"
 		    " algorithm = EXCLUDED.algorithm, digits = EXCLUDED.digits, period = EXCLUDED.period,"
@@ -1165,8 +1210,9 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 		v[1] = hashes;
 		rc = pg_cmd(t->st, "save backup codes", t->user,
 		    "INSERT INTO backup_codes (user_name, idx, hash)"
-		    " SELECT $1, o, decode(h, 'hex')"
-		    " FROM unnest(string_to_array($2, ',')) WITH ORDINALITY AS x(h, o)", 2, v);
+		    " SELECT $1::text, o, pg_catalog.decode(h, 'hex')"
+		    " FROM pg_catalog.unnest(pg_catalog.string_to_array($2::text, ',')) WITH ORDINALITY"
+		    " AS x(h, o)", 2, v);
 		break;
 	}
 	if (rc != ODIN_OK) {
@@ -1267,7 +1313,8 @@ pg_init(struct odin_store *st)
 
 	if ((rc = pg_cmd(st, "db-init", NULL, "BEGIN", 0, NULL)) != ODIN_OK)
 		return rc;
-	rc = pg_cmd(st, "db-init", NULL, "SELECT pg_advisory_xact_lock(hashtextextended('odin-mfa:schema', 0))", 0, NULL);
+	rc = pg_cmd(st, "db-init", NULL, "SELECT pg_catalog.pg_advisory_xact_lock("
+	    "pg_catalog.hashtextextended('odin-mfa:schema'::text, 0::bigint))", 0, NULL);
 	if (rc == ODIN_OK)
 		rc = pg_cmd(st, "db-init", NULL, "CREATE TABLE IF NOT EXISTS odin_schema (version integer NOT NULL)", 0, NULL);
 	if (rc != ODIN_OK)
@@ -1301,8 +1348,11 @@ rollback:
 /* ---- single-statement operations ------------------------------------------ */
 
 /*
- * store.h: odin_store_settle.  One statement: the backup code deleted
- * (only for a right answer), then the row's login state either cleared
+ * store.h: odin_store_settle.  One statement: the user's row locked
+ * first (so a lockout another host starts meanwhile is seen by every part
+ * of it, and a backup code is never deleted for a login that then fails),
+ * the backup code deleted (only for a right answer), then the row's login
+ * state either cleared
  * (accepted) or counted, with the rule of odin_auth_fail()
  * (lockout_seconds << lockout_count, capped at max(lockout_max_seconds,
  * lockout_seconds)), only on an enabled record not locked out at now
@@ -1334,9 +1384,11 @@ pg_settle(struct odin_store *st, const char *user, int64_t now,
 	else
 		h[0] = '\0';
 	res = pg_run(st, "settle", user,
-	    "WITH d AS (DELETE FROM backup_codes WHERE $7::boolean AND $6::text <> ''"
-	    "  AND user_name = $1 AND hash = decode($6::text, 'hex') AND EXISTS (SELECT 1 FROM users"
-	    "  WHERE user_name = $1 AND mfa_enabled AND lockout_until <= $2::bigint) RETURNING 1)"
+	    "WITH l AS (SELECT 1 FROM users WHERE user_name = $1::text AND mfa_enabled"
+	    "  AND lockout_until <= $2::bigint FOR UPDATE),"
+	    " d AS (DELETE FROM backup_codes WHERE $7::boolean AND $6::text <> ''"
+	    "  AND user_name = $1::text AND hash = pg_catalog.decode($6::text, 'hex')"
+	    "  AND EXISTS (SELECT 1 FROM l) RETURNING 1)"
 	    " UPDATE users SET"
 	    " last_step = CASE WHEN " PG_SETTLE_OK " AND $6::text = '' THEN $8::bigint ELSE last_step END,"
 	    " failures = CASE WHEN " PG_SETTLE_OK " OR failures + 1 >= $3::integer THEN 0"

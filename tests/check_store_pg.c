@@ -699,6 +699,14 @@ START_TEST(hostile_environment_refused)
 	setenv("PGOPTIONS", "-c search_path=evil", 1);
 	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_EUNSAFE);
 	unsetenv("PGOPTIONS");
+	/* not connection parameters, but read by libpq: message catalogs, service files */
+	setenv("PGLOCALEDIR", "/tmp", 1);
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_EUNSAFE);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "PGLOCALEDIR"));
+	unsetenv("PGLOCALEDIR");
+	setenv("PGSYSCONFDIR", "/tmp", 1);
+	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_EUNSAFE);
+	unsetenv("PGSYSCONFDIR");
 	/* one with a compiled default is pinned back instead, and works */
 	setenv("PGPORT", "1", 1);
 	ck_assert_int_eq(odin_store_open_config(&cfg, &st), ODIN_OK);

@@ -77,7 +77,8 @@ for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 cp /etc/passwd "$T/passwd"
 printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgbob:x:4902:4902::/nonexistent:/usr/sbin/nologin" \
-    "pgcarol:x:4903:4903::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+    "pgcarol:x:4903:4903::/nonexistent:/usr/sbin/nologin" \
+    "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 cp /etc/group "$T/group"
 echo "odinpgfleet:x:4990:pgcarol" >> "$T/group"
 mount --bind "$T/group" /etc/group || exit 99
@@ -270,6 +271,7 @@ check "admin (owner role) force-enable --token" '[ -n "$TOK" ]'
 T4=$((T3 + 60))
 faketime -f "$(at "$T4")" "$H" -d "$T/W/pam.d" -r "$TOK" -r "@oath" -r "" login pgbob > "$T/out" 2>&1
 RES=$(sed -n 's/^RESULT //p' "$T/out")
+cp "$T/out" "$T/enroll.out"
 check "host role: the token, then the enrollment at login" '[ "$RES" = PAM_SUCCESS ]'
 row=$(pg_psql "SELECT mfa_enabled, enroll_token IS NULL, mfa_secret LIKE 'enc1:%', (SELECT count(*) FROM backup_codes b WHERE b.user_name = u.user_name) FROM users u WHERE user_name = 'pgbob'")
 check "... the row is enabled, the token gone, the secret sealed, 10 backup codes ($row)" '[ "$row" = "t|t|t|10" ]'
@@ -281,6 +283,27 @@ check "host role: a backup code logs in and is used up ($n left)" '[ "$RES" = PA
 faketime -f "$(at "$((T4 + 30))")" "$H" -d "$T/W/pam.d" -r "$BK" login pgbob > "$T/out" 2>&1
 RES=$(sed -n 's/^RESULT //p' "$T/out")
 check "host role: ... not twice" '[ "$RES" = PAM_AUTH_ERR ]'
+# a lockout another host starts while this login's statement waits for the row:
+# the login is refused and its backup code is not used up (the settle locks
+# the row before it deletes anything)
+BK2=$(sed -n 's/^INFO     \([0-9a-z]\{5\}-[0-9a-z]\{5\}\)$/\1/p' "$T/enroll.out" | sed -n 2p)
+mkfifo "$T/hold"
+PGPASSWORD=pgsuper "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U postgres -d odin < "$T/hold" > /dev/null 2>&1 &
+holder=$!
+exec 7> "$T/hold"
+echo "BEGIN; UPDATE users SET lockout_until = 4102444800 WHERE user_name = 'pgbob';" >&7
+sleep 0.5
+faketime -f "$(at "$((T4 + 30))")" "$H" -d "$T/W/pam.d" -r "$BK2" login pgbob > "$T/out" 2>&1 &
+lp=$!
+sleep 0.7	# the login's settle now waits for the row (lock_timeout is 1.5 s here)
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$lp"; wait "$holder"
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+n=$(pg_psql "SELECT count(*) FROM backup_codes WHERE user_name = 'pgbob'")
+check "host role: a lockout committed while a backup-code login waits: refused ($RES), the code kept ($n left)" \
+    '[ "$RES" = PAM_MAXTRIES ] && [ "$n" = 9 ] && grep -q "reason=locked out" "$T/log"'
+pg_psql "UPDATE users SET lockout_until = 0 WHERE user_name = 'pgbob'" >/dev/null
 "$CLI" --config "$T/A/odin.conf" admin bypass --uses 2 pgbob > "$T/cli.out" 2>&1
 BP=$(sed -n 's/^    \([0-9a-z]\{4\}-[0-9a-z]\{4\}-[0-9a-z]\{4\}\)$/\1/p' "$T/cli.out")
 faketime -f "$(at "$((T4 + 60))")" "$H" -d "$T/W/pam.d" -r "$BP" login pgbob > "$T/out" 2>&1
@@ -302,6 +325,33 @@ RES=$(sed -n 's/^RESULT //p' "$T/out")
 row=$(pg_psql "SELECT mfa_enabled, mfa_secret LIKE 'enc1:%' FROM users WHERE user_name = 'pgcarol'")
 check "host role: ... the enrollment at login creates the row ($RES, $row)" \
     '[ "$RES" = PAM_SUCCESS ] && [ "$row" = "t|t" ]'
+
+# the owner's import over a pending row with an active token: a whole-row write
+"$CLI" --config "$T/A/odin.conf" admin force-enable --token pgdan > "$T/cli.out" 2>&1
+echo "$SECRET" | "$CLI" --config "$T/A/odin.conf" admin import pgdan > "$T/cli.out" 2>&1
+rc=$?
+row=$(pg_psql "SELECT mfa_enabled, enroll_token IS NULL FROM users WHERE user_name = 'pgdan'")
+check "owner: admin import over a pending row with an active token (exit $rc, $row)" \
+    '[ $rc -eq 0 ] && [ "$row" = "t|t" ]'
+
+# nobody but the owner may create objects where the owner's functions resolve names
+check "host role: CREATE in the tables' schema is a permission error" \
+    "denied \"CREATE FUNCTION public.unnest(text[]) RETURNS SETOF text LANGUAGE sql AS 'SELECT NULL::text'\""
+pg_psql "GRANT CREATE ON SCHEMA public TO odin_web1" >/dev/null
+"$CLI" --config "$T/A/odin.conf" admin db-init > "$T/cli.out" 2>&1
+rc=$?
+check "db-init refuses while another role may create in the schema (exit $rc), and names it" \
+    '[ $rc -ne 0 ] && grep -q "odin_web1 may create objects in schema public" "$T/cli.out"'
+pg_psql "REVOKE CREATE ON SCHEMA public FROM odin_web1" >/dev/null
+"$CLI" --config "$T/A/odin.conf" admin db-init > "$T/cli.out" 2>&1
+check "... and runs once it is revoked" '[ $? -eq 0 ]'
+sed -e "s|user=odin\b|user=postgres|" -e "s|^pg_password_file = .*|pg_password_file = $T/super.pw|" \
+    "$T/A/odin.conf" > "$T/super.conf"
+chmod 644 "$T/super.conf"
+( umask 077; echo pgsuper > "$T/super.pw" )
+"$CLI" --config "$T/super.conf" admin db-init > "$T/cli.out" 2>&1
+rc=$?
+check "db-init refuses to run as a superuser (exit $rc)" '[ $rc -ne 0 ] && grep -q "not as a superuser" "$T/cli.out"'
 
 # what only the owner may do, asked of W: refused in one line, nothing changed
 sum1=$(rowsum pgbob)
