@@ -8,7 +8,9 @@
  * runs SELECT 1, disconnects and says yes to any code.  With "row" it
  * reads the user's row with its backup codes instead (the statement
  * pam_odin's plugin reads a record with), the floor of any design that
- * looks at the row at all.  It verifies nothing: a benchmark column only
+ * looks at the row at all; with "row write" it then also commits one
+ * UPDATE of that row (a durable change, as a login that counts or
+ * accepts must make).  It verifies nothing: a benchmark column only
  * (bench/pg.sh builds it; never install it).  pam_odin's login on
  * postgresql minus this is the cost of its own statements and checks.
  */
@@ -45,7 +47,7 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 	const struct pam_message *pmsg = &msg;
 	struct pam_response *resp = NULL;
 	const char *cpath = NULL, *ppath = NULL, *user = NULL;
-	int row = 0;
+	int row = 0, write = 0;
 	const char *kw[3] = { "dbname", "password", NULL }, *val[3];
 	char conninfo[1024], password[256];
 	PGconn *c;
@@ -60,6 +62,8 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 			ppath = argv[i] + 14;
 		else if (strcmp(argv[i], "row") == 0)
 			row = 1;
+		else if (strcmp(argv[i], "write") == 0)
+			write = 1;
 	}
 	if (first_line(cpath, conninfo, sizeof(conninfo)) != 0 ||
 	    first_line(ppath, password, sizeof(password)) != 0)
@@ -89,6 +93,12 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 		    " bypass, enroll_token FROM users u WHERE user_name = $1", 1, NULL, v, NULL, NULL, 0);
 		ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
 		PQclear(res);
+		if (ok && write) {
+			res = PQexecParams(c, "UPDATE users SET updated = updated WHERE user_name = $1",
+			    1, NULL, v, NULL, NULL, 0);
+			ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+			PQclear(res);
+		}
 	} else if (ok) {
 		res = PQexec(c, "SELECT 1");
 		ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;

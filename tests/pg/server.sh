@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: ISC
 # Sourced by tests/pg/*.sh: a private PostgreSQL server for the tests.
-#   pg_start DIR   initdb into DIR/data as the postgres user, listen only on
+#   pg_start DIR   initdb into DIR/data as the postgres user (fsync off, unless
+#                  PG_FSYNC=on: bench/pg.sh measures a durable server), listen only on
 #                  a unix socket in DIR/sock (no TCP), create role odin with
 #                  a password and database odin; sets PG_SOCK, PG_CONNINFO,
 #                  PG_PWFILE (root 0600), PG_KEY (root 0600).
@@ -28,7 +29,7 @@ pg_start() {
 		--pwfile="$PG_DIR/superpw" -E UTF8 --no-instructions >"$PG_DIR/initdb.log" 2>&1 ||
 		{ cat "$PG_DIR/initdb.log"; return 1; }
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/data/server.log" -w -t 30 \
-		-o "-c listen_addresses='' -c unix_socket_directories='$PG_SOCK' -c fsync=off -c max_connections=120" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$PG_SOCK' -c fsync=${PG_FSYNC:-off} -c max_connections=120" \
 		start >/dev/null || { cat "$PG_DIR/data/server.log"; return 1; }
 	PGPASSWORD=pgsuper pg_as "$PG_BIN/psql" -qX -h "$PG_SOCK" -U postgres -d postgres \
 		-v ON_ERROR_STOP=1 -c "CREATE ROLE odin LOGIN CREATEROLE PASSWORD 'odin-db-pw'" \
