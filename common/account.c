@@ -30,6 +30,7 @@
 #include "account.h"
 #include "err.h"
 #include "log.h"
+#include "onetime.h"
 #include "otp.h"
 #include "secure.h"
 
@@ -369,6 +370,100 @@ out:
 	return rc;
 }
 
+/*
+ * A store that checks codes itself (store.h: odin_store_verifies): the
+ * host only reads the redacted row (the salts to hash a typed code with),
+ * and the store judges and counts in one transaction, by its own clock.
+ * A clock of this host that is off by more than the window is logged.
+ */
+static int
+acct_verify_server(struct odin_store *st, const struct odin_config *cfg, const char *user,
+    const char *input, int64_t now, struct odin_attempt *a)
+{
+	struct odin_server_answer ans;
+	struct odin_server_verdict v;
+	struct odin_record *r;
+	uint8_t h[ODIN_BACKUP_HASH_LEN];
+	char norm[64];
+	int rc, kind;
+
+	if ((r = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	memset(&ans, 0, sizeof(ans));
+	norm[0] = '\0';
+	rc = odin_store_peek(st, user, r);
+	if (rc == ODIN_ENOENT || (rc == ODIN_OK && r->state != ODIN_STATE_ENABLED)) {
+		a->reason = rc == ODIN_ENOENT ? "record removed during login" : "record changed during login";
+		rc = ODIN_ECHANGED;
+		goto out;
+	}
+	if (rc != ODIN_OK) {
+		a->reason = "cannot read record";
+		goto out;
+	}
+	kind = input != NULL ? (int)odin_input_classify(input, r->digits, norm, sizeof(norm)) :
+	    ODIN_INPUT_INVALID;
+	ans.kind = kind;
+	ans.host_now = now;
+	a->method = kind == ODIN_INPUT_TOTP ? ODIN_AUTH_TOTP : kind == ODIN_INPUT_BACKUP ?
+	    ODIN_AUTH_BACKUP : kind == ODIN_INPUT_BYPASS ? ODIN_AUTH_BYPASS : ODIN_AUTH_NONE;
+	if (kind == ODIN_INPUT_TOTP) {
+		ans.code = norm;
+	} else if (kind == ODIN_INPUT_BACKUP && r->backup_iter != 0 &&
+	    odin_backup_hash(r, norm, h) == ODIN_OK) {
+		ans.hash = h;
+	} else if (kind == ODIN_INPUT_BYPASS && r->bypass_uses > 0 &&
+	    odin_onetime_hash(&r->bypass, norm, h) == ODIN_OK) {
+		ans.hash = h;
+	} else {
+		ans.kind = ODIN_INPUT_INVALID;	/* nothing the store could match: counted */
+	}
+	rc = odin_store_verify(st, user, &ans, &v);
+	if (v.skew > (int64_t)cfg->window * r->period + r->period ||
+	    v.skew < -((int64_t)cfg->window * r->period + r->period))
+		odin_log(LOG_WARNING, "user=%s: this host's clock is %lld s off the database's; "
+		    "codes are judged by the database's clock", user, (long long)v.skew);
+	switch (rc) {
+	case ODIN_OK:
+		a->reason = "accepted";
+		break;
+	case ODIN_ENOMATCH:
+		a->reason = kind == ODIN_INPUT_TOTP ? "wrong code" : kind == ODIN_INPUT_BACKUP ?
+		    "wrong or used backup code" : kind == ODIN_INPUT_BYPASS ?
+		    "wrong, used or expired bypass code" : "malformed code";
+		/* a lockout this count started, measured on the store's clock (now - skew) */
+		if (v.locked_until > now - v.skew) {
+			a->lockout_seconds = v.locked_until - (now - v.skew);
+			odin_log(LOG_INFO, "user=%s locked out for %lld s", user,
+			    (long long)a->lockout_seconds);
+		}
+		break;
+	case ODIN_EREPLAY:
+		a->reason = "replayed code";
+		break;
+	case ODIN_ELOCKEDOUT:
+		a->reason = "locked out";
+		a->locked_until = v.locked_until;
+		break;
+	case ODIN_ENOENT:
+		a->reason = "record changed during login";
+		rc = ODIN_ECHANGED;
+		break;
+	case ODIN_ECRYPTO:
+		a->reason = "secret not sealed by the database";
+		break;
+	default:
+		a->reason = "cannot verify";
+		break;
+	}
+out:
+	odin_wipe(norm, sizeof(norm));
+	odin_wipe(h, sizeof(h));
+	odin_wipe(&ans, sizeof(ans));
+	odin_secure_free(r);
+	return rc;
+}
+
 int
 odin_account_verify(struct odin_store *st, const struct odin_config *cfg,
     const char *user, const char *input, int64_t now, struct odin_attempt *a)
@@ -396,6 +491,8 @@ odin_account_verify_flags(struct odin_store *st, const struct odin_config *cfg,
 			return ODIN_ENOMATCH;
 		}
 	}
+	if (odin_store_verifies(st))
+		return acct_verify_server(st, cfg, user, input, now, a);
 	if (odin_store_has_atomic(st))
 		return acct_verify_atomic(st, cfg, user, input, now, a);
 	return acct_verify_locked(st, cfg, user, input, now, a);
@@ -519,6 +616,13 @@ odin_enroll_commit(struct odin_store *st, const char *user,
 
 	if (!en->confirmed || !en->coded)
 		return ODIN_EINVAL;
+	if (odin_store_verifies(st)) {
+		/* the store seals the secret and keeps the rule (missing, or pending without a token) */
+		en->nr.state = ODIN_STATE_ENABLED;
+		en->nr.created = now;
+		en->nr.updated = now;
+		return odin_store_enroll(st, user, &en->nr);
+	}
 	if ((cur = acct_records()) == NULL)
 		return ODIN_ENOMEM;
 	rc = odin_store_lock(st, user, 0, &txn, cur);

@@ -204,3 +204,28 @@ odin_base16_encode(const uint8_t *in, size_t n, char *out)
 	}
 	out[2 * n] = '\0';
 }
+
+int
+odin_base16_decode(const char *in, size_t len, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	if (in == NULL || len != 2 * n)
+		return ODIN_EINVAL;
+	for (i = 0; i < len; i++) {
+		char c = in[i];
+		unsigned v;
+
+		if (c >= '0' && c <= '9')
+			v = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = (unsigned)(c - 'a' + 10);
+		else
+			return ODIN_EINVAL;
+		if (i % 2 == 0)
+			out[i / 2] = (uint8_t)(v << 4);
+		else
+			out[i / 2] |= (uint8_t)v;
+	}
+	return ODIN_OK;
+}

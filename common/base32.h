@@ -39,4 +39,7 @@ int odin_base32_grouped(const uint8_t *in, size_t n, char *out, size_t outsz);
  */
 void odin_base16_encode(const uint8_t *in, size_t n, char *out);
 
+/* The reverse: exactly 2n lower-case hex digits (len of them) into n bytes; ODIN_OK or ODIN_EINVAL. */
+int odin_base16_decode(const char *in, size_t len, uint8_t *out, size_t n);
+
 #endif

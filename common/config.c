@@ -26,7 +26,8 @@
 #define CONFIG_FILE_MAX (64 * 1024)
 #define CONFIG_LINE_MAX 1024
 
-enum cfg_type { CFG_UINT, CFG_BOOL, CFG_PATH, CFG_GROUP, CFG_ISSUER, CFG_BACKEND, CFG_CONNINFO };
+enum cfg_type { CFG_UINT, CFG_BOOL, CFG_PATH, CFG_GROUP, CFG_ISSUER, CFG_BACKEND, CFG_CONNINFO,
+	CFG_VERIFY };
 
 struct cfg_key {
 	const char *name;
@@ -66,6 +67,7 @@ static const struct cfg_key cfg_keys[] = {
 	U(pg_statement_timeout, 1, 60),
 	S(secret_key_file, NULL, CFG_PATH),
 	S(pg_plugin, NULL, CFG_PATH),
+	{ "pg_verify", NULL, CFG_VERIFY, offsetof(struct odin_config, pg_verify), 0, 0, 0 },
 };
 
 #undef U
@@ -219,6 +221,14 @@ odin_config_set(struct odin_config *c, const char *key, const char *value)
 		else
 			return ODIN_EINVAL;
 		return ODIN_OK;
+	case CFG_VERIFY:
+		if (value != NULL && strcmp(value, "host") == 0)
+			*(enum odin_pg_verify *)(void *)((char *)c + k->off) = ODIN_PG_VERIFY_HOST;
+		else if (value != NULL && strcmp(value, "server") == 0)
+			*(enum odin_pg_verify *)(void *)((char *)c + k->off) = ODIN_PG_VERIFY_SERVER;
+		else
+			return ODIN_EINVAL;
+		return ODIN_OK;
 	case CFG_PATH:
 	case CFG_GROUP:
 	case CFG_ISSUER:
@@ -242,6 +252,7 @@ cfg_expect(const struct cfg_key *k)
 	case CFG_GROUP:	 return "a group name";
 	case CFG_ISSUER: return "printable ASCII without ':'";
 	case CFG_BACKEND: return "files or postgresql";
+	case CFG_VERIFY: return "host or server";
 	case CFG_CONNINFO: return "printable ASCII";
 	}
 	return "?";

@@ -64,6 +64,8 @@
 #define ODIN_CONNINFO_MAX 1024
 
 enum odin_backend { ODIN_BACKEND_FILES = 0, ODIN_BACKEND_POSTGRESQL = 1 };
+/* postgresql: who checks a code -- the host, with secret_key_file, or the database */
+enum odin_pg_verify { ODIN_PG_VERIFY_HOST = 0, ODIN_PG_VERIFY_SERVER = 1 };
 
 struct odin_config {
 	char store_dir[ODIN_PATH_MAX];
@@ -89,6 +91,7 @@ struct odin_config {
 	unsigned pg_statement_timeout;
 	char secret_key_file[ODIN_PATH_MAX];	/* "" = none */
 	char pg_plugin[ODIN_PATH_MAX];		/* "" = ODIN_PLUGIN_DIR/odin_store_pg.so */
+	enum odin_pg_verify pg_verify;
 };
 
 /* Compiled-in defaults. */

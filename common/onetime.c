@@ -116,3 +116,12 @@ odin_onetime_check(const struct odin_onetime *o, const char *normalised)
 	odin_wipe(h, sizeof(h));
 	return rc;
 }
+
+int
+odin_onetime_hash(const struct odin_onetime *o, const char *normalised,
+    uint8_t out[ODIN_BACKUP_HASH_LEN])
+{
+	if (o == NULL || normalised == NULL || normalised[0] == '\0')
+		return ODIN_EINVAL;
+	return ot_hash(normalised, o->salt, out);
+}

@@ -46,4 +46,12 @@ int odin_onetime_normalise(const char *in, size_t len, char *out, size_t outsz);
 /* Checks a normalised code against *o: ODIN_OK, ODIN_ENOMATCH, ODIN_EINVAL, ODIN_ECRYPTO. */
 int odin_onetime_check(const struct odin_onetime *o, const char *normalised);
 
+/*
+ * The hash a normalised code has under o's salt (what a store that checks
+ * codes itself compares: store.h, odin_store_verify).  ODIN_OK,
+ * ODIN_EINVAL, ODIN_ECRYPTO.
+ */
+int odin_onetime_hash(const struct odin_onetime *o, const char *normalised,
+    uint8_t out[ODIN_BACKUP_HASH_LEN]);
+
 #endif

@@ -173,26 +173,7 @@ rec_parse_uint(const char *s, size_t len, unsigned min, unsigned max, unsigned *
 static int
 rec_parse_hex(const char *s, size_t len, uint8_t *out, size_t n)
 {
-	size_t i;
-
-	if (len != 2 * n)
-		return -1;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-		unsigned v;
-
-		if (c >= '0' && c <= '9')
-			v = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = (unsigned)(c - 'a' + 10);
-		else
-			return -1;
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)(v << 4);
-		else
-			out[i / 2] |= (uint8_t)v;
-	}
-	return 0;
+	return odin_base16_decode(s, len, out, n) == ODIN_OK ? 0 : -1;
 }
 
 static int

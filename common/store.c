@@ -145,8 +145,10 @@ odin_store_open_config(const struct odin_config *cfg, struct odin_store **st)
 	if (cfg == NULL)
 		return ODIN_EINVAL;
 	if (cfg->backend == ODIN_BACKEND_POSTGRESQL) {
-		if (cfg->pg_conninfo[0] == '\0' || cfg->secret_key_file[0] == '\0') {
-			odin_log(LOG_ERR, "backend postgresql needs pg_conninfo and secret_key_file");
+		if (cfg->pg_conninfo[0] == '\0' || (cfg->secret_key_file[0] == '\0' &&
+		    cfg->pg_verify != ODIN_PG_VERIFY_SERVER)) {
+			odin_log(LOG_ERR, "backend postgresql needs pg_conninfo, and secret_key_file "
+			    "unless pg_verify = server");
 			return ODIN_EINVAL;
 		}
 		rc = odin_store_plugin_load(cfg->pg_plugin[0] != '\0' ? cfg->pg_plugin :
@@ -302,6 +304,54 @@ odin_store_settle(struct odin_store *st, const char *user, int64_t now,
 	if (store_ops(st)->settle == NULL)
 		return ODIN_ENOTSUP;
 	return store_ops(st)->settle(st, user, now, pol, a, locked_until);
+}
+
+int
+odin_store_verifies(const struct odin_store *st)
+{
+	return st != NULL && ((const struct odin_store_base *)(const void *)st)->verifies &&
+	    store_ops(st)->verify != NULL && store_ops(st)->token != NULL &&
+	    store_ops(st)->enroll != NULL;
+}
+
+int
+odin_store_verify(struct odin_store *st, const char *user, const struct odin_server_answer *a,
+    struct odin_server_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (st == NULL || a == NULL)
+		return ODIN_EINVAL;
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if (!odin_store_verifies(st))
+		return ODIN_ENOTSUP;
+	return store_ops(st)->verify(st, user, a, v);
+}
+
+int
+odin_store_token(struct odin_store *st, const char *user, const uint8_t hash[ODIN_BACKUP_HASH_LEN],
+    int64_t host_now, struct odin_server_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (st == NULL || hash == NULL)
+		return ODIN_EINVAL;
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if (!odin_store_verifies(st))
+		return ODIN_ENOTSUP;
+	return store_ops(st)->token(st, user, hash, host_now, v);
+}
+
+int
+odin_store_enroll(struct odin_store *st, const char *user, const struct odin_record *rec)
+{
+	if (st == NULL || rec == NULL || rec->state != ODIN_STATE_ENABLED)
+		return ODIN_EINVAL;
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if (!odin_store_verifies(st))
+		return ODIN_ENOTSUP;
+	return store_ops(st)->enroll(st, user, rec);
 }
 
 int

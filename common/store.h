@@ -208,6 +208,54 @@ int odin_store_settle(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 
 /*
+ * A store that checks codes itself (postgresql with pg_verify = server):
+ * the host never holds a secret or a hash.  Its odin_store_peek() gives a
+ * redacted record: every secret byte and every hash in it (the TOTP
+ * secret, the backup codes, the bypass code's and the token's hash) is
+ * random, made for that read, so that nothing judged on the host can ever
+ * match; states, counts, times and salts are real.  What is judged, the
+ * store judges, with its own clock and its own policy (max_failures,
+ * lockouts, window), in one transaction that also counts the attempt:
+ *
+ * odin_store_verify: a->kind ODIN_INPUT_TOTP (a->code: the digits),
+ *   ODIN_INPUT_BACKUP or ODIN_INPUT_BYPASS (a->hash: the typed code's hash
+ *   under the record's salt, odin_backup_hash() / odin_onetime_hash()), or
+ *   anything else (counted as wrong).  Returns ODIN_OK (accepted: last_step
+ *   = v->step for a TOTP code, the backup code used, a bypass use taken),
+ *   ODIN_ENOMATCH (counted; v->locked_until > its now: this count started a
+ *   lockout), ODIN_EREPLAY (a used step: nothing counted), ODIN_ELOCKEDOUT
+ *   (nothing counted; v->locked_until), ODIN_ENOENT (no enabled record),
+ *   ODIN_ECRYPTO (the secret is not sealed by the store: nothing counted,
+ *   logged), or an error.  v->skew is a->host_now minus the store's clock.
+ * odin_store_token: hash is a typed enrollment token's hash under the
+ *   token's salt: ODIN_OK (spent), ODIN_ENOMATCH (counted; wrong or
+ *   expired), ODIN_ELOCKEDOUT, ODIN_ECHANGED (no outstanding token).
+ * odin_store_enroll: rec (enabled; its secret, parameters, last_step and
+ *   backup codes) into a missing row or a pending one without an active
+ *   token, the secret sealed by the store, created = updated = its now:
+ *   ODIN_OK, or ODIN_EPERM (the row is enabled, or waits for a token).
+ */
+struct odin_server_answer {
+	int kind;			/* enum odin_input_kind (backup.h) */
+	const char *code;		/* ODIN_INPUT_TOTP: the digits */
+	const uint8_t *hash;		/* ODIN_INPUT_BACKUP / _BYPASS: ODIN_BACKUP_HASH_LEN bytes */
+	int64_t host_now;
+};
+
+struct odin_server_verdict {
+	int64_t locked_until;
+	int64_t skew;
+	int64_t step;
+};
+
+int odin_store_verifies(const struct odin_store *st);
+int odin_store_verify(struct odin_store *st, const char *user, const struct odin_server_answer *a,
+    struct odin_server_verdict *v);
+int odin_store_token(struct odin_store *st, const char *user, const uint8_t hash[ODIN_BACKUP_HASH_LEN],
+    int64_t host_now, struct odin_server_verdict *v);
+int odin_store_enroll(struct odin_store *st, const char *user, const struct odin_record *rec);
+
+/*
  * What this connection may do to a shared store (the doctor's question:
  * a host that connects as the tables' owner lets root on it delete rows
  * and change secrets on every host).  ODIN_OK with *rights a set of:

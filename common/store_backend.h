@@ -27,12 +27,19 @@ struct odin_store_ops {
 	    const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 	int (*peek)(struct odin_store *st, const char *user, struct odin_record *rec);
 	int (*rights)(struct odin_store *st, unsigned *rights);
+	/* a store that checks codes itself (store.h: odin_store_verifies) */
+	int (*verify)(struct odin_store *st, const char *user, const struct odin_server_answer *a,
+	    struct odin_server_verdict *v);
+	int (*token)(struct odin_store *st, const char *user, const uint8_t *hash, int64_t host_now,
+	    struct odin_server_verdict *v);
+	int (*enroll)(struct odin_store *st, const char *user, const struct odin_record *rec);
 	int (*create)(const char *where);
 };
 
 /*
  * Every backend's store/txn starts with this, so the generic calls can
- * dispatch.  key and plugin (store only; NULL in a txn) are set by
+ * dispatch.  verifies is the backend's to set (store only).  key and
+ * plugin (store only; NULL in a txn) are set by
  * odin_store_open_config() and owned by the generic layer; a backend
  * seals/opens secrets with key when it is not NULL.  plugin is the
  * dlopen() handle of the backend's plugin, closed after ops->close().
@@ -41,6 +48,7 @@ struct odin_store_base {
 	const struct odin_store_ops *ops;
 	struct odin_key *key;
 	void *plugin;
+	int verifies;		/* set by the backend: this store checks codes itself */
 };
 
 extern const struct odin_store_ops odin_store_files_ops;

@@ -53,11 +53,13 @@
 
 #include <libpq-fe.h>
 
+#include "backup.h"
 #include "config.h"
 #include "crypt.h"
 #include "base32.h"
 #include "err.h"
 #include "log.h"
+#include "otp.h"
 #include "record.h"
 #include "secure.h"
 #include "store_backend.h"
@@ -68,6 +70,10 @@
 #define PG_PARAMS_MAX 64
 #define PG_PASSWORD_MAX 512
 #define PG_OPTIONS_MAX 1024
+/* a sealed secret's text: enc1 (crypt.h), or srv1 (odin_srv_seal: the user name is inside) */
+#define PG_SEALED_MAX 2048
+#define ODIN_PG_STR2(x) #x
+#define ODIN_PG_STR(x) ODIN_PG_STR2(x)
 #define PG_SLACK_SECONDS 2
 
 struct odin_store {
@@ -75,6 +81,8 @@ struct odin_store {
 	PGconn *conn;
 	unsigned timeout;	/* seconds: statement/lock timeout */
 	int broken;		/* a round trip timed out: the connection is unusable */
+	int server;		/* pg_verify = server: the database seals and checks */
+	char policy[4][16];	/* server: max_failures, lockout_seconds, cap, window (db-init) */
 };
 
 struct odin_txn {
@@ -82,6 +90,7 @@ struct odin_txn {
 	struct odin_store *st;
 	int open;		/* a transaction is open on st->conn */
 	int had;		/* a row was there when locked (or saved since) */
+	int reseal;		/* pg_verify = server, and that row's secret is sealed with a host key */
 	struct odin_record *was;	/* that row (odin_secure_alloc: it holds the secret) */
 	char user[PG_USER_MAX + 1];
 };
@@ -257,6 +266,220 @@ static const char pg_privileges_sql[] =
 	" odin_enroll(text, text, text, integer, integer, bigint, integer, bigint, integer, integer, bytea,"
 	" bigint, bigint, text) TO " ODIN_PG_HOST_ROLE ";"
 	"UPDATE odin_schema SET version = 4;";
+
+/*
+ * pg_verify = server (db-init from an admin host whose config says so):
+ * the database checks the codes, and hosts hold no key.
+ *
+ *  - Secrets are sealed by the database: pgcrypto's pgp_sym_encrypt_bytea
+ *    (AES-256, with its integrity check) of "user NUL secret" under a
+ *    random 256-bit key kept in odin_server_key, which only the owner can
+ *    read; "srv1:HEX" in mfa_secret.  Opening one checks that it names
+ *    its own row's user.  A dump made with the owner's or a superuser's
+ *    rights holds the key and the sealed secrets, so it reveals every
+ *    secret (README says so); one made with a host's rights holds nothing.
+ *  - The policy a login obeys (max_failures, lockout, window) is the
+ *    admin's, stored by db-init in odin_policy: a host cannot raise it.
+ *  - Hosts connect as members of ODIN_PG_VERIFIER_ROLE, which has no right
+ *    on any table: only EXECUTE on four functions that run as the owner,
+ *    each doing one thing with the server's clock:
+ *      odin_srv_info    a row without its secret or any hash (the salts
+ *                       a host needs to hash a typed code are there);
+ *      odin_srv_login   one login: counted or accepted in one transaction
+ *                       (a TOTP code, a backup code's or a bypass code's
+ *                       hash), the host's clock only reported back;
+ *      odin_srv_token   an enrollment token's hash: counted, or spent;
+ *      odin_srv_enroll  a new secret sealed into a row that is missing, or
+ *                       pending without an active token.
+ */
+#define ODIN_PG_VERIFIER_ROLE "odin_verifier"
+static const char pg_server_sql[] =
+	"CREATE EXTENSION IF NOT EXISTS pgcrypto;"
+	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_mfa_secret_check;"
+	"ALTER TABLE users ADD CONSTRAINT users_mfa_secret_check CHECK (mfa_secret IS NULL"
+	" OR mfa_secret LIKE 'enc1:%' OR mfa_secret LIKE 'srv1:%');"
+	"CREATE TABLE IF NOT EXISTS odin_server_key (k text NOT NULL);"
+	"INSERT INTO odin_server_key SELECT pg_catalog.encode(gen_random_bytes(32), 'hex')"
+	" WHERE NOT EXISTS (SELECT 1 FROM odin_server_key);"
+	"CREATE TABLE IF NOT EXISTS odin_policy (max_failures integer NOT NULL,"
+	" lockout_seconds bigint NOT NULL, lockout_cap bigint NOT NULL, win integer NOT NULL);"
+	"REVOKE ALL ON odin_server_key, odin_policy FROM PUBLIC;"
+	"DO $do$ BEGIN"
+	" IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '" ODIN_PG_VERIFIER_ROLE "') THEN"
+	"  CREATE ROLE " ODIN_PG_VERIFIER_ROLE " NOLOGIN;"
+	" END IF; END $do$;"
+	"REVOKE ALL ON users, backup_codes, odin_schema, odin_server_key, odin_policy FROM "
+	ODIN_PG_VERIFIER_ROLE ";"
+	"CREATE OR REPLACE FUNCTION odin_srv_seal(u text, s bytea) RETURNS text LANGUAGE sql AS $f$"
+	" SELECT 'srv1:' || pg_catalog.encode(pgp_sym_encrypt_bytea(pg_catalog.convert_to(u, 'UTF8')"
+	" || '\\x00'::bytea || s, (SELECT k FROM odin_server_key),"
+	" 'cipher-algo=aes256, s2k-mode=1, s2k-digest-algo=sha256'), 'hex') $f$;"
+	"CREATE OR REPLACE FUNCTION odin_srv_open(u text, sealed text) RETURNS bytea LANGUAGE plpgsql AS $f$"
+	" DECLARE p bytea; n bytea := pg_catalog.convert_to(u, 'UTF8') || '\\x00'::bytea;"
+	" BEGIN"
+	"  IF sealed IS NULL OR sealed NOT LIKE 'srv1:%' THEN RETURN NULL; END IF;"
+	"  p := pgp_sym_decrypt_bytea(pg_catalog.decode(pg_catalog.substr(sealed, 6), 'hex'),"
+	"   (SELECT k FROM odin_server_key));"
+	"  IF pg_catalog.substr(p, 1, pg_catalog.length(n)) <> n THEN"
+	"   RAISE EXCEPTION 'the secret of % is sealed for another user', u;"
+	"  END IF;"
+	"  RETURN pg_catalog.substr(p, pg_catalog.length(n) + 1);"
+	" END $f$;"
+	/* RFC 6238 / 4226: HMAC of the 8-byte big-endian step, dynamic truncation */
+	"CREATE OR REPLACE FUNCTION odin_srv_totp(k bytea, alg text, dig integer, step bigint)"
+	" RETURNS text LANGUAGE plpgsql IMMUTABLE AS $f$"
+	" DECLARE h bytea; o integer; v bigint;"
+	" BEGIN"
+	"  h := hmac(pg_catalog.int8send(step), k, pg_catalog.lower(alg));"
+	"  o := pg_catalog.get_byte(h, pg_catalog.length(h) - 1) & 15;"
+	"  v := ((pg_catalog.get_byte(h, o) & 127)::bigint << 24) | (pg_catalog.get_byte(h, o + 1)::bigint << 16)"
+	"   | (pg_catalog.get_byte(h, o + 2)::bigint << 8) | pg_catalog.get_byte(h, o + 3)::bigint;"
+	"  RETURN pg_catalog.lpad((v % pg_catalog.power(10::numeric, dig)::bigint)::text, dig, '0');"
+	" END $f$;"
+	/* a failure counted with the rule of odin_auth_fail(); the resulting lockout_until */
+	"CREATE OR REPLACE FUNCTION odin_srv_count(u text, now bigint) RETURNS bigint LANGUAGE plpgsql AS $f$"
+	" DECLARE p odin_policy%ROWTYPE; r users%ROWTYPE;"
+	" BEGIN"
+	"  SELECT * INTO STRICT p FROM odin_policy;"
+	"  SELECT * INTO STRICT r FROM users WHERE user_name = u;"
+	"  IF r.failures + 1 >= p.max_failures THEN"
+	"   UPDATE users SET failures = 0, lockout_count = lockout_count + 1, updated = now,"
+	"    lockout_until = now + CASE WHEN r.lockout_count >= 40 OR (p.lockout_seconds << r.lockout_count)"
+	"    > p.lockout_cap THEN p.lockout_cap ELSE p.lockout_seconds << r.lockout_count END"
+	"    WHERE user_name = u RETURNING lockout_until INTO r.lockout_until;"
+	"  ELSE"
+	"   UPDATE users SET failures = failures + 1, updated = now WHERE user_name = u;"
+	"  END IF;"
+	"  RETURN r.lockout_until;"
+	" END $f$;"
+	"CREATE OR REPLACE FUNCTION odin_srv_info(u text, OUT mfa_enabled boolean, OUT algorithm text,"
+	" OUT digits integer, OUT period integer, OUT last_step bigint, OUT failures integer,"
+	" OUT lockout_until bigint, OUT lockout_count integer, OUT backup_kdf text, OUT backup_iter integer,"
+	" OUT backup_salt text, OUT created bigint, OUT updated bigint, OUT nbackup integer,"
+	" OUT bypass text, OUT enroll_token text)"
+	" LANGUAGE sql STABLE SECURITY DEFINER AS $f$"
+	" SELECT x.mfa_enabled, x.algorithm, x.digits, x.period, x.last_step, x.failures, x.lockout_until,"
+	"  x.lockout_count, x.backup_kdf, x.backup_iter, pg_catalog.encode(x.backup_salt, 'hex'),"
+	"  x.created, x.updated, (SELECT pg_catalog.count(*)::integer FROM backup_codes b"
+	"  WHERE b.user_name = u),"
+	/* the hash is the 5th field of both: left out */
+	"  pg_catalog.substring(x.bypass, '^(\\S+ \\S+ \\S+ \\S+) '),"
+	"  CASE WHEN x.enroll_token LIKE 'active %' THEN"
+	"  pg_catalog.substring(x.enroll_token, '^(\\S+ \\S+ \\S+ \\S+) ') ELSE x.enroll_token END"
+	" FROM users x WHERE x.user_name = u $f$;"
+	"CREATE OR REPLACE FUNCTION odin_srv_login(u text, kind text, code text, h bytea, host_now bigint,"
+	" OUT verdict text, OUT locked_until bigint, OUT skew bigint, OUT used_step bigint)"
+	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
+	" DECLARE r users%ROWTYPE; p odin_policy%ROWTYPE; now bigint; k bytea; s bigint; st bigint := 0;"
+	"  ok boolean := false; i integer;"
+	" BEGIN"
+	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
+	"  skew := host_now - now; locked_until := 0; used_step := 0;"
+	"  SELECT * INTO STRICT p FROM odin_policy;"
+	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
+	"  IF NOT FOUND OR NOT r.mfa_enabled THEN verdict := 'absent'; RETURN; END IF;"
+	"  IF r.lockout_until > now THEN verdict := 'locked'; locked_until := r.lockout_until; RETURN; END IF;"
+	"  IF kind = 'totp' AND code IS NOT NULL THEN"
+	"   k := odin_srv_open(u, r.mfa_secret);"
+	"   IF k IS NULL THEN verdict := 'unsealed'; RETURN; END IF;"
+	"   FOR i IN 0 .. 2 * p.win LOOP"
+	"    s := now / r.period + CASE WHEN i % 2 = 0 THEN -(i / 2) ELSE (i + 1) / 2 END;"
+	"    IF s > 0 AND odin_srv_totp(k, r.algorithm, r.digits, s) = code THEN st := s; EXIT; END IF;"
+	"   END LOOP;"
+	"   IF st > 0 AND st <= r.last_step THEN verdict := 'replay'; used_step := st; RETURN; END IF;"
+	"   ok := st > 0;"
+	"  ELSIF kind = 'backup' AND h IS NOT NULL THEN"
+	"   DELETE FROM backup_codes WHERE user_name = u AND hash = h;"
+	"   ok := FOUND;"
+	"  ELSIF kind = 'bypass' AND h IS NOT NULL AND r.bypass IS NOT NULL THEN"
+	"   IF pg_catalog.split_part(r.bypass, ' ', 2)::bigint > now AND"
+	"    pg_catalog.decode(pg_catalog.split_part(r.bypass, ' ', 5), 'hex') = h THEN"
+	"    UPDATE users SET bypass = CASE WHEN pg_catalog.split_part(r.bypass, ' ', 1)::integer > 1"
+	"     THEN (pg_catalog.split_part(r.bypass, ' ', 1)::integer - 1)::text ||"
+	"     pg_catalog.substr(r.bypass, pg_catalog.strpos(r.bypass, ' ')) ELSE NULL END"
+	"     WHERE user_name = u;"
+	"    ok := true;"
+	"   END IF;"
+	"  END IF;"
+	"  IF ok THEN"
+	"   UPDATE users SET last_step = CASE WHEN st > 0 THEN st ELSE last_step END, failures = 0,"
+	"    lockout_until = 0, lockout_count = 0, updated = now WHERE user_name = u;"
+	"   verdict := 'ok'; used_step := st; RETURN;"
+	"  END IF;"
+	"  locked_until := odin_srv_count(u, now);"
+	"  verdict := 'wrong';"
+	" END $f$;"
+	"CREATE OR REPLACE FUNCTION odin_srv_token(u text, h bytea, OUT verdict text, OUT locked_until bigint)"
+	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
+	" DECLARE r users%ROWTYPE; now bigint;"
+	" BEGIN"
+	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
+	"  locked_until := 0;"
+	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
+	"  IF NOT FOUND OR NOT r.pending OR r.enroll_token IS NULL OR r.enroll_token NOT LIKE 'active %' THEN"
+	"   verdict := 'absent'; RETURN;"
+	"  END IF;"
+	"  IF r.lockout_until > now THEN verdict := 'locked'; locked_until := r.lockout_until; RETURN; END IF;"
+	"  IF pg_catalog.split_part(r.enroll_token, ' ', 2)::bigint > now AND h IS NOT NULL AND"
+	"   pg_catalog.decode(pg_catalog.split_part(r.enroll_token, ' ', 5), 'hex') = h THEN"
+	"   UPDATE users SET enroll_token = 'spent ' || pg_catalog.split_part(r.enroll_token, ' ', 3),"
+	"    failures = 0, lockout_until = 0, lockout_count = 0, updated = now WHERE user_name = u;"
+	"   verdict := 'ok'; RETURN;"
+	"  END IF;"
+	"  locked_until := odin_srv_count(u, now);"
+	"  verdict := CASE WHEN pg_catalog.split_part(r.enroll_token, ' ', 2)::bigint > now"
+	"   THEN 'wrong' ELSE 'expired' END;"
+	" END $f$;"
+	"CREATE OR REPLACE FUNCTION odin_srv_enroll(u text, secret bytea, alg text, dig integer, per integer,"
+	" ls bigint, iter integer, salt bytea, hashes text) RETURNS boolean"
+	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
+	" DECLARE now bigint;"
+	" BEGIN"
+	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
+	"  IF alg NOT IN ('SHA1', 'SHA256', 'SHA512')"
+	"   OR dig NOT BETWEEN " ODIN_PG_STR(ODIN_DIGITS_MIN) " AND " ODIN_PG_STR(ODIN_DIGITS_MAX)
+	"   OR per NOT BETWEEN " ODIN_PG_STR(ODIN_PERIOD_MIN) " AND " ODIN_PG_STR(ODIN_PERIOD_MAX)
+	"   OR pg_catalog.length(secret) NOT BETWEEN " ODIN_PG_STR(ODIN_SECRET_MIN) " AND "
+	ODIN_PG_STR(ODIN_SECRET_MAX) "   OR iter NOT IN (0, " ODIN_PG_STR(ODIN_BACKUP_ITER) ")"
+	"  THEN RETURN false; END IF;"
+	"  PERFORM 1 FROM users WHERE user_name = u FOR UPDATE;"
+	"  IF FOUND THEN"
+	"   UPDATE users SET mfa_enabled = true, pending = false, mfa_secret = odin_srv_seal(u, secret),"
+	"    algorithm = alg, digits = dig, period = per, last_step = ls, failures = 0, lockout_until = 0,"
+	"    lockout_count = 0, backup_kdf = CASE WHEN iter > 0 THEN 'pbkdf2-sha256' ELSE 'none' END,"
+	"    backup_iter = iter, backup_salt = salt, created = now, updated = now, bypass = NULL,"
+	"    enroll_token = NULL"
+	"    WHERE user_name = u AND pending AND (enroll_token IS NULL OR enroll_token LIKE 'spent %');"
+	"   IF NOT FOUND THEN RETURN false; END IF;"
+	"   DELETE FROM backup_codes WHERE user_name = u;"
+	"  ELSE"
+	"   INSERT INTO users (user_name, mfa_enabled, pending, mfa_secret, algorithm, digits, period,"
+	"    last_step, failures, lockout_until, lockout_count, backup_kdf, backup_iter, backup_salt,"
+	"    created, updated) VALUES (u, true, false, odin_srv_seal(u, secret), alg, dig, per, ls, 0, 0, 0,"
+	"    CASE WHEN iter > 0 THEN 'pbkdf2-sha256' ELSE 'none' END, iter, salt, now, now);"
+	"  END IF;"
+	"  INSERT INTO backup_codes (user_name, idx, hash) SELECT u, o, pg_catalog.decode(x.h, 'hex')"
+	"   FROM pg_catalog.unnest(pg_catalog.string_to_array(hashes, ',')) WITH ORDINALITY AS x(h, o)"
+	"   WHERE x.h <> '';"
+	"  RETURN true;"
+	" END $f$;"
+	"DO $do$ DECLARE f text; BEGIN"
+	" FOREACH f IN ARRAY ARRAY['odin_srv_seal(text, bytea)', 'odin_srv_open(text, text)',"
+	"  'odin_srv_totp(bytea, text, integer, bigint)', 'odin_srv_count(text, bigint)',"
+	"  'odin_srv_info(text)', 'odin_srv_login(text, text, text, bytea, bigint)',"
+	"  'odin_srv_token(text, bytea)',"
+	"  'odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text)'] LOOP"
+	"  EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = %I, pg_temp', f, current_schema());"
+	"  EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);"
+	" END LOOP; END $do$;"
+	"GRANT EXECUTE ON FUNCTION odin_srv_info(text), odin_srv_login(text, text, text, bytea, bigint),"
+	" odin_srv_token(text, bytea),"
+	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text) TO "
+	ODIN_PG_VERIFIER_ROLE ";";
+/* db-init's policy row (pg_server_sql): $1..$4 = max_failures, lockout_seconds, cap, window */
+static const char pg_policy_sql[] =
+	"WITH d AS (DELETE FROM odin_policy) INSERT INTO odin_policy VALUES"
+	" ($1::integer, $2::bigint, $3::bigint, $4::integer)";
 
 /* ---- plumbing ----------------------------------------------------------- */
 
@@ -551,6 +774,13 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 		return ODIN_ENOMEM;
 	st->base.ops = &pg_ops;
 	st->timeout = cfg->pg_statement_timeout > 0 ? cfg->pg_statement_timeout : 5;
+	st->server = cfg->pg_verify == ODIN_PG_VERIFY_SERVER;
+	st->base.verifies = st->server;
+	(void)snprintf(st->policy[0], sizeof(st->policy[0]), "%u", cfg->max_failures);
+	(void)snprintf(st->policy[1], sizeof(st->policy[1]), "%u", cfg->lockout_seconds);
+	(void)snprintf(st->policy[2], sizeof(st->policy[2]), "%u",
+	    cfg->lockout_max_seconds > cfg->lockout_seconds ? cfg->lockout_max_seconds : cfg->lockout_seconds);
+	(void)snprintf(st->policy[3], sizeof(st->policy[3]), "%u", cfg->window);
 
 	given = PQconninfoParse(cfg->pg_conninfo, &err);
 	if (given == NULL) {
@@ -725,12 +955,16 @@ pg_put(char *buf, size_t *off, const char *key, const char *value)
 	return 0;
 }
 
-#define PG_SELECT_COLUMNS \
-	"mfa_enabled, mfa_secret, algorithm, digits, period, last_step, failures," \
+#define PG_COLUMNS(secret) \
+	"mfa_enabled, " secret ", algorithm, digits, period, last_step, failures," \
 	" lockout_until, lockout_count, backup_kdf, backup_iter, encode(backup_salt, 'hex')," \
 	" created, updated," \
 	" (SELECT string_agg(encode(b.hash, 'hex'), ',' ORDER BY b.idx) FROM backup_codes b" \
 	"  WHERE b.user_name = u.user_name), bypass, enroll_token"
+#define PG_SELECT_COLUMNS PG_COLUMNS("mfa_secret")
+/* pg_verify = server, the owner's read: the database opens its own seal (pg_row_to_record: "hex:") */
+#define PG_SELECT_COLUMNS_SRV PG_COLUMNS("CASE WHEN mfa_secret LIKE 'srv1:%' THEN 'hex:' ||" \
+	" pg_catalog.encode(odin_srv_open(user_name, mfa_secret), 'hex') ELSE mfa_secret END")
 
 /*
  * Turns row 0 of res into the record text and parses it strictly.
@@ -741,6 +975,7 @@ pg_row_to_record(struct odin_txn *t, const PGresult *res, struct odin_record *re
 {
 	char buf[ODIN_RECORD_MAX];
 	char kdf[ODIN_RECORD_LINE_MAX];
+	char clear[2 * ODIN_SECRET_MAX];
 	const char *v, *secret, *hashes;
 	size_t off = 0;
 	int rc = ODIN_ECORRUPT, bad = 0;
@@ -749,7 +984,21 @@ pg_row_to_record(struct odin_txn *t, const PGresult *res, struct odin_record *re
 	if (PQnfields(res) != 17)
 		goto out;
 	secret = PQgetisnull(res, 0, 1) ? "-" : PQgetvalue(res, 0, 1);
-	if (strcmp(secret, "-") != 0 && !odin_sealed(secret, strlen(secret))) {
+	t->reseal = t->st->server && strncmp(secret, "enc1:", 5) == 0;
+	if (strncmp(secret, "hex:", 4) == 0) {
+		/* pg_verify = server: opened by the database (odin_srv_open), for the owner only */
+		uint8_t raw[ODIN_SECRET_MAX];
+		size_t n = strlen(secret + 4) / 2;
+
+		if (n == 0 || n > sizeof(raw) || strlen(secret + 4) != 2 * n ||
+		    odin_base16_decode(secret + 4, 2 * n, raw, n) != ODIN_OK ||
+		    odin_base32_encode(raw, n, clear, sizeof(clear)) != ODIN_OK) {
+			odin_wipe(raw, sizeof(raw));
+			goto out;
+		}
+		odin_wipe(raw, sizeof(raw));
+		secret = clear;
+	} else if (strcmp(secret, "-") != 0 && !odin_sealed(secret, strlen(secret))) {
 		odin_log(LOG_ERR, "postgresql: the secret of %s is not encrypted: refused", t->user);
 		goto out;
 	}
@@ -805,6 +1054,7 @@ out:
 		odin_log(LOG_ERR, "postgresql: the row of %s is corrupt", t->user);
 	odin_wipe(buf, sizeof(buf));
 	odin_wipe(kdf, sizeof(kdf));
+	odin_wipe(clear, sizeof(clear));
 	if (rc != ODIN_OK)
 		odin_record_wipe(rec);
 	return rc;
@@ -866,6 +1116,7 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 	if ((rc = pg_begin(t)) != ODIN_OK)
 		goto fail;
 	res = pg_run(st, "read", user,
+	    st->server ? "SELECT " PG_SELECT_COLUMNS_SRV " FROM users u WHERE user_name = $1 FOR UPDATE" :
 	    "SELECT " PG_SELECT_COLUMNS " FROM users u WHERE user_name = $1 FOR UPDATE", 1, v, &rc);
 	if (res == NULL)
 		goto fail;
@@ -903,6 +1154,88 @@ fail:
 	return rc;
 }
 
+/*
+ * pg_verify = server: the row as odin_srv_info() gives it, redacted
+ * (store.h, odin_store_verifies): the secret and every hash are random
+ * bytes made here for this read, so that nothing judged on them can match.
+ */
+static int
+pg_peek_redacted(struct odin_store *st, const char *user, struct odin_record *rec)
+{
+	char buf[ODIN_RECORD_MAX], line[ODIN_RECORD_LINE_MAX], hex[2 * ODIN_BACKUP_HASH_LEN + 1];
+	char b32[2 * ODIN_SECRET_MAX];
+	uint8_t rnd[ODIN_BACKUP_HASH_LEN];
+	const char *v[1] = { user };
+	PGresult *res;
+	size_t off = 0;
+	int rc, bad = 0, i, n, enabled;
+
+	res = pg_run(st, "read", user, "SELECT * FROM odin_srv_info($1::text)", 1, v, &rc);
+	if (res == NULL)
+		return rc;
+	if (PQntuples(res) != 1 || PQnfields(res) != 16 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return ODIN_ENOENT;
+	}
+	enabled = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	rc = ODIN_ECRYPTO;
+	if (odin_random(rnd, ODIN_SECRET_DEFAULT) != ODIN_OK ||
+	    odin_base32_encode(rnd, ODIN_SECRET_DEFAULT, b32, sizeof(b32)) != ODIN_OK)
+		goto out;
+	bad |= pg_put(buf, &off, "", "odin-mfa-record 1");
+	bad |= pg_put(buf, &off, "state", enabled ? "enabled" : "pending");
+	bad |= pg_put(buf, &off, "secret", enabled ? b32 : "-");
+	bad |= pg_put(buf, &off, "algorithm", PQgetvalue(res, 0, 1));
+	bad |= pg_put(buf, &off, "digits", PQgetvalue(res, 0, 2));
+	bad |= pg_put(buf, &off, "period", PQgetvalue(res, 0, 3));
+	bad |= pg_put(buf, &off, "last_step", PQgetvalue(res, 0, 4));
+	bad |= pg_put(buf, &off, "failures", PQgetvalue(res, 0, 5));
+	bad |= pg_put(buf, &off, "lockout_until", PQgetvalue(res, 0, 6));
+	bad |= pg_put(buf, &off, "lockout_count", PQgetvalue(res, 0, 7));
+	if (strcmp(PQgetvalue(res, 0, 8), "none") == 0)
+		(void)snprintf(line, sizeof(line), "none");
+	else if (snprintf(line, sizeof(line), "%s %s %s", PQgetvalue(res, 0, 8), PQgetvalue(res, 0, 9),
+	    PQgetisnull(res, 0, 10) ? "" : PQgetvalue(res, 0, 10)) >= (int)sizeof(line))
+		bad = -1;
+	bad |= pg_put(buf, &off, "backup_kdf", line);
+	n = atoi(PQgetvalue(res, 0, 13));
+	for (i = 0; i < n && i < ODIN_BACKUP_MAX && !bad; i++) {
+		if (odin_random(rnd, sizeof(rnd)) != ODIN_OK)
+			goto out;
+		odin_base16_encode(rnd, sizeof(rnd), hex);
+		bad |= pg_put(buf, &off, "backup", hex);
+	}
+	bad |= pg_put(buf, &off, "created", PQgetvalue(res, 0, 11));
+	bad |= pg_put(buf, &off, "updated", PQgetvalue(res, 0, 12));
+	/* bypass "USES EXPIRES ISSUED SALT", token "active EXPIRES ISSUED SALT" or "spent ISSUED" */
+	for (i = 14; i <= 15 && !bad; i++) {
+		const char *f = PQgetvalue(res, 0, i);
+
+		if (PQgetisnull(res, 0, i))
+			continue;
+		if (odin_random(rnd, sizeof(rnd)) != ODIN_OK)
+			goto out;
+		odin_base16_encode(rnd, sizeof(rnd), hex);
+		if (i == 15 && strncmp(f, "spent ", 6) == 0)
+			(void)snprintf(line, sizeof(line), "%s", f);
+		else if (snprintf(line, sizeof(line), "%s %s", f, hex) >= (int)sizeof(line))
+			bad = -1;
+		bad |= pg_put(buf, &off, i == 14 ? "bypass" : "enroll_token", line);
+	}
+	bad |= pg_put(buf, &off, "", "end");
+	rc = bad ? ODIN_ECORRUPT : odin_record_parse_key(buf, off, rec, NULL, user);
+	if (rc != ODIN_OK)
+		odin_log(LOG_ERR, "postgresql: the row of %s is corrupt", user);
+out:
+	PQclear(res);
+	odin_wipe(buf, sizeof(buf));
+	odin_wipe(b32, sizeof(b32));
+	odin_wipe(rnd, sizeof(rnd));
+	if (rc != ODIN_OK)
+		odin_record_wipe(rec);
+	return rc;
+}
+
 /* One plain SELECT, no transaction, no row lock (store.h: odin_store_peek). */
 static int
 pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
@@ -915,6 +1248,8 @@ pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	odin_record_wipe(rec);
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
+	if (st->server)
+		return pg_peek_redacted(st, user, rec);
 	/* pg_row_to_record() reads the store and the user from a txn */
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return ODIN_ENOMEM;
@@ -989,8 +1324,8 @@ pg_classify(const struct odin_txn *t, const struct odin_record *next)
 	    next->state == ODIN_STATE_ENABLED && next->bypass_uses == 0 &&
 	    next->token == ODIN_TOKEN_NONE)
 		return PG_CHANGE_ENROLL;
-	if (!t->had || !pg_same_core(was, next) || !pg_backup_used(was, next))
-		return PG_CHANGE_ALL;
+	if (!t->had || t->reseal || !pg_same_core(was, next) || !pg_backup_used(was, next))
+		return PG_CHANGE_ALL;	/* (reseal: the database seals it anew, pg_seal) */
 	bypass_same = odin_record_bypass_same(was, next);
 	token_same = odin_record_token_same(was, next);
 	if (bypass_same && token_same)
@@ -1085,11 +1420,41 @@ pg_save_state(struct odin_txn *t, const struct odin_record *rec)
 	return rc;
 }
 
+/*
+ * rec's secret sealed for the row: with secret_key_file on the host, or
+ * (pg_verify = server) by the database, odin_srv_seal().
+ */
+static int
+pg_seal(struct odin_txn *t, const struct odin_record *rec, char *out, size_t outsz)
+{
+	char hex[2 * ODIN_SECRET_MAX + 1];
+	const char *v[2] = { t->user, hex };
+	PGresult *res;
+	int rc;
+
+	if (!t->st->server)
+		return odin_seal(t->st->base.key, t->user, rec->secret, rec->secret_len, out, outsz);
+	if (rec->secret_len > ODIN_SECRET_MAX)
+		return ODIN_EINVAL;
+	odin_base16_encode(rec->secret, rec->secret_len, hex);
+	res = pg_run(t->st, "seal", t->user,
+	    "SELECT odin_srv_seal($1::text, pg_catalog.decode($2::text, 'hex'))", 2, v, &rc);
+	odin_wipe(hex, sizeof(hex));
+	if (res == NULL)
+		return rc;
+	rc = ODIN_EIO;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
+	    snprintf(out, outsz, "%s", PQgetvalue(res, 0, 0)) < (int)outsz)
+		rc = ODIN_OK;
+	PQclear(res);
+	return rc;
+}
+
 /* Every statement is committed before it returns: ODIN_SAVE_ATTEMPT changes nothing here. */
 static int
 pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 {
-	char secret[ODIN_SEAL_TEXTLEN(ODIN_SECRET_MAX) + 1];
+	char secret[PG_SEALED_MAX];
 	char nums[9][24], salt[2 * ODIN_BACKUP_SALT_LEN + 1];
 	char hashes[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1];
 	char bypass[ODIN_RECORD_LINE_MAX], token[ODIN_RECORD_LINE_MAX];
@@ -1099,7 +1464,7 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 
 	(void)flags;
 	secret[0] = hashes[0] = bypass[0] = token[0] = '\0';
-	if (t->st->base.key == NULL || t->was == NULL)
+	if ((t->st->base.key == NULL && !t->st->server) || t->was == NULL)
 		return ODIN_EINVAL;
 	/* the formatter's consistency check, without keeping its text */
 	{
@@ -1134,8 +1499,7 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 		break;
 	case PG_CHANGE_ENROLL:
 	case PG_CHANGE_ALL:
-		if (rec->secret_len > 0 && (rc = odin_seal(t->st->base.key, t->user, rec->secret,
-		    rec->secret_len, secret, sizeof(secret))) != ODIN_OK)
+		if (rec->secret_len > 0 && (rc = pg_seal(t, rec, secret, sizeof(secret))) != ODIN_OK)
 			break;
 		(void)snprintf(nums[0], sizeof(nums[0]), "%u", rec->digits);
 		(void)snprintf(nums[1], sizeof(nums[1]), "%u", rec->period);
@@ -1224,6 +1588,7 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 	if (rc == ODIN_OK) {
 		*t->was = *rec;
 		t->had = 1;
+		t->reseal = 0;
 	}
 out:
 	odin_wipe(secret, sizeof(secret));
@@ -1336,6 +1701,13 @@ pg_init(struct odin_store *st)
 	    (version >= 1 && version < 3 && (rc = pg_script(st, pg_upgrade_3_sql)) != ODIN_OK) ||
 	    (rc = pg_script(st, pg_privileges_sql)) != ODIN_OK)
 		goto rollback;
+	if (st->server) {
+		const char *pv[4] = { st->policy[0], st->policy[1], st->policy[2], st->policy[3] };
+
+		if ((rc = pg_script(st, pg_server_sql)) != ODIN_OK ||
+		    (rc = pg_cmd(st, "db-init", NULL, pg_policy_sql, 4, pv)) != ODIN_OK)
+			goto rollback;
+	}
 	if (version >= 1 && version < ODIN_PG_SCHEMA)
 		odin_log(LOG_NOTICE, "postgresql: schema upgraded from version %d to %d",
 		    version, ODIN_PG_SCHEMA);
@@ -1432,6 +1804,139 @@ pg_settle(struct odin_store *st, const char *user, int64_t now,
 	return rc;
 }
 
+/* ---- pg_verify = server: the database judges (store.h: odin_store_verifies) ---- */
+
+/* A verdict of odin_srv_login / odin_srv_token as a store.h return. */
+static int
+pg_verdict(const char *verdict)
+{
+	if (strcmp(verdict, "ok") == 0)
+		return ODIN_OK;
+	if (strcmp(verdict, "wrong") == 0 || strcmp(verdict, "expired") == 0)
+		return ODIN_ENOMATCH;
+	if (strcmp(verdict, "replay") == 0)
+		return ODIN_EREPLAY;
+	if (strcmp(verdict, "locked") == 0)
+		return ODIN_ELOCKEDOUT;
+	if (strcmp(verdict, "absent") == 0)
+		return ODIN_ENOENT;
+	if (strcmp(verdict, "unsealed") == 0)
+		return ODIN_ECRYPTO;
+	return ODIN_EIO;
+}
+
+static int
+pg_verify(struct odin_store *st, const char *user, const struct odin_server_answer *a,
+    struct odin_server_verdict *v)
+{
+	char hn[24], hx[2 * ODIN_BACKUP_HASH_LEN + 1];
+	const char *vals[5];
+	PGresult *res;
+	int rc;
+
+	(void)snprintf(hn, sizeof(hn), "%" PRId64, a->host_now);
+	vals[0] = user;
+	vals[1] = a->kind == ODIN_INPUT_TOTP ? "totp" : a->kind == ODIN_INPUT_BACKUP ? "backup" :
+	    a->kind == ODIN_INPUT_BYPASS ? "bypass" : "other";
+	vals[2] = a->kind == ODIN_INPUT_TOTP ? a->code : NULL;
+	vals[3] = NULL;
+	if ((a->kind == ODIN_INPUT_BACKUP || a->kind == ODIN_INPUT_BYPASS) && a->hash != NULL) {
+		odin_base16_encode(a->hash, ODIN_BACKUP_HASH_LEN, hx);
+		vals[3] = hx;
+	}
+	vals[4] = hn;
+	res = pg_run(st, "verify", user, "SELECT verdict, locked_until, skew, used_step FROM"
+	    " odin_srv_login($1::text, $2::text, $3::text, pg_catalog.decode($4::text, 'hex'), $5::bigint)",
+	    5, vals, &rc);
+	odin_wipe(hx, sizeof(hx));
+	if (res == NULL)
+		return rc;
+	rc = ODIN_EIO;
+	if (PQntuples(res) == 1 && PQnfields(res) == 4 && !PQgetisnull(res, 0, 0)) {
+		rc = pg_verdict(PQgetvalue(res, 0, 0));
+		v->locked_until = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		v->skew = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		v->step = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+		if (rc == ODIN_ECRYPTO)
+			odin_log(LOG_ERR, "postgresql: the secret of %s is not sealed by the database: "
+			    "pg_verify = server needs every row sealed there (README: server-side "
+			    "verification, moving to it)", user);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_token(struct odin_store *st, const char *user, const uint8_t *hash, int64_t host_now,
+    struct odin_server_verdict *v)
+{
+	char hx[2 * ODIN_BACKUP_HASH_LEN + 1];
+	const char *vals[2] = { user, hx };
+	PGresult *res;
+	int rc;
+
+	(void)host_now;
+	odin_base16_encode(hash, ODIN_BACKUP_HASH_LEN, hx);
+	res = pg_run(st, "enrollment token", user, "SELECT verdict, locked_until FROM"
+	    " odin_srv_token($1::text, pg_catalog.decode($2::text, 'hex'))", 2, vals, &rc);
+	odin_wipe(hx, sizeof(hx));
+	if (res == NULL)
+		return rc;
+	rc = ODIN_EIO;
+	if (PQntuples(res) == 1 && PQnfields(res) == 2 && !PQgetisnull(res, 0, 0)) {
+		rc = pg_verdict(PQgetvalue(res, 0, 0));
+		if (rc == ODIN_ENOENT)
+			rc = ODIN_ECHANGED;	/* no outstanding token */
+		v->locked_until = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec)
+{
+	char secret[2 * ODIN_SECRET_MAX + 1], salt[2 * ODIN_BACKUP_SALT_LEN + 1];
+	char hashes[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1], nums[4][24];
+	const char *v[9];
+	PGresult *res;
+	int rc;
+
+	if (rec->secret_len == 0 || rec->secret_len > ODIN_SECRET_MAX || rec->nbackup > ODIN_BACKUP_MAX)
+		return ODIN_EINVAL;
+	odin_base16_encode(rec->secret, rec->secret_len, secret);
+	odin_base16_encode(rec->backup_salt, sizeof(rec->backup_salt), salt);
+	pg_hashes((const uint8_t (*)[ODIN_BACKUP_HASH_LEN])rec->backup, rec->nbackup, hashes);
+	(void)snprintf(nums[0], sizeof(nums[0]), "%u", rec->digits);
+	(void)snprintf(nums[1], sizeof(nums[1]), "%u", rec->period);
+	(void)snprintf(nums[2], sizeof(nums[2]), "%" PRId64, rec->last_step);
+	(void)snprintf(nums[3], sizeof(nums[3]), "%u", rec->backup_iter);
+	v[0] = user;
+	v[1] = secret;
+	v[2] = odin_alg_name(rec->alg);
+	v[3] = nums[0];
+	v[4] = nums[1];
+	v[5] = nums[2];
+	v[6] = nums[3];
+	v[7] = rec->backup_iter != 0 ? salt : NULL;
+	v[8] = hashes;
+	res = pg_run(st, "enroll", user, "SELECT odin_srv_enroll($1::text, pg_catalog.decode($2::text, 'hex'),"
+	    " $3::text, $4::integer, $5::integer, $6::bigint, $7::integer, pg_catalog.decode($8::text, 'hex'),"
+	    " $9::text)", 9, v, &rc);
+	if (res != NULL) {
+		if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+			odin_log(LOG_ERR, "postgresql: enroll for %s: refused by the database: the record "
+			    "is enabled (a new secret is set from the admin host) or waits for an "
+			    "enrollment token", user);
+			rc = ODIN_EPERM;
+		}
+		PQclear(res);
+	}
+	odin_wipe(secret, sizeof(secret));
+	odin_wipe(hashes, sizeof(hashes));
+	return rc;
+}
+
 /* store.h: odin_store_rights -- what the database lets this connection's role do. */
 static int
 pg_rights(struct odin_store *st, unsigned *rights)
@@ -1444,7 +1949,9 @@ pg_rights(struct odin_store *st, unsigned *rights)
 	    "SELECT has_table_privilege('users', 'INSERT') OR has_table_privilege('users', 'DELETE')"
 	    " OR has_column_privilege('users', 'mfa_secret', 'UPDATE'),"
 	    " CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" ODIN_PG_HOST_ROLE "')"
-	    " THEN pg_has_role('" ODIN_PG_HOST_ROLE "', 'MEMBER') ELSE false END", 0, NULL, &rc);
+	    " THEN pg_has_role('" ODIN_PG_HOST_ROLE "', 'MEMBER') ELSE false END OR"
+	    " CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" ODIN_PG_VERIFIER_ROLE "')"
+	    " THEN pg_has_role('" ODIN_PG_VERIFIER_ROLE "', 'MEMBER') ELSE false END", 0, NULL, &rc);
 	if (res == NULL)
 		return rc;
 	if (PQntuples(res) == 1) {
@@ -1471,6 +1978,9 @@ static const struct odin_store_ops pg_ops = {
 	.settle = pg_settle,
 	.peek = pg_peek,
 	.rights = pg_rights,
+	.verify = pg_verify,
+	.token = pg_token,
+	.enroll = pg_enroll,
 };
 
 /* The host's odin_log() for this plugin's copy of log.c. */

@@ -140,7 +140,10 @@ dr_store(struct doctor *d, struct cli *c)
 		    "; create it with: odin-mfa-cli admin db-init" : "");
 		return;
 	}
-	if ((rc = odin_store_list(c->st, dr_count, &n)) != ODIN_OK)
+	if ((rc = odin_store_list(c->st, dr_count, &n)) == ODIN_EPERM)
+		dr_add(d, DR_OK, "store", "%s store (database): reachable; this host's role may not "
+		    "list the records, as a host's should not", odin_store_backend(c->st));
+	else if (rc != ODIN_OK)
 		dr_add(d, DR_ERROR, "store", "cannot list the records: %s", odin_strerror(rc));
 	else
 		dr_add(d, DR_OK, "store", "%s store %s: safe, %u record%s",
@@ -153,8 +156,8 @@ dr_store(struct doctor *d, struct cli *c)
 			    "admin host only; other hosts should connect as a member of odin_host (README, "
 			    "\"Roles: what a host may do\")");
 		else if ((rights & ODIN_RIGHTS_HOST) != 0)
-			dr_add(d, DR_OK, "store", "this host's database role is a member of odin_host: "
-			    "it may log users in, not change secrets or delete rows");
+			dr_add(d, DR_OK, "store", "this host's database role is a member of odin_host "
+			    "or odin_verifier: it may log users in, not change secrets or delete rows");
 	}
 	rc = odin_account_info(c->st, "root", &root);
 	if (rc == ODIN_OK && root.state == ODIN_STATE_ENABLED)

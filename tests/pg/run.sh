@@ -79,6 +79,11 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgbob:x:4902:4902::/nonexistent:/usr/sbin/nologin" \
     "pgcarol:x:4903:4903::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+uid=5000
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok; do
+	uid=$((uid + 1))
+	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
+done >> "$T/passwd"
 cp /etc/group "$T/group"
 echo "odinpgfleet:x:4990:pgcarol" >> "$T/group"
 mount --bind "$T/group" /etc/group || exit 99
@@ -146,6 +151,15 @@ EOC
 	echo "auth required $MOD config=$T/$h/odin.conf" > "$T/$h/pam.d/login"
 done
 at() { date -u -d "@$1" '+%Y-%m-%d %H:%M:%S'; }
+# a code wrong for SECRET in every step around the real now
+wrong_for_now() {
+	local w c
+	w=" $(oathtool --totp -b -w 3 -N 'now - 90 seconds' "$SECRET" | tr '
+' ' ') "
+	for c in 000000 111111 222222 333333 424242 987654; do
+		case $w in *" $c "*) ;; *) echo "$c"; return 0;; esac
+	done
+}
 code() { oathtool --totp -b -N "@$1" "$SECRET"; }
 # login HOST TIME CODE: RES
 login() {
@@ -438,6 +452,167 @@ check "migrate back to files: the records are root 0600, the secret sealed" \
     '[ "$(stat -c "%a %U" "$M/store/users/pgalice")" = "600 root" ] && grep -q "^secret enc1:" "$M/store/users/pgalice"'
 check "migrate: the CLI logged both copies" \
     '[ "$(grep -c "admin migrate (uid 0): 2 records copied to" "$T/log")" -eq 2 ]'
+
+# ---- 3c. pg_verify = server: the database checks the codes, hosts hold no key ----
+# db-init from an admin host whose config says pg_verify = server installs
+# pgcrypto, the sealing key (owner only), the policy and odin_verifier's
+# four functions.  Hosts S1 and S2 connect as odin_srv1, a member of
+# odin_verifier, with no secret_key_file.  Codes here are for the real
+# clock: the database judges by its own (no faketime on a host unless the
+# case is about a wrong host clock).
+mkdir -p "$T/SA" "$T/S1/pam.d" "$T/S2/pam.d"
+cat > "$T/SA/odin.conf" <<EOC
+backend = postgresql
+pg_verify = server
+pg_plugin = $PLUGIN
+pg_conninfo = $PG_CONNINFO
+pg_password_file = $PG_PWFILE
+pg_connect_timeout = 2
+pg_statement_timeout = 2
+max_failures = 1000
+window = 1
+store_dir = $T/SA/unused
+EOC
+for h in S1 S2; do
+	sed -e "s|^pg_conninfo = .*|pg_conninfo = host=$PG_SOCK dbname=odin user=odin_srv1|" \
+	    -e "s|^pg_password_file = .*|pg_password_file = $T/srv1.pw|" -e "s|/SA/|/$h/|g" \
+	    -e "s|^max_failures = .*|max_failures = 1|" "$T/SA/odin.conf" > "$T/$h/odin.conf"
+	chmod 644 "$T/$h/odin.conf"
+	echo "auth required $MOD config=$T/$h/odin.conf" > "$T/$h/pam.d/login"
+done
+chmod 644 "$T/SA/odin.conf"
+( umask 077; echo srv1-pw > "$T/srv1.pw" )
+"$CLI" --config "$T/SA/odin.conf" admin db-init > "$T/cli.out" 2>&1
+check "server mode: admin db-init (pgcrypto, the key, the policy, odin_verifier)" '[ $? -eq 0 ]'
+pg_psql "CREATE ROLE odin_srv1 LOGIN PASSWORD 'srv1-pw' IN ROLE odin_verifier" >/dev/null
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10); do
+	echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import "$u" >> "$T/cli.out" 2>&1 ||
+	    echo "# import $u failed: $(tail -n 1 "$T/cli.out")"
+done
+row=$(pg_psql "SELECT count(*) FILTER (WHERE mfa_secret LIKE 'srv1:%'), count(*) FILTER (WHERE mfa_secret LIKE '%$SECRET%') FROM users WHERE user_name ~ '^(srvsam|sk[0-9]|sr[0-9]+)$'")
+check "server mode: 14 users imported by the owner, each secret sealed by the database ($row)" '[ "$row" = "14|0" ]'
+check "server mode: the owner reads the secret back through the database's seal" \
+    '"$RT" "$T/SA/odin.conf" cat srvsam | grep -qx "secret $SECRET"'
+as_srv1() {
+	PGPASSWORD=srv1-pw "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U odin_srv1 -d odin -v ON_ERROR_STOP=1 \
+	    -v VERBOSITY=verbose -c "$1" 2>&1
+}
+sdenied() { as_srv1 "$1" | grep -q '42501'; }
+check "server host role: SELECT of a secret is a permission error" "sdenied \"SELECT mfa_secret FROM users WHERE user_name = 'srvsam'\""
+check "server host role: SELECT of another user's row is a permission error" 'sdenied "SELECT user_name, last_step FROM users"'
+check "server host role: SELECT of the backup-code hashes is a permission error" 'sdenied "SELECT hash FROM backup_codes"'
+check "server host role: SELECT of the sealing key is a permission error" 'sdenied "SELECT k FROM odin_server_key"'
+check "server host role: DELETE of a row is a permission error" "sdenied \"DELETE FROM users WHERE user_name = 'srvsam'\""
+check "server host role: INSERT of a row is a permission error" \
+    "sdenied \"INSERT INTO users (user_name, mfa_enabled, pending, algorithm, digits, period, created, updated) VALUES ('mallory', false, true, 'SHA1', 6, 30, 0, 0)\""
+check "server host role: opening a seal is a permission error" "sdenied \"SELECT odin_srv_open('srvsam', 'srv1:00')\""
+check "server host role: the policy cannot be changed" 'sdenied "UPDATE odin_policy SET max_failures = 1000000"'
+as_srv1 "SELECT odin_srv_enroll('srvsam', '\\x0102030405060708090a0b0c0d0e0f1011121314'::bytea, 'SHA1', 6, 30, 0, 0, NULL, '')" > "$T/psql.out"
+check "server host role: odin_srv_enroll() over an enabled user answers false" 'grep -qx f "$T/psql.out"'
+as_srv1 "SELECT * FROM odin_srv_info('srvsam')" > "$T/psql.out"
+check "server host role: odin_srv_info() gives the row without secret or hash" \
+    'grep -q "^t|SHA1|6|30|" "$T/psql.out" && ! grep -Eq "srv1:|[0-9a-f]{64}" "$T/psql.out"'
+# the host's config asks for max_failures = 1; the admin's policy (1000) is the one that counts
+slogin() {	# slogin HOST USER CODE [FAKETIME]: RES
+	if [ -n "${4:-}" ]; then
+		faketime -f "$4" "$H" -d "$T/$1/pam.d" -r "$3" login "$2" > "$T/out" 2>&1
+	else
+		"$H" -d "$T/$1/pam.d" -r "$3" login "$2" > "$T/out" 2>&1
+	fi
+	RES=$(sed -n 's/^RESULT //p' "$T/out")
+}
+C=$(oathtool --totp -b "$SECRET")
+slogin S1 srvsam "$C"
+check "server mode: a login on S1, judged by the database ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+slogin S2 srvsam "$C"
+check "server mode: the same code on S2 is refused as used ($RES)" '[ "$RES" = PAM_AUTH_ERR ] && tail -n 3 "$T/log" | grep -q "reason=replayed code"'
+slogin S1 sk2 "$(wrong_for_now)"
+slogin S1 sk2 "$(wrong_for_now)"
+row=$(pg_psql "SELECT failures, lockout_until FROM users WHERE user_name = 'sk2'")
+check "server mode: wrong codes are counted by the admin's policy, not the host's max_failures = 1 ($row)" '[ "$row" = "2|0" ]'
+# a host whose clock is 10 minutes ahead: its code for "now" is the future's;
+# the database refuses it, and another host's login goes on unharmed
+slogin S2 sk3 "$(oathtool --totp -b -N 'now + 600 seconds' "$SECRET")" "+600"
+check "server mode: a host 10 minutes fast presents its clock's code: refused ($RES)" '[ "$RES" = PAM_AUTH_ERR ]'
+check "... and logged: this host's clock is off the database's" 'grep -q "user=sk3: this host.s clock is 60[0-9] s off" "$T/log"'
+ls=$(pg_psql "SELECT last_step FROM users WHERE user_name = 'sk3'")
+check "... last_step untouched ($ls)" '[ "$ls" = 0 ]'
+slogin S1 sk3 "$(oathtool --totp -b "$SECRET")"
+check "... then sk3 logs in on S1 with the real code ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+slogin S2 sk1 "$(oathtool --totp -b "$SECRET")" "-600"
+check "server mode: a host 10 minutes slow, the person's real code: accepted by the database's clock ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+# the race: 32 logins, half on S1, half on S2, one code; a fresh user per round
+srace_ok=0
+for round in $(seq 1 10); do
+	C=$(oathtool --totp -b "$SECRET")
+	rm -rf "$T/bar"; mkdir "$T/bar"
+	pids=()
+	for i in $(seq 1 32); do
+		h=S1; [ $((i % 2)) -eq 0 ] && h=S2
+		"$H" -d "$T/$h/pam.d" -b "$T/bar" -r "$C" login "sr$round" > "$T/race.$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in $(seq 200); do [ "$(ls "$T/bar" | wc -l)" -ge 32 ] && break; sleep 0.05; done
+	touch "$T/bar/go"
+	wait "${pids[@]}"
+	wins=$(cat "$T"/race.* | grep -c '^RESULT PAM_SUCCESS$')
+	total=$(cat "$T"/race.* | grep -c '^RESULT ')
+	if [ "$wins" -eq 1 ] && [ "$total" -eq 32 ]; then
+		srace_ok=$((srace_ok + 1))
+	else
+		echo "# server race round $round: $wins successes of $total results"
+		grep -h '^RESULT' "$T"/race.* | sort | uniq -c | sed 's/^/#   /'
+	fi
+	rm -f "$T"/race.*
+done
+check "server mode race: 32 concurrent logins on 2 hosts, one code -> exactly one success (10 rounds, $srace_ok good)" \
+    '[ "$srace_ok" -eq 10 ]'
+# a token, then enrollment at login, a backup code and a bypass code, all through S1
+"$CLI" --config "$T/SA/odin.conf" admin force-enable --token srvtok > "$T/cli.out" 2>&1
+TOK=$(sed -n 's/^    \(\([0-9a-z]\{4\}-\)\{3\}[0-9a-z]\{4\}\)$/\1/p' "$T/cli.out")
+slogin S1 srvtok "abcd-efgh-jkmn-pqrs"
+f=$(pg_psql "SELECT failures FROM users WHERE user_name = 'srvtok'")
+check "server mode: a wrong token is refused and counted ($RES, failures $f)" '[ "$RES" = PAM_AUTH_ERR ] && [ "$f" = 1 ] && ! grep -q "^INFO Key" "$T/out"'
+"$H" -d "$T/S1/pam.d" -r "$TOK" -r "@oath" -r "" login srvtok > "$T/out" 2>&1
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+row=$(pg_psql "SELECT mfa_enabled, enroll_token IS NULL, mfa_secret LIKE 'srv1:%', (SELECT count(*) FROM backup_codes b WHERE b.user_name = u.user_name) FROM users u WHERE user_name = 'srvtok'")
+check "server mode: the token, then enrollment at login on S1; sealed by the database ($RES, $row)" \
+    '[ "$RES" = PAM_SUCCESS ] && [ "$row" = "t|t|t|10" ]'
+BK=$(sed -n 's/^INFO     \([0-9a-z]\{5\}-[0-9a-z]\{5\}\)$/\1/p' "$T/out" | head -n 1)
+slogin S1 srvtok "$BK"
+n=$(pg_psql "SELECT count(*) FROM backup_codes WHERE user_name = 'srvtok'")
+check "server mode: a backup code, checked by the database ($RES, $n left)" '[ "$RES" = PAM_SUCCESS ] && [ "$n" = 9 ]'
+slogin S2 srvtok "$BK"
+check "server mode: ... not twice ($RES)" '[ "$RES" = PAM_AUTH_ERR ]'
+"$CLI" --config "$T/SA/odin.conf" admin bypass srvtok > "$T/cli.out" 2>&1
+BP=$(sed -n 's/^    \([0-9a-z]\{4\}-[0-9a-z]\{4\}-[0-9a-z]\{4\}\)$/\1/p' "$T/cli.out")
+slogin S1 srvtok "$BP"
+check "server mode: a bypass code ($RES)" '[ "$RES" = PAM_SUCCESS ] && [ -z "$(pg_psql "SELECT bypass FROM users WHERE user_name = '"'srvtok'"'")" ]'
+"$CLI" --config "$T/S1/odin.conf" check > "$T/cli.out" 2>&1
+check "server mode: the doctor on S1 sees a host role that may not list records" \
+    'grep -q "member of odin_host or odin_verifier" "$T/cli.out" && grep -q "may not list the records" "$T/cli.out"'
+pg_psql "UPDATE users SET lockout_until = 0 WHERE user_name = 'pgalice'" >/dev/null	# (the migrate case left one)
+f0=$(pg_psql "SELECT failures || ' ' || last_step FROM users WHERE user_name = 'pgalice'")
+slogin S1 pgalice "$(oathtool --totp -b "$SECRET")"
+f1=$(pg_psql "SELECT failures || ' ' || last_step FROM users WHERE user_name = 'pgalice'")
+check "server mode: a row still sealed with a host key is refused, uncounted ($f0 -> $f1), and the log says why ($RES)" \
+    '[ "$RES" != PAM_SUCCESS ] && [ -n "$RES" ] && [ "$f0" = "$f1" ] && grep -q "the secret of pgalice is not sealed by the database" "$T/log"'
+# moving rows sealed with the host key to the database's seal: out to files and back in,
+# on the admin host, with the host key still named
+mkdir -m 700 "$T/SAK"
+sed -e "s|^store_dir = .*|store_dir = $T/SAK/store|" "$T/SA/odin.conf" > "$T/SAK/pg.conf"
+echo "secret_key_file = $PG_KEY" >> "$T/SAK/pg.conf"
+sed -e "s|^backend = .*|backend = files|" "$T/SAK/pg.conf" > "$T/SAK/files.conf"
+chmod 644 "$T/SAK/pg.conf" "$T/SAK/files.conf"
+"$CLI" --config "$T/SAK/pg.conf" admin migrate --to files > "$T/cli.out" 2>&1 &&
+    "$CLI" --config "$T/SAK/files.conf" admin migrate --to postgresql >> "$T/cli.out" 2>&1
+rc=$?
+n=$(pg_psql "SELECT count(*) FROM users WHERE mfa_secret LIKE 'enc1:%'")
+check "server mode: migrate out to files and back re-seals every row in the database (exit $rc, $n left with a host key)" \
+    '[ $rc -eq 0 ] && [ "$n" = 0 ]'
+slogin S1 pgalice "$(oathtool --totp -b "$SECRET")"
+check "... and pgalice logs in on S1 ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+check "server mode: no secret, code or key in the log" '! grep -q "$SECRET" "$T/log" && ! grep -q "srv1:" "$T/log"'
 
 # ---- 4. the database down: deny within the timeout, one line ----------------
 pg_stop
