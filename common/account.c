@@ -621,7 +621,7 @@ odin_enroll_commit(struct odin_store *st, const char *user,
 		en->nr.state = ODIN_STATE_ENABLED;
 		en->nr.created = now;
 		en->nr.updated = now;
-		return odin_store_enroll(st, user, &en->nr);
+		return odin_store_enroll(st, user, &en->nr, en->absent ? -1 : en->snap.updated);
 	}
 	if ((cur = acct_records()) == NULL)
 		return ODIN_ENOMEM;

@@ -343,7 +343,8 @@ odin_store_token(struct odin_store *st, const char *user, const uint8_t hash[ODI
 }
 
 int
-odin_store_enroll(struct odin_store *st, const char *user, const struct odin_record *rec)
+odin_store_enroll(struct odin_store *st, const char *user, const struct odin_record *rec,
+    int64_t was_updated)
 {
 	if (st == NULL || rec == NULL || rec->state != ODIN_STATE_ENABLED)
 		return ODIN_EINVAL;
@@ -351,7 +352,7 @@ odin_store_enroll(struct odin_store *st, const char *user, const struct odin_rec
 		return ODIN_EBADNAME;
 	if (!odin_store_verifies(st))
 		return ODIN_ENOTSUP;
-	return store_ops(st)->enroll(st, user, rec);
+	return store_ops(st)->enroll(st, user, rec, was_updated);
 }
 
 int

@@ -232,8 +232,10 @@ int odin_store_settle(struct odin_store *st, const char *user, int64_t now,
  *   expired), ODIN_ELOCKEDOUT, ODIN_ECHANGED (no outstanding token).
  * odin_store_enroll: rec (enabled; its secret, parameters, last_step and
  *   backup codes) into a missing row or a pending one without an active
- *   token, the secret sealed by the store, created = updated = its now:
- *   ODIN_OK, or ODIN_EPERM (the row is enabled, or waits for a token).
+ *   token, the secret sealed by the store, created = updated = its now --
+ *   only if the row is still as the caller read it: was_updated is its
+ *   "updated" then, or -1 if there was none.  ODIN_OK, or ODIN_EPERM (the
+ *   row is enabled, waits for a token, or changed meanwhile).
  */
 struct odin_server_answer {
 	int kind;			/* enum odin_input_kind (backup.h) */
@@ -253,7 +255,8 @@ int odin_store_verify(struct odin_store *st, const char *user, const struct odin
     struct odin_server_verdict *v);
 int odin_store_token(struct odin_store *st, const char *user, const uint8_t hash[ODIN_BACKUP_HASH_LEN],
     int64_t host_now, struct odin_server_verdict *v);
-int odin_store_enroll(struct odin_store *st, const char *user, const struct odin_record *rec);
+int odin_store_enroll(struct odin_store *st, const char *user, const struct odin_record *rec,
+    int64_t was_updated);
 
 /*
  * What this connection may do to a shared store (the doctor's question:

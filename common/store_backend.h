@@ -32,7 +32,8 @@ struct odin_store_ops {
 	    struct odin_server_verdict *v);
 	int (*token)(struct odin_store *st, const char *user, const uint8_t *hash, int64_t host_now,
 	    struct odin_server_verdict *v);
-	int (*enroll)(struct odin_store *st, const char *user, const struct odin_record *rec);
+	int (*enroll)(struct odin_store *st, const char *user, const struct odin_record *rec,
+	    int64_t was_updated);
 	int (*create)(const char *where);
 };
 

@@ -74,6 +74,8 @@
 #define PG_SEALED_MAX 2048
 #define ODIN_PG_STR2(x) #x
 #define ODIN_PG_STR(x) ODIN_PG_STR2(x)
+#define ODIN_BACKUP_MAX_LESS1 19	/* ODIN_BACKUP_MAX - 1, as a literal for SQL */
+_Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LESS1");
 #define PG_SLACK_SECONDS 2
 
 struct odin_store {
@@ -285,9 +287,11 @@ static const char pg_privileges_sql[] =
  *    each doing one thing with the server's clock:
  *      odin_srv_info    a row without its secret or any hash (the salts
  *                       a host needs to hash a typed code are there);
- *      odin_srv_login   one login: counted or accepted in one transaction
- *                       (a TOTP code, a backup code's or a bypass code's
- *                       hash), the host's clock only reported back;
+ *      odin_srv_submit  one login's answer (a TOTP code, a backup code's
+ *      odin_srv_collect or a bypass code's hash) judged and counted, the
+ *                       verdict given by the second call only once the
+ *                       count is committed; the host's clock only
+ *                       reported back;
  *      odin_srv_token   an enrollment token's hash: counted, or spent;
  *      odin_srv_enroll  a new secret sealed into a row that is missing, or
  *                       pending without an active token.
@@ -299,6 +303,12 @@ static const char pg_server_sql[] =
 	"ALTER TABLE users ADD CONSTRAINT users_mfa_secret_check CHECK (mfa_secret IS NULL"
 	" OR mfa_secret LIKE 'enc1:%' OR mfa_secret LIKE 'srv1:%');"
 	"CREATE TABLE IF NOT EXISTS odin_server_key (k text NOT NULL);"
+	"DO $do$ BEGIN"
+	" IF NOT EXISTS (SELECT 1 FROM odin_server_key) AND EXISTS (SELECT 1 FROM users"
+	"  WHERE mfa_secret LIKE 'srv1:%') THEN"
+	"  RAISE EXCEPTION 'odin_server_key is empty but rows are sealed with a key: restore it"
+	" from a backup; a new key would leave every such secret unreadable';"
+	" END IF; END $do$;"
 	"INSERT INTO odin_server_key SELECT pg_catalog.encode(gen_random_bytes(32), 'hex')"
 	" WHERE NOT EXISTS (SELECT 1 FROM odin_server_key);"
 	"CREATE TABLE IF NOT EXISTS odin_policy (max_failures integer NOT NULL,"
@@ -367,47 +377,104 @@ static const char pg_server_sql[] =
 	"  CASE WHEN x.enroll_token LIKE 'active %' THEN"
 	"  pg_catalog.substring(x.enroll_token, '^(\\S+ \\S+ \\S+ \\S+) ') ELSE x.enroll_token END"
 	" FROM users x WHERE x.user_name = u $f$;"
-	"CREATE OR REPLACE FUNCTION odin_srv_login(u text, kind text, code text, h bytea, host_now bigint,"
-	" OUT verdict text, OUT locked_until bigint, OUT skew bigint, OUT used_step bigint)"
+	/*
+	 * A login is two calls, so that no verdict can be seen before its count
+	 * is committed: a caller could otherwise undo the count (ROLLBACK, or an
+	 * exception in a DO block) and guess for free.  odin_srv_submit judges
+	 * without consuming anything, counts the attempt (right or wrong: the
+	 * same work either way, every step of the window computed) and files
+	 * the verdict under a random ticket; it answers only the ticket.
+	 * odin_srv_collect gives the verdict only if the submit's transaction
+	 * is committed, and only then takes the step, the backup code or the
+	 * bypass use, clearing the count (and a lockout that count started).
+	 */
+	"CREATE TABLE IF NOT EXISTS odin_pending (ticket text PRIMARY KEY, user_name text NOT NULL,"
+	" xid xid8 NOT NULL, verdict text NOT NULL, kind text, step bigint NOT NULL, hash bytea,"
+	" started bigint NOT NULL, created bigint NOT NULL);"
+	"REVOKE ALL ON odin_pending FROM PUBLIC;"
+	"DROP FUNCTION IF EXISTS odin_srv_login(text, text, text, bytea, bigint);"
+	"CREATE OR REPLACE FUNCTION odin_srv_submit(u text, kind text, code text, h bytea, host_now bigint,"
+	" OUT ticket text, OUT skew bigint)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
 	" DECLARE r users%ROWTYPE; p odin_policy%ROWTYPE; now bigint; k bytea; s bigint; st bigint := 0;"
-	"  ok boolean := false; i integer;"
+	"  ok boolean := false; i integer; v text; started bigint := 0;"
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
-	"  skew := host_now - now; locked_until := 0; used_step := 0;"
+	"  skew := host_now - now;"
+	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
+	"  DELETE FROM odin_pending WHERE created < now - 600;"
 	"  SELECT * INTO STRICT p FROM odin_policy;"
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
-	"  IF NOT FOUND OR NOT r.mfa_enabled THEN verdict := 'absent'; RETURN; END IF;"
-	"  IF r.lockout_until > now THEN verdict := 'locked'; locked_until := r.lockout_until; RETURN; END IF;"
-	"  IF kind = 'totp' AND code IS NOT NULL THEN"
-	"   k := odin_srv_open(u, r.mfa_secret);"
-	"   IF k IS NULL THEN verdict := 'unsealed'; RETURN; END IF;"
-	"   FOR i IN 0 .. 2 * p.win LOOP"
-	"    s := now / r.period + CASE WHEN i % 2 = 0 THEN -(i / 2) ELSE (i + 1) / 2 END;"
-	"    IF s > 0 AND odin_srv_totp(k, r.algorithm, r.digits, s) = code THEN st := s; EXIT; END IF;"
-	"   END LOOP;"
-	"   IF st > 0 AND st <= r.last_step THEN verdict := 'replay'; used_step := st; RETURN; END IF;"
-	"   ok := st > 0;"
-	"  ELSIF kind = 'backup' AND h IS NOT NULL THEN"
-	"   DELETE FROM backup_codes WHERE user_name = u AND hash = h;"
-	"   ok := FOUND;"
-	"  ELSIF kind = 'bypass' AND h IS NOT NULL AND r.bypass IS NOT NULL THEN"
-	"   IF pg_catalog.split_part(r.bypass, ' ', 2)::bigint > now AND"
-	"    pg_catalog.decode(pg_catalog.split_part(r.bypass, ' ', 5), 'hex') = h THEN"
-	"    UPDATE users SET bypass = CASE WHEN pg_catalog.split_part(r.bypass, ' ', 1)::integer > 1"
-	"     THEN (pg_catalog.split_part(r.bypass, ' ', 1)::integer - 1)::text ||"
-	"     pg_catalog.substr(r.bypass, pg_catalog.strpos(r.bypass, ' ')) ELSE NULL END"
-	"     WHERE user_name = u;"
-	"    ok := true;"
+	"  IF NOT FOUND OR NOT r.mfa_enabled THEN v := 'absent';"
+	"  ELSIF r.lockout_until > now THEN v := 'locked'; started := r.lockout_until;"
+	"  ELSE"
+	"   IF kind = 'totp' AND code IS NOT NULL THEN"
+	"    k := odin_srv_open(u, r.mfa_secret);"
+	"    IF k IS NULL THEN v := 'unsealed'; END IF;"
+	"    FOR i IN 0 .. 2 * p.win LOOP"
+	"     s := now / r.period + CASE WHEN i % 2 = 0 THEN -(i / 2) ELSE (i + 1) / 2 END;"
+	"     IF k IS NOT NULL AND s > 0 AND odin_srv_totp(k, r.algorithm, r.digits, s) = code AND st = 0"
+	"      THEN st := s; END IF;"
+	"    END LOOP;"
+	"    IF v IS NULL AND st > 0 AND st <= r.last_step THEN v := 'replay'; END IF;"
+	"    ok := st > r.last_step;"
+	"   ELSIF kind = 'backup' AND h IS NOT NULL THEN"
+	"    ok := EXISTS (SELECT 1 FROM backup_codes WHERE user_name = u AND hash = h);"
+	"   ELSIF kind = 'bypass' AND h IS NOT NULL AND r.bypass IS NOT NULL THEN"
+	"    ok := pg_catalog.split_part(r.bypass, ' ', 2)::bigint > now AND"
+	"     pg_catalog.decode(pg_catalog.split_part(r.bypass, ' ', 5), 'hex') = h;"
+	"   END IF;"
+	"   IF v IS NULL THEN"
+	"    started := odin_srv_count(u, now);"
+	"    IF started <= now THEN started := 0; END IF;"
+	"    v := CASE WHEN ok THEN 'ok' ELSE 'wrong' END;"
 	"   END IF;"
 	"  END IF;"
-	"  IF ok THEN"
-	"   UPDATE users SET last_step = CASE WHEN st > 0 THEN st ELSE last_step END, failures = 0,"
-	"    lockout_until = 0, lockout_count = 0, updated = now WHERE user_name = u;"
-	"   verdict := 'ok'; used_step := st; RETURN;"
+	"  INSERT INTO odin_pending VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, kind, st, h,"
+	"   started, now);"
+	" END $f$;"
+	"CREATE OR REPLACE FUNCTION odin_srv_collect(u text, t text, OUT verdict text,"
+	" OUT locked_until bigint, OUT used_step bigint)"
+	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
+	" DECLARE q odin_pending%ROWTYPE; r users%ROWTYPE; now bigint;"
+	" BEGIN"
+	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
+	"  locked_until := 0; used_step := 0;"
+	"  DELETE FROM odin_pending WHERE ticket = t AND user_name = u RETURNING * INTO q;"
+	"  IF NOT FOUND THEN verdict := 'absent'; RETURN; END IF;"
+	"  IF pg_catalog.pg_xact_status(q.xid) IS DISTINCT FROM 'committed' THEN"
+	"   RAISE EXCEPTION 'odin-mfa: a verdict is given only after its count is committed';"
 	"  END IF;"
-	"  locked_until := odin_srv_count(u, now);"
+	"  locked_until := q.started;"
+	"  IF q.verdict <> 'ok' THEN verdict := q.verdict; used_step := q.step; RETURN; END IF;"
+	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
+	/* still enabled, and no lockout but the one this attempt's own count started */
+	"  IF NOT FOUND OR NOT r.mfa_enabled OR (r.lockout_until > now AND r.lockout_until <> q.started) THEN"
+	"   verdict := CASE WHEN FOUND AND r.mfa_enabled THEN 'locked' ELSE 'absent' END;"
+	"   locked_until := r.lockout_until; RETURN;"
+	"  END IF;"
 	"  verdict := 'wrong';"
+	"  IF q.kind = 'totp' THEN"
+	"   IF r.last_step < q.step THEN"
+	"    UPDATE users SET last_step = q.step WHERE user_name = u; verdict := 'ok';"
+	"   ELSE verdict := 'replay'; END IF;"
+	"  ELSIF q.kind = 'backup' THEN"
+	"   DELETE FROM backup_codes WHERE user_name = u AND hash = q.hash;"
+	"   IF FOUND THEN verdict := 'ok'; END IF;"
+	"  ELSIF q.kind = 'bypass' AND r.bypass IS NOT NULL AND"
+	"   pg_catalog.split_part(r.bypass, ' ', 2)::bigint > now AND"
+	"   pg_catalog.decode(pg_catalog.split_part(r.bypass, ' ', 5), 'hex') = q.hash THEN"
+	"   UPDATE users SET bypass = CASE WHEN pg_catalog.split_part(r.bypass, ' ', 1)::integer > 1"
+	"    THEN (pg_catalog.split_part(r.bypass, ' ', 1)::integer - 1)::text ||"
+	"    pg_catalog.substr(r.bypass, pg_catalog.strpos(r.bypass, ' ')) ELSE NULL END"
+	"    WHERE user_name = u;"
+	"   verdict := 'ok';"
+	"  END IF;"
+	"  IF verdict = 'ok' THEN"
+	"   UPDATE users SET failures = 0, lockout_until = 0, lockout_count = 0, updated = now"
+	"    WHERE user_name = u;"
+	"   locked_until := 0; used_step := q.step;"
+	"  END IF;"
 	" END $f$;"
 	"CREATE OR REPLACE FUNCTION odin_srv_token(u text, h bytea, OUT verdict text, OUT locked_until bigint)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
@@ -430,12 +497,22 @@ static const char pg_server_sql[] =
 	"  verdict := CASE WHEN pg_catalog.split_part(r.enroll_token, ' ', 2)::bigint > now"
 	"   THEN 'wrong' ELSE 'expired' END;"
 	" END $f$;"
+	/* was: the row's "updated" as the caller read it, -1 if it read none (compare-and-set) */
+	"DROP FUNCTION IF EXISTS odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text);"
 	"CREATE OR REPLACE FUNCTION odin_srv_enroll(u text, secret bytea, alg text, dig integer, per integer,"
-	" ls bigint, iter integer, salt bytea, hashes text) RETURNS boolean"
+	" ls bigint, iter integer, salt bytea, hashes text, was bigint) RETURNS boolean"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
-	" DECLARE now bigint;"
+	" DECLARE now bigint; w integer;"
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
+	"  SELECT win INTO STRICT w FROM odin_policy;"
+	"  IF secret IS NULL OR alg IS NULL OR dig IS NULL OR per IS NULL OR ls IS NULL OR iter IS NULL"
+	"   OR hashes IS NULL OR was IS NULL"
+	"   OR hashes !~ '^([0-9a-f]{64}(,[0-9a-f]{64}){0," ODIN_PG_STR(ODIN_BACKUP_MAX_LESS1) "})?$'"
+	"   OR (iter > 0 AND (salt IS NULL OR pg_catalog.length(salt) <> " ODIN_PG_STR(ODIN_BACKUP_SALT_LEN) "))"
+	"   OR (iter = 0 AND hashes <> '') THEN RETURN false; END IF;"
+	/* a host's fast clock must not leave the new record with a step the database has not reached */
+	"  ls := LEAST(ls, now / per + w);"
 	"  IF alg NOT IN ('SHA1', 'SHA256', 'SHA512')"
 	"   OR dig NOT BETWEEN " ODIN_PG_STR(ODIN_DIGITS_MIN) " AND " ODIN_PG_STR(ODIN_DIGITS_MAX)
 	"   OR per NOT BETWEEN " ODIN_PG_STR(ODIN_PERIOD_MIN) " AND " ODIN_PG_STR(ODIN_PERIOD_MAX)
@@ -444,15 +521,18 @@ static const char pg_server_sql[] =
 	"  THEN RETURN false; END IF;"
 	"  PERFORM 1 FROM users WHERE user_name = u FOR UPDATE;"
 	"  IF FOUND THEN"
+	"   IF was < 0 THEN RETURN false; END IF;"
 	"   UPDATE users SET mfa_enabled = true, pending = false, mfa_secret = odin_srv_seal(u, secret),"
 	"    algorithm = alg, digits = dig, period = per, last_step = ls, failures = 0, lockout_until = 0,"
 	"    lockout_count = 0, backup_kdf = CASE WHEN iter > 0 THEN 'pbkdf2-sha256' ELSE 'none' END,"
 	"    backup_iter = iter, backup_salt = salt, created = now, updated = now, bypass = NULL,"
 	"    enroll_token = NULL"
-	"    WHERE user_name = u AND pending AND (enroll_token IS NULL OR enroll_token LIKE 'spent %');"
+	"    WHERE user_name = u AND pending AND updated = was"
+	"    AND (enroll_token IS NULL OR enroll_token LIKE 'spent %');"
 	"   IF NOT FOUND THEN RETURN false; END IF;"
 	"   DELETE FROM backup_codes WHERE user_name = u;"
 	"  ELSE"
+	"   IF was >= 0 THEN RETURN false; END IF;"
 	"   INSERT INTO users (user_name, mfa_enabled, pending, mfa_secret, algorithm, digits, period,"
 	"    last_step, failures, lockout_until, lockout_count, backup_kdf, backup_iter, backup_salt,"
 	"    created, updated) VALUES (u, true, false, odin_srv_seal(u, secret), alg, dig, per, ls, 0, 0, 0,"
@@ -466,15 +546,40 @@ static const char pg_server_sql[] =
 	"DO $do$ DECLARE f text; BEGIN"
 	" FOREACH f IN ARRAY ARRAY['odin_srv_seal(text, bytea)', 'odin_srv_open(text, text)',"
 	"  'odin_srv_totp(bytea, text, integer, bigint)', 'odin_srv_count(text, bigint)',"
-	"  'odin_srv_info(text)', 'odin_srv_login(text, text, text, bytea, bigint)',"
+	"  'odin_srv_info(text)', 'odin_srv_submit(text, text, text, bytea, bigint)',"
+	"  'odin_srv_collect(text, text)',"
 	"  'odin_srv_token(text, bytea)',"
-	"  'odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text)'] LOOP"
+	"  'odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint)'] LOOP"
 	"  EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = %I, pg_temp', f, current_schema());"
 	"  EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);"
 	" END LOOP; END $do$;"
-	"GRANT EXECUTE ON FUNCTION odin_srv_info(text), odin_srv_login(text, text, text, bytea, bigint),"
+	"GRANT EXECUTE ON FUNCTION odin_srv_info(text), odin_srv_submit(text, text, text, bytea, bigint),"
+	" odin_srv_collect(text, text),"
 	" odin_srv_token(text, bytea),"
-	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text) TO "
+	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint) TO "
+	ODIN_PG_VERIFIER_ROLE ";"
+	/*
+	 * Nobody else keeps a right on what the server mode keeps: default
+	 * privileges or old grants could hand out the key or a function that
+	 * opens seals.  In a database whose hosts verify on the server, odin_host
+	 * (the host-key mode's role, which reads sealed rows) keeps nothing.
+	 */
+	"DO $do$ DECLARE g record; BEGIN"
+	" FOR g IN SELECT DISTINCT c.oid::regclass AS obj, a.grantee FROM pg_catalog.pg_class c,"
+	"  pg_catalog.aclexplode(c.relacl) a WHERE c.relnamespace = current_schema()::regnamespace"
+	"  AND c.relname IN ('odin_server_key', 'odin_policy', 'odin_pending', 'users', 'backup_codes',"
+	"  'odin_schema') AND a.grantee <> c.relowner AND a.grantee <> 0 LOOP"
+	"  EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', g.obj, pg_catalog.pg_get_userbyid(g.grantee));"
+	" END LOOP;"
+	" FOR g IN SELECT DISTINCT p.oid::regprocedure AS obj, a.grantee FROM pg_catalog.pg_proc p,"
+	"  pg_catalog.aclexplode(p.proacl) a WHERE p.pronamespace = current_schema()::regnamespace"
+	"  AND p.proname LIKE 'odin\\_%' AND a.grantee <> p.proowner AND a.grantee <> 0 LOOP"
+	"  EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM %I', g.obj,"
+	"   pg_catalog.pg_get_userbyid(g.grantee));"
+	" END LOOP; END $do$;"
+	"GRANT EXECUTE ON FUNCTION odin_srv_info(text), odin_srv_submit(text, text, text, bytea, bigint),"
+	" odin_srv_collect(text, text), odin_srv_token(text, bytea),"
+	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint) TO "
 	ODIN_PG_VERIFIER_ROLE ";";
 /* db-init's policy row (pg_server_sql): $1..$4 = max_failures, lockout_seconds, cap, window */
 static const char pg_policy_sql[] =
@@ -962,9 +1067,12 @@ pg_put(char *buf, size_t *off, const char *key, const char *value)
 	" (SELECT string_agg(encode(b.hash, 'hex'), ',' ORDER BY b.idx) FROM backup_codes b" \
 	"  WHERE b.user_name = u.user_name), bypass, enroll_token"
 #define PG_SELECT_COLUMNS PG_COLUMNS("mfa_secret")
-/* pg_verify = server, the owner's read: the database opens its own seal (pg_row_to_record: "hex:") */
-#define PG_SELECT_COLUMNS_SRV PG_COLUMNS("CASE WHEN mfa_secret LIKE 'srv1:%' THEN 'hex:' ||" \
-	" pg_catalog.encode(odin_srv_open(user_name, mfa_secret), 'hex') ELSE mfa_secret END")
+/*
+ * pg_verify = server, the owner's read: an 18th column, the secret as the
+ * database opens its own seal (pg_row_to_record), beside the sealed text.
+ */
+#define PG_SELECT_COLUMNS_SRV PG_SELECT_COLUMNS ", CASE WHEN mfa_secret LIKE 'srv1:%' THEN" \
+	" pg_catalog.encode(odin_srv_open(user_name, mfa_secret), 'hex') END"
 
 /*
  * Turns row 0 of res into the record text and parses it strictly.
@@ -981,17 +1089,18 @@ pg_row_to_record(struct odin_txn *t, const PGresult *res, struct odin_record *re
 	int rc = ODIN_ECORRUPT, bad = 0;
 
 	odin_record_wipe(rec);
-	if (PQnfields(res) != 17)
+	if (PQnfields(res) != (t->st->server ? 18 : 17))
 		goto out;
 	secret = PQgetisnull(res, 0, 1) ? "-" : PQgetvalue(res, 0, 1);
 	t->reseal = t->st->server && strncmp(secret, "enc1:", 5) == 0;
-	if (strncmp(secret, "hex:", 4) == 0) {
+	if (t->st->server && strncmp(secret, "srv1:", 5) == 0) {
 		/* pg_verify = server: opened by the database (odin_srv_open), for the owner only */
+		const char *hx = PQgetisnull(res, 0, 17) ? "" : PQgetvalue(res, 0, 17);
 		uint8_t raw[ODIN_SECRET_MAX];
-		size_t n = strlen(secret + 4) / 2;
+		size_t n = strlen(hx) / 2;
 
-		if (n == 0 || n > sizeof(raw) || strlen(secret + 4) != 2 * n ||
-		    odin_base16_decode(secret + 4, 2 * n, raw, n) != ODIN_OK ||
+		if (n == 0 || n > sizeof(raw) || strlen(hx) != 2 * n ||
+		    odin_base16_decode(hx, 2 * n, raw, n) != ODIN_OK ||
 		    odin_base32_encode(raw, n, clear, sizeof(clear)) != ODIN_OK) {
 			odin_wipe(raw, sizeof(raw));
 			goto out;
@@ -1173,7 +1282,12 @@ pg_peek_redacted(struct odin_store *st, const char *user, struct odin_record *re
 	res = pg_run(st, "read", user, "SELECT * FROM odin_srv_info($1::text)", 1, v, &rc);
 	if (res == NULL)
 		return rc;
-	if (PQntuples(res) != 1 || PQnfields(res) != 16 || PQgetisnull(res, 0, 0)) {
+	if (PQntuples(res) != 1 || PQnfields(res) != 16) {
+		PQclear(res);
+		odin_log(LOG_ERR, "postgresql: read for %s: odin_srv_info() answered out of shape", user);
+		return ODIN_EIO;
+	}
+	if (PQgetisnull(res, 0, 0)) {	/* no such row */
 		PQclear(res);
 		return ODIN_ENOENT;
 	}
@@ -1806,7 +1920,7 @@ pg_settle(struct odin_store *st, const char *user, int64_t now,
 
 /* ---- pg_verify = server: the database judges (store.h: odin_store_verifies) ---- */
 
-/* A verdict of odin_srv_login / odin_srv_token as a store.h return. */
+/* A verdict of odin_srv_collect / odin_srv_token as a store.h return. */
 static int
 pg_verdict(const char *verdict)
 {
@@ -1829,7 +1943,7 @@ static int
 pg_verify(struct odin_store *st, const char *user, const struct odin_server_answer *a,
     struct odin_server_verdict *v)
 {
-	char hn[24], hx[2 * ODIN_BACKUP_HASH_LEN + 1];
+	char hn[24], hx[2 * ODIN_BACKUP_HASH_LEN + 1], ticket[64];
 	const char *vals[5];
 	PGresult *res;
 	int rc;
@@ -1845,18 +1959,31 @@ pg_verify(struct odin_store *st, const char *user, const struct odin_server_answ
 		vals[3] = hx;
 	}
 	vals[4] = hn;
-	res = pg_run(st, "verify", user, "SELECT verdict, locked_until, skew, used_step FROM"
-	    " odin_srv_login($1::text, $2::text, $3::text, pg_catalog.decode($4::text, 'hex'), $5::bigint)",
+	/* 1. judged and counted; committed when the statement returns (autocommit) */
+	res = pg_run(st, "verify", user, "SELECT ticket, skew FROM"
+	    " odin_srv_submit($1::text, $2::text, $3::text, pg_catalog.decode($4::text, 'hex'), $5::bigint)",
 	    5, vals, &rc);
 	odin_wipe(hx, sizeof(hx));
 	if (res == NULL)
 		return rc;
+	if (PQntuples(res) != 1 || PQnfields(res) != 2 || PQgetisnull(res, 0, 0) ||
+	    snprintf(ticket, sizeof(ticket), "%s", PQgetvalue(res, 0, 0)) >= (int)sizeof(ticket)) {
+		PQclear(res);
+		return ODIN_EIO;
+	}
+	v->skew = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	/* 2. the verdict, now that the count is committed */
+	vals[1] = ticket;
+	res = pg_run(st, "verify", user, "SELECT verdict, locked_until, used_step FROM"
+	    " odin_srv_collect($1::text, $2::text)", 2, vals, &rc);
+	if (res == NULL)
+		return rc;
 	rc = ODIN_EIO;
-	if (PQntuples(res) == 1 && PQnfields(res) == 4 && !PQgetisnull(res, 0, 0)) {
+	if (PQntuples(res) == 1 && PQnfields(res) == 3 && !PQgetisnull(res, 0, 0)) {
 		rc = pg_verdict(PQgetvalue(res, 0, 0));
 		v->locked_until = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-		v->skew = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-		v->step = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+		v->step = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 		if (rc == ODIN_ECRYPTO)
 			odin_log(LOG_ERR, "postgresql: the secret of %s is not sealed by the database: "
 			    "pg_verify = server needs every row sealed there (README: server-side "
@@ -1894,11 +2021,11 @@ pg_token(struct odin_store *st, const char *user, const uint8_t *hash, int64_t h
 }
 
 static int
-pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec)
+pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec, int64_t was_updated)
 {
 	char secret[2 * ODIN_SECRET_MAX + 1], salt[2 * ODIN_BACKUP_SALT_LEN + 1];
-	char hashes[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1], nums[4][24];
-	const char *v[9];
+	char hashes[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1], nums[5][24];
+	const char *v[10];
 	PGresult *res;
 	int rc;
 
@@ -1920,14 +2047,16 @@ pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec
 	v[6] = nums[3];
 	v[7] = rec->backup_iter != 0 ? salt : NULL;
 	v[8] = hashes;
+	(void)snprintf(nums[4], sizeof(nums[4]), "%" PRId64, was_updated < 0 ? (int64_t)-1 : was_updated);
+	v[9] = nums[4];
 	res = pg_run(st, "enroll", user, "SELECT odin_srv_enroll($1::text, pg_catalog.decode($2::text, 'hex'),"
 	    " $3::text, $4::integer, $5::integer, $6::bigint, $7::integer, pg_catalog.decode($8::text, 'hex'),"
-	    " $9::text)", 9, v, &rc);
+	    " $9::text, $10::bigint)", 10, v, &rc);
 	if (res != NULL) {
 		if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 			odin_log(LOG_ERR, "postgresql: enroll for %s: refused by the database: the record "
-			    "is enabled (a new secret is set from the admin host) or waits for an "
-			    "enrollment token", user);
+			    "is enabled (a new secret is set from the admin host), waits for an "
+			    "enrollment token, or changed since it was read", user);
 			rc = ODIN_EPERM;
 		}
 		PQclear(res);

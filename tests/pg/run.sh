@@ -367,6 +367,18 @@ chmod 644 "$T/super.conf"
 rc=$?
 check "db-init refuses to run as a superuser (exit $rc)" '[ $rc -ne 0 ] && grep -q "not as a superuser" "$T/cli.out"'
 
+# a secret in clear planted in the row (the database's own check dropped): host-key
+# hosts refuse it -- only a secret sealed with their key is trusted
+sealed=$(pg_psql "SELECT mfa_secret FROM users WHERE user_name = 'pgdan'")
+pg_psql "ALTER TABLE users DROP CONSTRAINT users_mfa_secret_check" >/dev/null
+pg_psql "UPDATE users SET mfa_secret = 'hex:$(printf '%s' "$SECRET" | od -An -tx1 | tr -d ' \n')' WHERE user_name = 'pgdan'" >/dev/null
+faketime -f "$(at "$((T4 + 90))")" "$H" -d "$T/W/pam.d" -r "$(code "$((T4 + 90))")" login pgdan > "$T/out" 2>&1
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+check "host-key mode: a row whose secret is not sealed with the key is refused ($RES)" \
+    '[ "$RES" != PAM_SUCCESS ] && [ -n "$RES" ] && grep -q "the secret of pgdan is not encrypted" "$T/log"'
+pg_psql "UPDATE users SET mfa_secret = '$sealed' WHERE user_name = 'pgdan'" >/dev/null
+pg_psql "ALTER TABLE users ADD CONSTRAINT users_mfa_secret_check CHECK (mfa_secret IS NULL OR mfa_secret LIKE 'enc1:%')" >/dev/null
+
 # what only the owner may do, asked of W: refused in one line, nothing changed
 sum1=$(rowsum pgbob)
 for verb in "admin disable pgbob" "admin bypass pgbob" "admin force-enable --reset pgbob" "admin unlock pgbob"; do
@@ -507,11 +519,36 @@ check "server host role: INSERT of a row is a permission error" \
     "sdenied \"INSERT INTO users (user_name, mfa_enabled, pending, algorithm, digits, period, created, updated) VALUES ('mallory', false, true, 'SHA1', 6, 30, 0, 0)\""
 check "server host role: opening a seal is a permission error" "sdenied \"SELECT odin_srv_open('srvsam', 'srv1:00')\""
 check "server host role: the policy cannot be changed" 'sdenied "UPDATE odin_policy SET max_failures = 1000000"'
-as_srv1 "SELECT odin_srv_enroll('srvsam', '\\x0102030405060708090a0b0c0d0e0f1011121314'::bytea, 'SHA1', 6, 30, 0, 0, NULL, '')" > "$T/psql.out"
+info_upd=$(pg_psql "SELECT updated FROM users WHERE user_name = 'srvsam'")
+as_srv1 "SELECT odin_srv_enroll('srvsam', '\\x0102030405060708090a0b0c0d0e0f1011121314'::bytea, 'SHA1', 6, 30, 0, 0, NULL, '', $info_upd)" > "$T/psql.out"
 check "server host role: odin_srv_enroll() over an enabled user answers false" 'grep -qx f "$T/psql.out"'
 as_srv1 "SELECT * FROM odin_srv_info('srvsam')" > "$T/psql.out"
 check "server host role: odin_srv_info() gives the row without secret or hash" \
     'grep -q "^t|SHA1|6|30|" "$T/psql.out" && ! grep -Eq "srv1:|[0-9a-f]{64}" "$T/psql.out"'
+# no verdict before its count is committed: a submit rolled back counts nothing and
+# gives nothing; a collect in the submit's own transaction is refused
+f0=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
+PGPASSWORD=srv1-pw "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U odin_srv1 -d odin > "$T/psql.out" 2>&1 <<'SQL'
+BEGIN;
+SELECT ticket FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0) \gset
+SELECT verdict FROM odin_srv_collect('sk2', :'ticket');
+ROLLBACK;
+SQL
+f1=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
+check "server host role: a collect in the submit's transaction is refused; the rollback leaves nothing ($f0 -> $f1)" \
+    'grep -q "only after its count is committed" "$T/psql.out" && ! grep -qx "wrong" "$T/psql.out" && [ "$f0" = "$f1" ]'
+PGPASSWORD=srv1-pw "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U odin_srv1 -d odin > "$T/psql.out" 2>&1 <<'SQL'
+SELECT ticket FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0) \gset
+BEGIN;
+SELECT verdict FROM odin_srv_collect('sk2', :'ticket');
+ROLLBACK;
+SQL
+f2=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
+check "server host role: a committed submit is counted before its verdict is seen, whatever the collect does ($f1 -> $f2)" \
+    'grep -qx "wrong" "$T/psql.out" && [ "$f2" = $((f1 + 1)) ]'
+pg_psql "UPDATE users SET failures = 0 WHERE user_name = 'sk2'" >/dev/null
+as_srv1 "SELECT odin_srv_enroll('nobodyx', '\x0102030405060708090a0b0c0d0e0f1011121314'::bytea, 'SHA1', 6, 30, 0, 0, NULL, '', 12345)" > "$T/psql.out"
+check "server host role: odin_srv_enroll() for a row it did not read as it is answers false" 'grep -qx f "$T/psql.out"'
 # the host's config asks for max_failures = 1; the admin's policy (1000) is the one that counts
 slogin() {	# slogin HOST USER CODE [FAKETIME]: RES
 	if [ -n "${4:-}" ]; then
