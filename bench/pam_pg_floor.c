@@ -10,7 +10,10 @@
  * pam_odin's plugin reads a record with), the floor of any design that
  * looks at the row at all; with "row write" it then also commits one
  * UPDATE of that row (a durable change, as a login that counts or
- * accepts must make).  It verifies nothing: a benchmark column only
+ * accepts must make); with "fn" it calls odin_bench_floor(user) instead,
+ * a SECURITY DEFINER plpgsql function that locks the row and commits one
+ * UPDATE of it (bench/pg.sh makes it): the floor of any design where the
+ * database itself judges, on a fresh connection.  It verifies nothing: a benchmark column only
  * (bench/pg.sh builds it; never install it).  pam_odin's login on
  * postgresql minus this is the cost of its own statements and checks.
  */
@@ -47,7 +50,7 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 	const struct pam_message *pmsg = &msg;
 	struct pam_response *resp = NULL;
 	const char *cpath = NULL, *ppath = NULL, *user = NULL;
-	int row = 0, write = 0;
+	int row = 0, write = 0, fn = 0;
 	const char *kw[3] = { "dbname", "password", NULL }, *val[3];
 	char conninfo[1024], password[256];
 	PGconn *c;
@@ -64,6 +67,8 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 			row = 1;
 		else if (strcmp(argv[i], "write") == 0)
 			write = 1;
+		else if (strcmp(argv[i], "fn") == 0)
+			fn = 1;
 	}
 	if (first_line(cpath, conninfo, sizeof(conninfo)) != 0 ||
 	    first_line(ppath, password, sizeof(password)) != 0)
@@ -81,9 +86,15 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 	val[2] = NULL;
 	c = PQconnectdbParams(kw, val, 1);
 	ok = c != NULL && PQstatus(c) == CONNECTION_OK;
-	if (ok && row && (pam_get_user(ph, &user, NULL) != PAM_SUCCESS || user == NULL))
+	if (ok && (row || fn) && (pam_get_user(ph, &user, NULL) != PAM_SUCCESS || user == NULL))
 		ok = 0;
-	if (ok && row) {
+	if (ok && fn) {
+		const char *v[1] = { user };
+
+		res = PQexecParams(c, "SELECT odin_bench_floor($1::text)", 1, NULL, v, NULL, NULL, 0);
+		ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+		PQclear(res);
+	} else if (ok && row) {
 		const char *v[1] = { user };
 
 		res = PQexecParams(c, "SELECT mfa_enabled, mfa_secret, algorithm, digits, period,"

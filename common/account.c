@@ -409,11 +409,9 @@ acct_verify_server(struct odin_store *st, const struct odin_config *cfg, const c
 	    ODIN_AUTH_BACKUP : kind == ODIN_INPUT_BYPASS ? ODIN_AUTH_BYPASS : ODIN_AUTH_NONE;
 	if (kind == ODIN_INPUT_TOTP) {
 		ans.code = norm;
-	} else if (kind == ODIN_INPUT_BACKUP && r->backup_iter != 0 &&
-	    odin_backup_hash(r, norm, h) == ODIN_OK) {
-		ans.hash = h;
-	} else if (kind == ODIN_INPUT_BYPASS && r->bypass_uses > 0 &&
-	    odin_onetime_hash(&r->bypass, norm, h) == ODIN_OK) {
+	} else if ((kind == ODIN_INPUT_BACKUP && r->backup_iter != 0 &&
+	    odin_backup_hash(r, norm, h) == ODIN_OK) || (kind == ODIN_INPUT_BYPASS &&
+	    r->bypass_uses > 0 && odin_onetime_hash(&r->bypass, norm, h) == ODIN_OK)) {
 		ans.hash = h;
 	} else {
 		ans.kind = ODIN_INPUT_INVALID;	/* nothing the store could match: counted */
