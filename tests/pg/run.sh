@@ -186,21 +186,31 @@ check "the same code replayed on host A is refused" '[ "$RES" = PAM_AUTH_ERR ]'
 check "the replay is logged as such" 'grep -q "reason=replayed code" "$T/log"'
 
 # ---- 3. the race: 32 logins, one code, two hosts, 10 rounds -----------------
-# race H1 H2 ROUNDS BASE: ROUNDS rounds from step BASE/30 + 1 on, each 32
-# logins with one code, half through host H1, half through H2; sets race_ok
-# to the number of rounds with exactly one success of 32 results.
+# race H1 H2 ROUNDS BASE [PREFIX]: ROUNDS rounds, each 32 logins with one
+# code, half through host H1, half through H2; sets race_ok to the number
+# of rounds with exactly one success of 32 results.  Without PREFIX: user
+# pgalice, round r at step BASE/30 + r (faketime); with it (hosts whose
+# database judges by its own clock): the real clock, user PREFIX<r>.
 race() {
-	local h1=$1 h2=$2 rounds=$3 base=$4 round tnow i h wins total pids
+	local h1=$1 h2=$2 rounds=$3 base=$4 prefix=${5:-} round tnow i h wins total pids u
 	race_ok=0
 	for round in $(seq 1 "$rounds"); do
 		tnow=$(( base + 30 * round ))
-		C=$(code "$tnow")
+		if [ -n "$prefix" ]; then
+			C=$(oathtool --totp -b "$SECRET") u=$prefix$round
+		else
+			C=$(code "$tnow") u=pgalice
+		fi
 		rm -rf "$T/bar"; mkdir "$T/bar"
 		pids=()
 		for i in $(seq 1 32); do
 			h=$h1; [ $((i % 2)) -eq 0 ] && h=$h2
-			faketime -f "$(at "$tnow")" "$H" -d "$T/$h/pam.d" -b "$T/bar" -r "$C" login pgalice \
-			    > "$T/race.$i" 2>&1 &
+			if [ -n "$prefix" ]; then
+				"$H" -d "$T/$h/pam.d" -b "$T/bar" -r "$C" login "$u" > "$T/race.$i" 2>&1 &
+			else
+				faketime -f "$(at "$tnow")" "$H" -d "$T/$h/pam.d" -b "$T/bar" -r "$C" login "$u" \
+				    > "$T/race.$i" 2>&1 &
+			fi
 			pids+=($!)
 		done
 		for i in $(seq 200); do [ "$(ls "$T/bar" | wc -l)" -ge 32 ] && break; sleep 0.05; done
@@ -211,7 +221,7 @@ race() {
 		if [ "$wins" -eq 1 ] && [ "$total" -eq 32 ]; then
 			race_ok=$((race_ok + 1))
 		else
-			echo "# round $round: $wins successes of $total results"
+			echo "# round $round ($h1, $h2): $wins successes of $total results"
 			grep -h '^RESULT' "$T"/race.* | sort | uniq -c | sed 's/^/#   /'
 		fi
 		rm -f "$T"/race.*
@@ -579,29 +589,8 @@ check "... then sk3 logs in on S1 with the real code ($RES)" '[ "$RES" = PAM_SUC
 slogin S2 sk1 "$(oathtool --totp -b "$SECRET")" "-600"
 check "server mode: a host 10 minutes slow, the person's real code: accepted by the database's clock ($RES)" '[ "$RES" = PAM_SUCCESS ]'
 # the race: 32 logins, half on S1, half on S2, one code; a fresh user per round
-srace_ok=0
-for round in $(seq 1 10); do
-	C=$(oathtool --totp -b "$SECRET")
-	rm -rf "$T/bar"; mkdir "$T/bar"
-	pids=()
-	for i in $(seq 1 32); do
-		h=S1; [ $((i % 2)) -eq 0 ] && h=S2
-		"$H" -d "$T/$h/pam.d" -b "$T/bar" -r "$C" login "sr$round" > "$T/race.$i" 2>&1 &
-		pids+=($!)
-	done
-	for i in $(seq 200); do [ "$(ls "$T/bar" | wc -l)" -ge 32 ] && break; sleep 0.05; done
-	touch "$T/bar/go"
-	wait "${pids[@]}"
-	wins=$(cat "$T"/race.* | grep -c '^RESULT PAM_SUCCESS$')
-	total=$(cat "$T"/race.* | grep -c '^RESULT ')
-	if [ "$wins" -eq 1 ] && [ "$total" -eq 32 ]; then
-		srace_ok=$((srace_ok + 1))
-	else
-		echo "# server race round $round: $wins successes of $total results"
-		grep -h '^RESULT' "$T"/race.* | sort | uniq -c | sed 's/^/#   /'
-	fi
-	rm -f "$T"/race.*
-done
+race S1 S2 10 0 sr
+srace_ok=$race_ok
 check "server mode race: 32 concurrent logins on 2 hosts, one code -> exactly one success (10 rounds, $srace_ok good)" \
     '[ "$srace_ok" -eq 10 ]'
 # a token, then enrollment at login, a backup code and a bypass code, all through S1
