@@ -7,9 +7,11 @@
  *
  * Every login is a real pam_start_confdir -> pam_authenticate -> pam_end
  * cycle against a service directory written here, answering the prompt
- * with a TOTP code computed here from the real clock.  The OTP arithmetic
- * (HMAC-SHA1 via OpenSSL, RFC 4226 truncation) is deliberately our own and
- * shares nothing with common/, so a bug there cannot hide itself here.
+ * with a TOTP code for the real clock from bench-codes (codes.c), a helper
+ * process with its own HMAC-SHA1 (OpenSSL's) and RFC 4226 truncation that
+ * share nothing with common/, so a bug there cannot hide itself here.  The
+ * driver itself does not link libcrypto: a module that needs it pays for
+ * loading and initialising it, as it does in su or sudo.
  *
  * Each user has a distinct secret and logs in at most once per run, so
  * the replay protection of every module stays on and never refuses a
@@ -49,8 +51,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <security/pam_appl.h>
 
 extern char **environ;
@@ -124,19 +124,99 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- our own TOTP ---------------------------------------------------- */
+/* ---- secrets and codes, from bench-codes ------------------------------ */
+
+/*
+ * The oracle process of this process (a forked child asks its own: two
+ * processes on one pipe would read each other's answers).
+ */
+static pid_t codes_owner;
+static FILE *codes_to, *codes_from;
+
+static void
+codes_start(void)
+{
+	char self[PATH_MAX], *slash, *path;
+	int to[2], from[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (codes_to != NULL) {		/* the parent's, inherited: not ours to use */
+		(void)fclose(codes_to);
+		(void)fclose(codes_from);
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		die("readlink /proc/self/exe: %s", strerror(errno));
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	if (asprintf(&path, "%s/bench-codes", self) < 0)
+		die("out of memory");
+	if (pipe2(to, O_CLOEXEC) != 0 || pipe2(from, O_CLOEXEC) != 0)
+		die("pipe: %s", strerror(errno));
+	if ((pid = fork()) < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (dup2(to[0], 0) < 0 || dup2(from[1], 1) < 0)
+			_exit(127);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	free(path);
+	close(to[0]);
+	close(from[1]);
+	if ((codes_to = fdopen(to[1], "w")) == NULL || (codes_from = fdopen(from[0], "r")) == NULL)
+		die("fdopen: %s", strerror(errno));
+	codes_owner = getpid();
+}
+
+static void
+codes_ask(char *answer, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (codes_owner != getpid())
+		codes_start();
+	va_start(ap, fmt);
+	vfprintf(codes_to, fmt, ap);
+	va_end(ap);
+	if (fflush(codes_to) != 0 || fgets(answer, (int)len, codes_from) == NULL)
+		die("bench-codes did not answer (built beside the driver?)");
+	n = strlen(answer);
+	if (n == 0 || answer[n - 1] != '\n')
+		die("bench-codes: a short answer");
+	answer[n - 1] = '\0';
+}
 
 static void
 secret_of(unsigned user, uint8_t key[SECRET_LEN])
 {
-	static const char seed[] = "odin-mfa bench secret";
-	uint8_t msg[4] = { (uint8_t)(user >> 24), (uint8_t)(user >> 16),
-	    (uint8_t)(user >> 8), (uint8_t)user };
-	unsigned len = SECRET_LEN;
+	char a[2 * SECRET_LEN + 2];
+	unsigned i, b = 0;
 
-	if (HMAC(EVP_sha1(), seed, sizeof(seed) - 1, msg, sizeof(msg),
-	    key, &len) == NULL || len != SECRET_LEN)
-		die("HMAC failed");
+	codes_ask(a, sizeof(a), "k %u\n", user);
+	if (strlen(a) != 2 * SECRET_LEN)
+		die("bench-codes: a bad secret");
+	for (i = 0; i < SECRET_LEN; i++) {
+		if (sscanf(a + 2 * i, "%2x", &b) != 1)
+			die("bench-codes: a bad secret");
+		key[i] = (uint8_t)b;
+	}
+}
+
+/* The user's code at step (the key argument is the user's, as bench-codes knows it). */
+static unsigned
+totp_of(unsigned user, int64_t step)
+{
+	char a[16];
+	unsigned c = 0;
+
+	codes_ask(a, sizeof(a), "t %u %" PRId64 "\n", user, step);
+	if (strlen(a) != 6 || sscanf(a, "%u", &c) != 1)
+		die("bench-codes: a bad code");
+	return c;
 }
 
 static int64_t
@@ -145,27 +225,6 @@ step_now(void)
 	return (int64_t)time(NULL) / 30;
 }
 
-/* RFC 4226 section 5.3 with HMAC-SHA1; 6 digits. */
-static unsigned
-totp(const uint8_t key[SECRET_LEN], int64_t step)
-{
-	uint8_t c[8], mac[EVP_MAX_MD_SIZE];
-	unsigned len = 0, off;
-	uint32_t bin;
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		c[i] = (uint8_t)(step & 0xff);
-		step >>= 8;
-	}
-	if (HMAC(EVP_sha1(), key, SECRET_LEN, c, sizeof(c), mac, &len) == NULL ||
-	    len != 20)
-		die("HMAC failed");
-	off = mac[19] & 0x0f;
-	bin = ((uint32_t)(mac[off] & 0x7f) << 24) | ((uint32_t)mac[off + 1] << 16) |
-	    ((uint32_t)mac[off + 2] << 8) | mac[off + 3];
-	return bin % 1000000;
-}
 
 static void
 base32(const uint8_t *in, size_t n, char *outbuf)
@@ -523,6 +582,51 @@ struct login {
 	double us;
 };
 
+/*
+ * Set (to this program's path) while every login is a new process, as in
+ * su and sudo: "bench-driver one" makes the pam_start..pam_end cycle, and
+ * the time is from its spawn to its exit, so loading the module and what
+ * it links (and initialising those) is in it.
+ */
+static const char *fresh_self;
+
+static int
+pam_one(const char *conf, const char *svc, const char *user, const char *answer)
+{
+	struct convdata cd = { answer, 0 };
+	struct pam_conv conv = { conv_fn, &cd };
+	pam_handle_t *ph = NULL;
+	int rc;
+
+	rc = pam_start_confdir(svc, user, &conv, conf, &ph);
+	if (rc == PAM_SUCCESS) {
+		pam_set_item(ph, PAM_FAIL_DELAY, (const void *)no_fail_delay);
+		rc = pam_authenticate(ph, 0);
+		pam_end(ph, rc);
+	}
+	return rc;
+}
+
+static int
+pam_cycle_fresh(const struct inst *in, const char *svc, const char *user,
+    const char *answer, double *us)
+{
+	char *argv[] = { (char *)"bench-driver", (char *)"one", in->conf, (char *)svc,
+	    (char *)user, (char *)answer, NULL };
+	double t0;
+	pid_t pid;
+	int st;
+
+	t0 = now_s();
+	if (posix_spawn(&pid, fresh_self, NULL, NULL, argv, environ) != 0)
+		die("spawn %s failed", fresh_self);
+	if (waitpid(pid, &st, 0) != pid)
+		die("waitpid: %s", strerror(errno));
+	if (us != NULL)
+		*us = (now_s() - t0) * 1e6;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static int
 pam_cycle(const struct inst *in, unsigned store, unsigned user, unsigned code,
     double *us)
@@ -537,6 +641,8 @@ pam_cycle(const struct inst *in, unsigned store, unsigned user, unsigned code,
 	service_name(store, svc, sizeof(svc));
 	user_name(user, name, sizeof(name));
 	snprintf(answer, sizeof(answer), "%06u", code);
+	if (fresh_self != NULL)
+		return pam_cycle_fresh(in, svc, name, answer, us);
 	t0 = now_s();
 	rc = pam_start_confdir(svc, name, &conv, in->conf, &ph);
 	if (rc == PAM_SUCCESS) {
@@ -551,14 +657,14 @@ pam_cycle(const struct inst *in, unsigned store, unsigned user, unsigned code,
 
 /* A code that is not the user's code for any step within +-3 of now. */
 static unsigned
-wrong_code(const uint8_t key[SECRET_LEN], int64_t step)
+wrong_code(unsigned user, int64_t step)
 {
-	unsigned c = (totp(key, step) + 500000) % 1000000;
+	unsigned c = (totp_of(user, step) + 500000) % 1000000;
 	int64_t d;
 
 again:
 	for (d = -3; d <= 3; d++)
-		if (totp(key, step + d) == c) {
+		if (totp_of(user, step + d) == c) {
 			c = (c + 1) % 1000000;
 			goto again;
 		}
@@ -568,13 +674,11 @@ again:
 static struct login
 login_user(const struct inst *in, unsigned store, unsigned user, int wrong)
 {
-	uint8_t key[SECRET_LEN];
 	struct login l;
 
-	secret_of(user, key);
 	l.user = user;
 	l.step = step_now();
-	l.code = wrong ? wrong_code(key, l.step) : totp(key, l.step);
+	l.code = wrong ? wrong_code(user, l.step) : totp_of(user, l.step);
 	l.ok = pam_cycle(in, store, user, l.code, &l.us);
 	return l;
 }
@@ -1107,12 +1211,10 @@ run_race(const struct inst *in, unsigned *race_bad)
 
 	for (r = 0; r < RACE_ROUNDS && r < pool; r++) {
 		unsigned user = r * NCLASS + 4;
-		uint8_t k[SECRET_LEN];
 		struct barrier b;
 		unsigned code;
 
-		secret_of(user, k);
-		code = totp(k, step_now());
+		code = totp_of(user, step_now());
 		fflush(NULL);
 		barrier_init(&b);
 		for (i = 0; i < RACE_PROCS; i++) {
@@ -1447,6 +1549,25 @@ cmd_run(int argc, char **argv, int hostlog)
 		for (j = 0; j < nm; j++)
 			inst_free(in[j], 1);
 	}
+	/*
+	 * Each login a new process (su, sudo, and any application that does not
+	 * keep libpam's modules or their libraries loaded): N=1, one store per
+	 * login, the modules in turn.
+	 */
+	{
+		unsigned k = pl.smoke ? 10 : 300;
+		double t0 = now_s();
+
+		for (j = 0; j < nm; j++)
+			in[j] = inst_setup(root, ms[j], 1, k);
+		fresh_self = self;
+		run_seq(&pl, in, nm, "fresh", -1, k, 0, 0, &failed);
+		fresh_self = NULL;
+		emit("cfg.fresh_k", "%u", k);
+		for (j = 0; j < nm; j++)
+			inst_free(in[j], 1);
+		note("fresh processes %.1f s", now_s() - t0);
+	}
 	floor_close();
 	if (sinkpid > 0) {
 		kill(sinkpid, SIGTERM);
@@ -1600,6 +1721,12 @@ cmd_report(int argc, char **argv)
 		snprintf(fmt, sizeof(fmt), "%%s.n%u.p99", sizes[i]);
 		row_num(label, fmt, 1, 0);
 	}
+	if (kv("odin.fresh.p50") != NULL) {
+		snprintf(label, sizeof(label), "success p50, a new process per login as in su and sudo, "
+		    "N=1 (%s logins)", kv("cfg.fresh_k"));
+		row_num(label, "%s.fresh.p50", 1, 0);
+		row_num("success p99, a new process per login", "%s.fresh.p99", 1, 0);
+	}
 	printf("| logins measured at N=%u |", sizes[ns - 1]);
 	for (m = 0; m < M_COUNT; m++)
 		printf(" %s |", kv("%s.n%u.k", mod_key[m], sizes[ns - 1]) ?
@@ -1720,6 +1847,11 @@ main(int argc, char **argv)
 		die("usage: bench-driver run|hostlog|rss|report [--out FILE] ...");
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 2, argv + 2);
+	if (strcmp(argv[1], "one") == 0) {	/* internal: one login, this process's only */
+		if (argc != 6)
+			die("usage: bench-driver one CONFDIR SERVICE USER CODE");
+		return pam_one(argv[2], argv[3], argv[4], argv[5]) == PAM_SUCCESS ? 0 : 1;
+	}
 	if (argc >= 4 && strcmp(argv[2], "--out") == 0) {
 		outpath = argv[3];
 		i = 3;

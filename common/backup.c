@@ -8,13 +8,12 @@
 
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "backup.h"
 #include "err.h"
 #include "onetime.h"
 #include "otp.h"
 #include "secure.h"
+#include "sha.h"
 
 /* Crockford's base32, lower case: no i, l, o, u. */
 static const char bk_alphabet[32] = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -151,8 +150,8 @@ bk_hash(const char *code, const uint8_t *salt, unsigned iter, uint8_t *out)
 {
 	if (iter < 1 || iter > ODIN_BACKUP_ITER_MAX)
 		return ODIN_EINVAL;
-	if (PKCS5_PBKDF2_HMAC(code, (int)strlen(code), salt, ODIN_BACKUP_SALT_LEN,
-	    (int)iter, EVP_sha256(), ODIN_BACKUP_HASH_LEN, out) != 1) {
+	if (odin_pbkdf2_sha256(code, strlen(code), salt, ODIN_BACKUP_SALT_LEN,
+	    iter, out, ODIN_BACKUP_HASH_LEN) != ODIN_OK) {
 		odin_wipe(out, ODIN_BACKUP_HASH_LEN);
 		return ODIN_ECRYPTO;
 	}

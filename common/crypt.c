@@ -3,9 +3,19 @@
  * AES-256-GCM sealing of TOTP secrets (see crypt.h).  The user name is
  * the associated data; a fresh random nonce per seal; the tag is checked
  * by EVP_DecryptFinal_ex before any plaintext is handed back.
+ *
+ * libcrypto is not linked: libpam loads pam_odin.so at every pam_start,
+ * and in a fresh process (su, sudo) mapping libcrypto costs about as much
+ * as the rest of a login, which on a host without secret_key_file never
+ * seals anything.  So it is dlopen()ed here, by its SONAME (the system's
+ * library search, as for a DT_NEEDED entry: LD_LIBRARY_PATH is ignored in
+ * a setuid or otherwise secure process), for each seal or unseal, as
+ * qr_encode.c does with libqrencode.  The pointers keep the prototypes of
+ * <openssl/evp.h> (typeof), so the compiler checks every call.
  */
 #include "autoconfig.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -21,6 +31,72 @@
 #include "secure.h"
 
 #define KEYFILE_MAX 128
+#define CRYPTO_SONAME "libcrypto.so.3"	/* configure requires OpenSSL 3 */
+
+/* The libcrypto functions this file calls, from the loaded library. */
+struct evp {
+	void *lib;
+	__typeof__(EVP_CIPHER_CTX_new) *ctx_new;
+	__typeof__(EVP_CIPHER_CTX_free) *ctx_free;
+	__typeof__(EVP_CIPHER_CTX_ctrl) *ctx_ctrl;
+	__typeof__(EVP_CipherInit_ex) *init;
+	__typeof__(EVP_aes_256_gcm) *aes_256_gcm;
+	__typeof__(EVP_EncryptUpdate) *enc_update;
+	__typeof__(EVP_EncryptFinal_ex) *enc_final;
+	__typeof__(EVP_DecryptUpdate) *dec_update;
+	__typeof__(EVP_DecryptFinal_ex) *dec_final;
+};
+
+static void
+evp_close(struct evp *e)
+{
+	if (e->lib != NULL)
+		(void)dlclose(e->lib);
+	memset(e, 0, sizeof(*e));
+}
+
+/* One symbol into *fn (a function pointer's storage); -1 if missing. */
+static int
+evp_sym(struct evp *e, const char *name, void *fn, size_t fnsz)
+{
+	void *p = dlsym(e->lib, name);
+
+	if (p == NULL || fnsz != sizeof(p)) {
+		odin_log(LOG_ERR, "%s lacks %s", CRYPTO_SONAME, name);
+		return -1;
+	}
+	memcpy(fn, &p, sizeof(p));	/* POSIX: object and function pointers alike */
+	return 0;
+}
+
+#define EVP_SYM(e, field, name) evp_sym((e), (name), &(e)->field, sizeof((e)->field))
+
+static int
+evp_open(struct evp *e)
+{
+	const char *why;
+
+	memset(e, 0, sizeof(*e));
+	if ((e->lib = dlopen(CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		why = dlerror();
+		odin_log(LOG_ERR, "cannot load %s to seal or open a secret: %s", CRYPTO_SONAME,
+		    why != NULL ? why : "?");
+		return ODIN_ECRYPTO;
+	}
+	if (EVP_SYM(e, ctx_new, "EVP_CIPHER_CTX_new") != 0 ||
+	    EVP_SYM(e, ctx_free, "EVP_CIPHER_CTX_free") != 0 ||
+	    EVP_SYM(e, ctx_ctrl, "EVP_CIPHER_CTX_ctrl") != 0 ||
+	    EVP_SYM(e, init, "EVP_CipherInit_ex") != 0 ||
+	    EVP_SYM(e, aes_256_gcm, "EVP_aes_256_gcm") != 0 ||
+	    EVP_SYM(e, enc_update, "EVP_EncryptUpdate") != 0 ||
+	    EVP_SYM(e, enc_final, "EVP_EncryptFinal_ex") != 0 ||
+	    EVP_SYM(e, dec_update, "EVP_DecryptUpdate") != 0 ||
+	    EVP_SYM(e, dec_final, "EVP_DecryptFinal_ex") != 0) {
+		evp_close(e);
+		return ODIN_ECRYPTO;
+	}
+	return ODIN_OK;
+}
 
 void
 odin_key_wipe(struct odin_key *key)
@@ -136,16 +212,16 @@ odin_sealed(const char *text, size_t len)
 
 /* The cipher context with key and nonce set; NULL on failure. */
 static EVP_CIPHER_CTX *
-gcm_ctx(const struct odin_key *key, const uint8_t *nonce, int enc)
+gcm_ctx(const struct evp *e, const struct odin_key *key, const uint8_t *nonce, int enc)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	EVP_CIPHER_CTX *ctx = e->ctx_new();
 
 	if (ctx == NULL)
 		return NULL;
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, ODIN_SEAL_NONCE, NULL) != 1 ||
-	    EVP_CipherInit_ex(ctx, NULL, NULL, key->k, nonce, enc) != 1) {
-		EVP_CIPHER_CTX_free(ctx);
+	if (e->init(ctx, e->aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+	    e->ctx_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, ODIN_SEAL_NONCE, NULL) != 1 ||
+	    e->init(ctx, NULL, NULL, key->k, nonce, enc) != 1) {
+		e->ctx_free(ctx);
 		return NULL;
 	}
 	return ctx;
@@ -158,6 +234,7 @@ odin_seal(const struct odin_key *key, const char *user,
 	uint8_t blob[ODIN_SEAL_NONCE + 64 + ODIN_SEAL_TAG];
 	size_t pl = sizeof(ODIN_SEAL_PREFIX) - 1, blen;
 	EVP_CIPHER_CTX *ctx;
+	struct evp e;
 	int n, rc = ODIN_ECRYPTO;
 
 	if (key == NULL || user == NULL || secret == NULL || out == NULL ||
@@ -166,20 +243,24 @@ odin_seal(const struct odin_key *key, const char *user,
 	blen = ODIN_SEAL_NONCE + len + ODIN_SEAL_TAG;
 	if (odin_random(blob, ODIN_SEAL_NONCE) != ODIN_OK)
 		return ODIN_ECRYPTO;
-	if ((ctx = gcm_ctx(key, blob, 1)) == NULL)
+	if (evp_open(&e) != ODIN_OK)
 		return ODIN_ECRYPTO;
-	if (EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)user, (int)strlen(user)) != 1 ||
-	    EVP_EncryptUpdate(ctx, blob + ODIN_SEAL_NONCE, &n, secret, (int)len) != 1 ||
+	if ((ctx = gcm_ctx(&e, key, blob, 1)) == NULL)
+		goto out_noctx;
+	if (e.enc_update(ctx, NULL, &n, (const unsigned char *)user, (int)strlen(user)) != 1 ||
+	    e.enc_update(ctx, blob + ODIN_SEAL_NONCE, &n, secret, (int)len) != 1 ||
 	    (size_t)n != len ||
-	    EVP_EncryptFinal_ex(ctx, blob + ODIN_SEAL_NONCE + len, &n) != 1 || n != 0 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, ODIN_SEAL_TAG,
+	    e.enc_final(ctx, blob + ODIN_SEAL_NONCE + len, &n) != 1 || n != 0 ||
+	    e.ctx_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, ODIN_SEAL_TAG,
 	    blob + ODIN_SEAL_NONCE + len) != 1)
 		goto out;
 	memcpy(out, ODIN_SEAL_PREFIX, pl);
 	odin_base16_encode(blob, blen, out + pl);
 	rc = ODIN_OK;
 out:
-	EVP_CIPHER_CTX_free(ctx);
+	e.ctx_free(ctx);
+out_noctx:
+	evp_close(&e);
 	odin_wipe(blob, sizeof(blob));
 	return rc;
 }
@@ -191,6 +272,7 @@ odin_unseal(const struct odin_key *key, const char *user,
 	uint8_t blob[ODIN_SEAL_NONCE + 64 + ODIN_SEAL_TAG];
 	size_t pl = sizeof(ODIN_SEAL_PREFIX) - 1, blen, clen;
 	EVP_CIPHER_CTX *ctx;
+	struct evp e;
 	int n, rc = ODIN_ECRYPTO;
 
 	if (len != NULL)
@@ -208,22 +290,26 @@ odin_unseal(const struct odin_key *key, const char *user,
 		return ODIN_EINVAL;
 	if (unhex(text + pl, textlen - pl, blob, blen) != 0)
 		return ODIN_ECORRUPT;
-	if ((ctx = gcm_ctx(key, blob, 0)) == NULL)
+	if (evp_open(&e) != ODIN_OK)
+		goto out_nolib;
+	if ((ctx = gcm_ctx(&e, key, blob, 0)) == NULL)
 		goto out_noctx;
-	if (EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)user, (int)strlen(user)) != 1 ||
-	    EVP_DecryptUpdate(ctx, secret, &n, blob + ODIN_SEAL_NONCE, (int)clen) != 1 ||
+	if (e.dec_update(ctx, NULL, &n, (const unsigned char *)user, (int)strlen(user)) != 1 ||
+	    e.dec_update(ctx, secret, &n, blob + ODIN_SEAL_NONCE, (int)clen) != 1 ||
 	    (size_t)n != clen ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, ODIN_SEAL_TAG,
+	    e.ctx_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, ODIN_SEAL_TAG,
 	    blob + ODIN_SEAL_NONCE + clen) != 1 ||
-	    EVP_DecryptFinal_ex(ctx, secret + clen, &n) != 1) {
+	    e.dec_final(ctx, secret + clen, &n) != 1) {
 		odin_wipe(secret, secretsz);
 		goto out;
 	}
 	*len = clen;
 	rc = ODIN_OK;
 out:
-	EVP_CIPHER_CTX_free(ctx);
+	e.ctx_free(ctx);
 out_noctx:
+	evp_close(&e);
+out_nolib:
 	odin_wipe(blob, sizeof(blob));
 	return rc;
 }

@@ -4,11 +4,10 @@
 
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "err.h"
 #include "onetime.h"
 #include "secure.h"
+#include "sha.h"
 
 /* Crockford's base32, lower case: no i, l, o, u (as backup.c). */
 static const char ot_alphabet[32] = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -16,8 +15,8 @@ static const char ot_alphabet[32] = "0123456789abcdefghjkmnpqrstvwxyz";
 static int
 ot_hash(const char *code, const uint8_t *salt, uint8_t *out)
 {
-	if (PKCS5_PBKDF2_HMAC(code, (int)strlen(code), salt, ODIN_BACKUP_SALT_LEN,
-	    ODIN_ONETIME_ITER, EVP_sha256(), ODIN_BACKUP_HASH_LEN, out) != 1) {
+	if (odin_pbkdf2_sha256(code, strlen(code), salt, ODIN_BACKUP_SALT_LEN,
+	    ODIN_ONETIME_ITER, out, ODIN_BACKUP_HASH_LEN) != ODIN_OK) {
 		odin_wipe(out, ODIN_BACKUP_HASH_LEN);
 		return ODIN_ECRYPTO;
 	}

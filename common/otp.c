@@ -16,12 +16,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "err.h"
 #include "otp.h"
 #include "secure.h"
+#include "sha.h"
 
 #define OTP_SKEW_MAX 240
 
@@ -56,15 +54,18 @@ odin_alg_parse(const char *name, enum odin_alg *alg)
 	return ODIN_OK;
 }
 
-static const EVP_MD *
-otp_md(enum odin_alg alg)
+/* The hash of an algorithm; 0 for none (then odin_hash_len() of it is 0). */
+static enum odin_hash
+otp_hash(enum odin_alg alg, int *ok)
 {
+	*ok = 1;
 	switch (alg) {
-	case ODIN_ALG_SHA1:	return EVP_sha1();
-	case ODIN_ALG_SHA256:	return EVP_sha256();
-	case ODIN_ALG_SHA512:	return EVP_sha512();
+	case ODIN_ALG_SHA1:	return ODIN_SHA1;
+	case ODIN_ALG_SHA256:	return ODIN_SHA256;
+	case ODIN_ALG_SHA512:	return ODIN_SHA512;
 	}
-	return NULL;
+	*ok = 0;
+	return ODIN_SHA1;
 }
 
 uint32_t
@@ -85,7 +86,10 @@ odin_hotp_truncate(const uint8_t *mac, size_t maclen)
 static int
 otp_params_ok(enum odin_alg alg, size_t keylen, unsigned digits)
 {
-	return otp_md(alg) != NULL && keylen >= 1 && keylen <= ODIN_SECRET_MAX &&
+	int ok;
+
+	(void)otp_hash(alg, &ok);
+	return ok && keylen >= 1 && keylen <= ODIN_SECRET_MAX &&
 	    digits >= ODIN_DIGITS_MIN && digits <= ODIN_DIGITS_MAX;
 }
 
@@ -93,10 +97,10 @@ int
 odin_hotp(enum odin_alg alg, const uint8_t *key, size_t keylen,
     uint64_t counter, unsigned digits, uint32_t *code)
 {
-	uint8_t msg[8], mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
+	uint8_t msg[8], mac[ODIN_HASH_MAX];
+	enum odin_hash h;
 	uint32_t bin;
-	int i, rc = ODIN_OK;
+	int i, ok, rc = ODIN_OK;
 
 	if (code == NULL)
 		return ODIN_EINVAL;
@@ -107,12 +111,12 @@ odin_hotp(enum odin_alg alg, const uint8_t *key, size_t keylen,
 		msg[i] = (uint8_t)(counter & 0xffu);
 		counter >>= 8;
 	}
-	if (HMAC(otp_md(alg), key, (int)keylen, msg, sizeof(msg), mac,
-	    &maclen) == NULL || maclen < 20 || maclen > sizeof(mac)) {
+	h = otp_hash(alg, &ok);
+	if (!ok || odin_hmac(h, key, keylen, msg, sizeof(msg), mac) != ODIN_OK) {
 		rc = ODIN_ECRYPTO;
 		goto out;
 	}
-	bin = odin_hotp_truncate(mac, maclen);
+	bin = odin_hotp_truncate(mac, odin_hash_len(h));
 	*code = bin % otp_pow10[digits];
 	odin_wipe(&bin, sizeof(bin));	/* not "bin = 0": a dead store is elided */
 out:

@@ -5,11 +5,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ODIN_ASAN 1
@@ -29,7 +28,7 @@ void
 odin_wipe(void *p, size_t n)
 {
 	if (p != NULL && n > 0)
-		OPENSSL_cleanse(p, n);
+		explicit_bzero(p, n);
 }
 
 void
@@ -103,7 +102,7 @@ static void
 secure_unmap(uint8_t *p, size_t len)
 {
 	UNPOISON(p, len);
-	OPENSSL_cleanse(p, len);
+	explicit_bzero(p, len);
 	(void)munmap(p, len);	/* unlocks too */
 }
 
@@ -184,7 +183,7 @@ arena_merge(void)
 				if (d.used != 0)
 					break;
 				UNPOISON(arena + next, SECURE_HDR);
-				OPENSSL_cleanse(arena + next, SECURE_HDR);
+				explicit_bzero(arena + next, SECURE_HDR);
 				POISON(arena + next, SECURE_HDR);
 				c.len += d.len;
 				next += d.len;
@@ -235,7 +234,7 @@ odin_secure_free(void *q)
 		secure_unmap(p, c.len);
 		return;
 	}
-	OPENSSL_cleanse(q, c.len - SECURE_HDR);
+	explicit_bzero(q, c.len - SECURE_HDR);
 	(void)pthread_mutex_lock(&secure_mu);
 	POISON(q, c.len - SECURE_HDR);
 	chunk_put(p, c.len, 0);
@@ -266,14 +265,27 @@ secure_drop_arena(void)
 int
 odin_random(void *buf, size_t n)
 {
+	uint8_t *p = buf;
+	size_t got = 0;
+	ssize_t k;
+
 	if (n == 0)
 		return ODIN_OK;
 	if (buf == NULL || n > (size_t)1 << 20)
 		return ODIN_EINVAL;
-	/* OpenSSL 3's default DRBG is seeded from getrandom(2). */
-	if (RAND_bytes(buf, (int)n) != 1) {
-		odin_wipe(buf, n);
-		return ODIN_ECRYPTO;
+	/*
+	 * The kernel's CSPRNG, blocking until it is seeded (flags 0).  A
+	 * signal can cut a read short: go on; any other error fails closed.
+	 */
+	while (got < n) {
+		k = getrandom(p + got, n - got, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			odin_wipe(buf, n);
+			return ODIN_ECRYPTO;
+		}
+		got += (size_t)k;
 	}
 	return ODIN_OK;
 }
@@ -281,5 +293,12 @@ odin_random(void *buf, size_t n)
 int
 odin_ct_equal(const void *a, const void *b, size_t n)
 {
-	return CRYPTO_memcmp(a, b, n) == 0;
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t d = 0;
+	size_t i;
+
+	/* every byte read whatever the first difference; no early exit */
+	for (i = 0; i < n; i++)
+		d |= (uint8_t)(x[i] ^ y[i]);
+	return d == 0;
 }
