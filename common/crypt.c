@@ -81,7 +81,7 @@ evp_open(struct evp *e)
 		why = dlerror();
 		odin_log(LOG_ERR, "cannot load %s to seal or open a secret: %s", CRYPTO_SONAME,
 		    why != NULL ? why : "?");
-		return ODIN_ECRYPTO;
+		return ODIN_EIO;
 	}
 	if (EVP_SYM(e, ctx_new, "EVP_CIPHER_CTX_new") != 0 ||
 	    EVP_SYM(e, ctx_free, "EVP_CIPHER_CTX_free") != 0 ||
@@ -93,7 +93,7 @@ evp_open(struct evp *e)
 	    EVP_SYM(e, dec_update, "EVP_DecryptUpdate") != 0 ||
 	    EVP_SYM(e, dec_final, "EVP_DecryptFinal_ex") != 0) {
 		evp_close(e);
-		return ODIN_ECRYPTO;
+		return ODIN_EIO;
 	}
 	return ODIN_OK;
 }
@@ -243,8 +243,11 @@ odin_seal(const struct odin_key *key, const char *user,
 	blen = ODIN_SEAL_NONCE + len + ODIN_SEAL_TAG;
 	if (odin_random(blob, ODIN_SEAL_NONCE) != ODIN_OK)
 		return ODIN_ECRYPTO;
-	if (evp_open(&e) != ODIN_OK)
-		return ODIN_ECRYPTO;
+	/* no library (a memory limit, a broken install): not the record's fault */
+	if (evp_open(&e) != ODIN_OK) {
+		odin_wipe(blob, sizeof(blob));
+		return ODIN_EIO;
+	}
 	if ((ctx = gcm_ctx(&e, key, blob, 1)) == NULL)
 		goto out_noctx;
 	if (e.enc_update(ctx, NULL, &n, (const unsigned char *)user, (int)strlen(user)) != 1 ||
@@ -290,8 +293,10 @@ odin_unseal(const struct odin_key *key, const char *user,
 		return ODIN_EINVAL;
 	if (unhex(text + pl, textlen - pl, blob, blen) != 0)
 		return ODIN_ECORRUPT;
-	if (evp_open(&e) != ODIN_OK)
+	if (evp_open(&e) != ODIN_OK) {	/* not the record's fault: not ECRYPTO */
+		rc = ODIN_EIO;
 		goto out_nolib;
+	}
 	if ((ctx = gcm_ctx(&e, key, blob, 0)) == NULL)
 		goto out_noctx;
 	if (e.dec_update(ctx, NULL, &n, (const unsigned char *)user, (int)strlen(user)) != 1 ||

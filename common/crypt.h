@@ -46,7 +46,8 @@ int odin_sealed(const char *text, size_t len);
 /*
  * Seals secret (1..64 bytes) for user into out (outsz >=
  * ODIN_SEAL_TEXTLEN(len) + 1), NUL-terminated.  Returns ODIN_OK,
- * ODIN_EINVAL or ODIN_ECRYPTO.
+ * ODIN_EINVAL, ODIN_ECRYPTO, or ODIN_EIO (libcrypto could not be loaded:
+ * logged).
  */
 int odin_seal(const struct odin_key *key, const char *user,
     const uint8_t *secret, size_t len, char *out, size_t outsz);
@@ -54,7 +55,8 @@ int odin_seal(const struct odin_key *key, const char *user,
 /*
  * Opens a sealed text of textlen bytes for user into secret (size
  * secretsz), setting *len.  Returns ODIN_OK, ODIN_ECORRUPT (malformed
- * text) or ODIN_ECRYPTO (wrong key, wrong user, tampered).  On failure
+ * text), ODIN_ECRYPTO (wrong key, wrong user, tampered) or ODIN_EIO
+ * (libcrypto could not be loaded: logged; nothing said of the record).  On failure
  * secret is wiped.
  */
 int odin_unseal(const struct odin_key *key, const char *user,

@@ -426,7 +426,7 @@ odin_import_parse(const char *text, size_t len, const char *user,
 		out->kind = ODIN_IMPORT_BASE32;
 		out->alg = ODIN_ALG_SHA1;
 		out->digits = 6;
-		out->period = 30;
+		out->period = ODIN_PERIOD_DEFAULT;
 		rc = ODIN_OK;
 	} else if (imp_looks_oath(s)) {
 		rc = imp_oath(s, user, out, why);

@@ -16,6 +16,7 @@ enum odin_alg { ODIN_ALG_SHA1 = 0, ODIN_ALG_SHA256 = 1, ODIN_ALG_SHA512 = 2 };
 #define ODIN_DIGITS_MAX 8
 #define ODIN_PERIOD_MIN 1
 #define ODIN_PERIOD_MAX 3600
+#define ODIN_PERIOD_DEFAULT 30	/* RFC 6238 X; what every app uses */
 #define ODIN_WINDOW_MAX 10
 #define ODIN_SECRET_MIN 10	/* 80 bits, RFC 4226 minimum is 128 bits recommended 160 */
 #define ODIN_SECRET_MAX 64

@@ -308,7 +308,7 @@ odin_otpauth_parse(const char *uri, struct odin_otpauth *p)
 	memset(p, 0, sizeof(*p));
 	p->alg = ODIN_ALG_SHA1;
 	p->digits = 6;
-	p->period = 30;
+	p->period = ODIN_PERIOD_DEFAULT;
 	if (uri == NULL)
 		return ODIN_EINVAL;
 	n = strnlen(uri, OA_URI_MAX);

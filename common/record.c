@@ -43,7 +43,8 @@ static const char *const rec_keys[K_LAST + 1] = {
 struct rec_crypt {
 	const struct odin_key *key;
 	const char *user;
-	int crypto_failed;	/* set when a sealed secret could not be opened */
+	int failed;		/* why a sealed secret could not be opened: ODIN_ECRYPTO
+				 * (the key or the record), ODIN_EIO (no libcrypto) */
 };
 
 void
@@ -54,7 +55,7 @@ odin_record_init(struct odin_record *r, int64_t now)
 	r->secret_len = 0;
 	r->alg = ODIN_ALG_SHA1;
 	r->digits = 6;
-	r->period = 30;
+	r->period = ODIN_PERIOD_DEFAULT;
 	r->created = now;
 	r->updated = now;
 }
@@ -200,12 +201,12 @@ rec_parse_secret(const char *s, size_t len, struct odin_record *r, struct rec_cr
 	if (odin_sealed(s, len)) {
 		if (cr == NULL || cr->key == NULL || cr->user == NULL) {
 			if (cr != NULL)
-				cr->crypto_failed = 1;
+				cr->failed = ODIN_ECRYPTO;
 			return -1;
 		}
 		rc = odin_unseal(cr->key, cr->user, s, len, r->secret, sizeof(r->secret), &n);
-		if (rc == ODIN_ECRYPTO)
-			cr->crypto_failed = 1;
+		if (rc == ODIN_ECRYPTO || rc == ODIN_EIO)
+			cr->failed = rc;
 		if (rc != ODIN_OK || n < ODIN_SECRET_MIN || n > ODIN_SECRET_MAX) {
 			odin_wipe(r->secret, sizeof(r->secret));
 			return -1;
@@ -513,7 +514,7 @@ odin_record_parse_key(const char *buf, size_t len, struct odin_record *r,
 	odin_wipe(r, sizeof(*r));
 	if (rec_parse(buf, len, r, &cr) != 0) {
 		odin_wipe(r, sizeof(*r));
-		return cr.crypto_failed ? ODIN_ECRYPTO : ODIN_ECORRUPT;
+		return cr.failed != 0 ? cr.failed : ODIN_ECORRUPT;
 	}
 	return ODIN_OK;
 }

@@ -370,10 +370,9 @@ hmac_key(struct hmac_ctx *m, enum odin_hash h, const void *key, size_t keylen)
 	odin_wipe(pad, sizeof(pad));
 }
 
-/* HMAC of msg with a keyed m (left as it was) into out. */
+/* HMAC of msg with a keyed m (left as it was) into out (which may be msg). */
 static void
-hmac_run(const struct hmac_ctx *m, const void *msg, size_t len, const void *msg2,
-    size_t len2, uint8_t *out)
+hmac_run(const struct hmac_ctx *m, const void *msg, size_t len, uint8_t *out)
 {
 	struct sha_ctx c;
 	uint8_t inner[ODIN_HASH_MAX];
@@ -381,8 +380,6 @@ hmac_run(const struct hmac_ctx *m, const void *msg, size_t len, const void *msg2
 
 	c = m->in;
 	sha_update(&c, msg, len);
-	if (len2 > 0)
-		sha_update(&c, msg2, len2);
 	sha_final(&c, inner);
 	c = m->out;
 	sha_update(&c, inner, dl);
@@ -400,7 +397,7 @@ odin_hmac(enum odin_hash h, const void *key, size_t keylen, const void *msg,
 	    (msg == NULL && msglen > 0))
 		return ODIN_EINVAL;
 	hmac_key(&m, h, key, keylen);
-	hmac_run(&m, msg, msglen, NULL, 0, out);
+	hmac_run(&m, msg, msglen, out);
 	odin_wipe(&m, sizeof(m));
 	return ODIN_OK;
 }
@@ -420,6 +417,7 @@ odin_pbkdf2_sha256(const void *pw, size_t pwlen, const uint8_t *salt, size_t sal
     unsigned iter, uint8_t *out, size_t outlen)
 {
 	struct hmac_ctx m;
+	struct sha_ctx c, salted;
 	uint32_t st[8], w[64];
 	uint8_t u[32], t[32], ctr[4], blk[64];
 	uint32_t block;
@@ -433,6 +431,9 @@ odin_pbkdf2_sha256(const void *pw, size_t pwlen, const uint8_t *salt, size_t sal
 		return ODIN_EINVAL;
 	}
 	hmac_key(&m, ODIN_SHA256, pw, pwlen);
+	/* the salt read once, before any of out is written (out may overlap it) */
+	salted = m.in;
+	sha_update(&salted, salt, saltlen);
 	/*
 	 * After the first, each HMAC is of a 32-byte message: one block each
 	 * for the inner and the outer hash, padded here once (0x80, zeros,
@@ -443,7 +444,12 @@ odin_pbkdf2_sha256(const void *pw, size_t pwlen, const uint8_t *salt, size_t sal
 	put64(blk + 56, (64 + 32) * 8);
 	for (block = 1, done = 0; done < outlen; block++, done += k) {
 		put32(ctr, block);
-		hmac_run(&m, salt, saltlen, ctr, sizeof(ctr), u);
+		c = salted;
+		sha_update(&c, ctr, sizeof(ctr));
+		sha_final(&c, u);
+		c = m.out;
+		sha_update(&c, u, sizeof(u));
+		sha_final(&c, u);
 		memcpy(t, u, sizeof(t));
 		for (j = 1; j < iter; j++) {
 			memcpy(blk, u, sizeof(u));
@@ -460,6 +466,7 @@ odin_pbkdf2_sha256(const void *pw, size_t pwlen, const uint8_t *salt, size_t sal
 		memcpy(out + done, t, k);
 	}
 	odin_wipe(&m, sizeof(m));
+	odin_wipe(&salted, sizeof(salted));
 	odin_wipe(st, sizeof(st));
 	odin_wipe(w, sizeof(w));
 	odin_wipe(u, sizeof(u));

@@ -33,7 +33,8 @@ int odin_hmac(enum odin_hash h, const void *key, size_t keylen,
 
 /*
  * PBKDF2 with HMAC-SHA256: iter >= 1 iterations, outlen bytes (1..1024)
- * into out.  ODIN_OK or ODIN_EINVAL; out is wiped on error.
+ * into out (which may overlap the inputs).  ODIN_OK or ODIN_EINVAL; on
+ * error an out of 1..1024 bytes is wiped.
  */
 int odin_pbkdf2_sha256(const void *pw, size_t pwlen, const uint8_t *salt,
     size_t saltlen, unsigned iter, uint8_t *out, size_t outlen);

@@ -505,6 +505,8 @@ fs_read_record(struct odin_txn *t, int *fdp, struct odin_record *rec, int *clear
 		odin_log(LOG_ERR, "store %s: the secret of %s does not decrypt (%s)", st->where,
 		    t->user, st->base.key == NULL ? "no secret_key_file configured" :
 		    "wrong key, or a record copied from another user");
+	else if (rc == ODIN_EIO)	/* crypt.c said why */
+		odin_log(LOG_ERR, "store %s: cannot open the secret of %s now", st->where, t->user);
 	else if (rc != ODIN_OK)
 		odin_log(LOG_ERR, "store %s: the record of %s is corrupt", st->where, t->user);
 	else if (st->base.key != NULL && rec->secret_len > 0 &&

@@ -1155,6 +1155,8 @@ out:
 	if (rc == ODIN_ECRYPTO)
 		odin_log(LOG_ERR, "postgresql: the secret of %s does not decrypt (wrong secret_key_file, or a row copied from another user)",
 		    t->user);
+	else if (rc == ODIN_EIO)	/* crypt.c said why */
+		odin_log(LOG_ERR, "postgresql: cannot open the secret of %s now", t->user);
 	else if (rc != ODIN_OK)
 		odin_log(LOG_ERR, "postgresql: the row of %s is corrupt", t->user);
 	odin_wipe(buf, sizeof(buf));

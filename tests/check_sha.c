@@ -180,6 +180,20 @@ START_TEST(against_openssl)
 		    EVP_sha256(), (int)len, y), 1);
 		ck_assert_mem_eq(x, y, len);
 	}
+	/* the output over the salt (and over the password): the same answer */
+	for (i = 0; i < 10; i++) {
+		uint8_t x[100], y[100];
+
+		len = 1 + (size_t)rand() % sizeof(x);
+		memcpy(x, msg, sizeof(x));
+		ck_assert_int_eq(odin_pbkdf2_sha256(key, 40, msg, 16, 3, y, len), ODIN_OK);
+		ck_assert_int_eq(odin_pbkdf2_sha256(key, 40, x, 16, 3, x, len), ODIN_OK);
+		ck_assert_mem_eq(x, y, len);
+		memcpy(x, key, sizeof(x));
+		ck_assert_int_eq(odin_pbkdf2_sha256(key, 40, msg, 16, 3, y, len), ODIN_OK);
+		ck_assert_int_eq(odin_pbkdf2_sha256(x, 40, msg, 16, 3, x, len), ODIN_OK);
+		ck_assert_mem_eq(x, y, len);
+	}
 }
 END_TEST
 
