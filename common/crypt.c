@@ -55,21 +55,18 @@ evp_close(struct evp *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* One symbol into *fn (a function pointer's storage); -1 if missing. */
-static int
-evp_sym(struct evp *e, const char *name, void *fn, size_t fnsz)
-{
-	void *p = dlsym(e->lib, name);
-
-	if (p == NULL || fnsz != sizeof(p)) {
-		odin_log(LOG_ERR, "%s lacks %s", CRYPTO_SONAME, name);
-		return -1;
-	}
-	memcpy(fn, &p, sizeof(p));	/* POSIX: object and function pointers alike */
-	return 0;
-}
-
-#define EVP_SYM(e, field, name) evp_sym((e), (name), &(e)->field, sizeof((e)->field))
+/*
+ * dlsym() gives an object pointer; a union turns it into the field's own
+ * function-pointer type (POSIX: the two have the same representation).
+ */
+#define EVP_SYM(e, field, name) __extension__ ({				\
+	union { void *p; __typeof__((e)->field) f; } u_;			\
+	u_.p = dlsym((e)->lib, (name));					\
+	if (u_.p == NULL)							\
+		odin_log(LOG_ERR, "%s lacks %s", CRYPTO_SONAME, (name));	\
+	(e)->field = u_.f;							\
+	u_.p == NULL ? -1 : 0;							\
+})
 
 static int
 evp_open(struct evp *e)

@@ -143,12 +143,12 @@ sha1_block(uint32_t *s, const uint8_t *p, uint32_t *w)
 
 /* One SHA-256 round; the caller renames the eight words instead of moving them. */
 #define R256(a, b, c, d, e, f, g, h, i) do {					\
-	uint32_t t1_ = h + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) +	\
-	    ((e & f) ^ (~e & g)) + k256[i] + w[i];				\
-	uint32_t t2_ = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) +		\
-	    ((a & b) ^ (a & c) ^ (b & c));					\
-	d += t1_;								\
-	h = t1_ + t2_;								\
+	uint32_t t1_ = (h) + (ror32((e), 6) ^ ror32((e), 11) ^ ror32((e), 25)) +	\
+	    (((e) & (f)) ^ (~(e) & (g))) + k256[(i)] + w[(i)];			\
+	uint32_t t2_ = (ror32((a), 2) ^ ror32((a), 13) ^ ror32((a), 22)) +	\
+	    (((a) & (b)) ^ ((a) & (c)) ^ ((b) & (c)));				\
+	(d) += t1_;								\
+	(h) = t1_ + t2_;							\
 } while (0)
 
 static void
@@ -183,12 +183,12 @@ sha256_block(uint32_t *s, const uint8_t *p, uint32_t *w)
 }
 
 #define R512(a, b, c, d, e, f, g, h, i) do {					\
-	uint64_t t1_ = h + (ror64(e, 14) ^ ror64(e, 18) ^ ror64(e, 41)) +	\
-	    ((e & f) ^ (~e & g)) + k512[i] + w[i];				\
-	uint64_t t2_ = (ror64(a, 28) ^ ror64(a, 34) ^ ror64(a, 39)) +		\
-	    ((a & b) ^ (a & c) ^ (b & c));					\
-	d += t1_;								\
-	h = t1_ + t2_;								\
+	uint64_t t1_ = (h) + (ror64((e), 14) ^ ror64((e), 18) ^ ror64((e), 41)) +	\
+	    (((e) & (f)) ^ (~(e) & (g))) + k512[(i)] + w[(i)];			\
+	uint64_t t2_ = (ror64((a), 28) ^ ror64((a), 34) ^ ror64((a), 39)) +	\
+	    (((a) & (b)) ^ ((a) & (c)) ^ ((b) & (c)));				\
+	(d) += t1_;								\
+	(h) = t1_ + t2_;							\
 } while (0)
 
 static void

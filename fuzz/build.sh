@@ -25,7 +25,7 @@ LIBS="$(pkg-config --libs libcrypto libqrencode libpng)"
 # The parsers and what they call, once, instrumented for coverage
 # (fuzzer-no-link) and sanitizers.  Not the store, its backends or the QR
 # image writers: no target reaches them, and they need more libraries.
-units="err log secure base32 otp crypt record backup onetime config import otpauth qr qr_encode user"
+units="err log secure base32 sha otp crypt record backup onetime config import otpauth qr qr_encode user"
 objs=()
 for u in $units; do
 	c="$src/common/$u.c"

@@ -472,6 +472,8 @@ backup_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("input");
+	/* onetime_codes hashes 200 codes (PBKDF2, 20000 rounds): slow under ASan */
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, normalise_forms);
 	tcase_add_test(tc, normalise_rejects);
 	tcase_add_loop_test(tc, classify_table, 0,
