@@ -569,8 +569,17 @@ slogin() {	# slogin HOST USER CODE [FAKETIME]: RES
 	RES=$(sed -n 's/^RESULT //p' "$T/out")
 }
 C=$(oathtool --totp -b "$SECRET")
+# what the host asks of the database for a login, counted by the server
+# itself (pg_stat_user_functions, flushed when the login's backend exits)
+pg_psql "ALTER ROLE odin_srv1 SET track_functions = 'all'" >/dev/null
+fcalls() { pg_psql "SELECT pg_catalog.string_agg(funcname || '=' || calls, ' ' ORDER BY funcname) FROM pg_stat_user_functions WHERE funcname IN ('odin_srv_info', 'odin_srv_submit', 'odin_srv_collect')"; }
+pg_psql "SELECT pg_stat_reset()" >/dev/null
 slogin S1 srvsam "$C"
 check "server mode: a login on S1, judged by the database ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+for i in $(seq 50); do calls=$(fcalls); [ -n "$calls" ] && break; sleep 0.1; done
+check "... one read before the prompt, then the answer straight to the judge: $calls" \
+    '[ "$calls" = "odin_srv_collect=1 odin_srv_info=1 odin_srv_submit=1" ]'
+pg_psql "ALTER ROLE odin_srv1 RESET track_functions" >/dev/null
 slogin S2 srvsam "$C"
 check "server mode: the same code on S2 is refused as used ($RES)" '[ "$RES" = PAM_AUTH_ERR ] && tail -n 3 "$T/log" | grep -q "reason=replayed code"'
 slogin S1 sk2 "$(wrong_for_now)"
