@@ -126,6 +126,17 @@ now_s(void)
 
 /* ---- secrets and codes, from bench-codes ------------------------------ */
 
+/* This program's own path (to spawn itself, or what was built beside it). */
+static void
+self_path(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	if (n <= 0)
+		die("readlink /proc/self/exe: %s", strerror(errno));
+	buf[n] = '\0';
+}
+
 /*
  * The oracle process of this process (a forked child asks its own: two
  * processes on one pipe would read each other's answers).
@@ -138,17 +149,13 @@ codes_start(void)
 {
 	char self[PATH_MAX], *slash, *path;
 	int to[2], from[2];
-	ssize_t n;
 	pid_t pid;
 
 	if (codes_to != NULL) {		/* the parent's, inherited: not ours to use */
 		(void)fclose(codes_to);
 		(void)fclose(codes_from);
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		die("readlink /proc/self/exe: %s", strerror(errno));
-	self[n] = '\0';
+	self_path(self, sizeof(self));
 	if ((slash = strrchr(self, '/')) != NULL)
 		*slash = '\0';
 	if (asprintf(&path, "%s/bench-codes", self) < 0)
@@ -1397,7 +1404,6 @@ cmd_run(int argc, char **argv, int hostlog)
 	enum mod ms[M_COUNT];
 	struct inst *in[M_COUNT];
 	pid_t sinkpid = -1;
-	ssize_t sl;
 
 	memset(&pl, 0, sizeof(pl));
 	pl.nsizes = 4;
@@ -1455,10 +1461,7 @@ cmd_run(int argc, char **argv, int hostlog)
 	}
 	if (root == NULL)
 		die("--root DIR is required");
-	sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (sl <= 0)
-		die("readlink /proc/self/exe: %s", strerror(errno));
-	self[sl] = '\0';
+	self_path(self, sizeof(self));
 	xmkdir(root, 0700);
 	if (sink != NULL)
 		sinkpid = start_logsink(sink);

@@ -385,6 +385,7 @@ acct_verify_server(struct odin_store *st, const struct odin_config *cfg, const c
 	struct odin_record *r;
 	uint8_t h[ODIN_BACKUP_HASH_LEN];
 	char norm[64];
+	unsigned period = ODIN_PERIOD_DEFAULT;	/* the clock warning's unit: the row's, once read */
 	int rc, kind;
 
 	if ((r = acct_records()) == NULL)
@@ -406,7 +407,6 @@ acct_verify_server(struct odin_store *st, const struct odin_config *cfg, const c
 		ans.kind = kind;
 		ans.code = norm;
 		a->method = ODIN_AUTH_TOTP;
-		r->period = ODIN_PERIOD_DEFAULT;	/* for the clock warning only */
 		goto ask;
 	}
 	rc = odin_store_peek(st, user, r);
@@ -419,6 +419,7 @@ acct_verify_server(struct odin_store *st, const struct odin_config *cfg, const c
 		a->reason = "cannot read record";
 		goto out;
 	}
+	period = r->period;
 	kind = input != NULL ? (int)odin_input_classify(input, r->digits, norm, sizeof(norm)) :
 	    ODIN_INPUT_INVALID;
 	ans.kind = kind;
@@ -435,8 +436,8 @@ acct_verify_server(struct odin_store *st, const struct odin_config *cfg, const c
 	}
 ask:
 	rc = odin_store_verify(st, user, &ans, &v);
-	if (v.skew > (int64_t)cfg->window * r->period + r->period ||
-	    v.skew < -((int64_t)cfg->window * r->period + r->period))
+	if (v.skew > (int64_t)cfg->window * period + period ||
+	    v.skew < -((int64_t)cfg->window * period + period))
 		odin_log(LOG_WARNING, "user=%s: this host's clock is %lld s off the database's; "
 		    "codes are judged by the database's clock", user, (long long)v.skew);
 	switch (rc) {

@@ -515,10 +515,8 @@ row=$(pg_psql "SELECT count(*) FILTER (WHERE mfa_secret LIKE 'srv1:%'), count(*)
 check "server mode: 14 users imported by the owner, each secret sealed by the database ($row)" '[ "$row" = "14|0" ]'
 check "server mode: the owner reads the secret back through the database's seal" \
     '"$RT" "$T/SA/odin.conf" cat srvsam | grep -qx "secret $SECRET"'
-as_srv1() {
-	PGPASSWORD=srv1-pw "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U odin_srv1 -d odin -v ON_ERROR_STOP=1 \
-	    -v VERBOSITY=verbose -c "$1" 2>&1
-}
+srv1_psql() { PGPASSWORD=srv1-pw "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U odin_srv1 -d odin "$@" 2>&1; }
+as_srv1() { srv1_psql -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "$1"; }
 sdenied() { as_srv1 "$1" | grep -q '42501'; }
 check "server host role: SELECT of a secret is a permission error" "sdenied \"SELECT mfa_secret FROM users WHERE user_name = 'srvsam'\""
 check "server host role: SELECT of another user's row is a permission error" 'sdenied "SELECT user_name, last_step FROM users"'
@@ -538,7 +536,7 @@ check "server host role: odin_srv_info() gives the row without secret or hash" \
 # no verdict before its count is committed: a submit rolled back counts nothing and
 # gives nothing; a collect in the submit's own transaction is refused
 f0=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
-PGPASSWORD=srv1-pw "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U odin_srv1 -d odin > "$T/psql.out" 2>&1 <<'SQL'
+srv1_psql > "$T/psql.out" <<'SQL'
 BEGIN;
 SELECT ticket FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0) \gset
 SELECT verdict FROM odin_srv_collect('sk2', :'ticket');
@@ -547,7 +545,7 @@ SQL
 f1=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
 check "server host role: a collect in the submit's transaction is refused; the rollback leaves nothing ($f0 -> $f1)" \
     'grep -q "only after its count is committed" "$T/psql.out" && ! grep -qx "wrong" "$T/psql.out" && [ "$f0" = "$f1" ]'
-PGPASSWORD=srv1-pw "$PG_BIN/psql" -qXtA -h "$PG_SOCK" -U odin_srv1 -d odin > "$T/psql.out" 2>&1 <<'SQL'
+srv1_psql > "$T/psql.out" <<'SQL'
 SELECT ticket FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0) \gset
 BEGIN;
 SELECT verdict FROM odin_srv_collect('sk2', :'ticket');
