@@ -8,11 +8,12 @@
  *    state durably, then unlock.  Everything happens under the lock, so N
  *    concurrent logins with one code see each other's last_step.
  *  - single-statement (a database shared by many hosts): judge in
- *    memory on a fresh snapshot, count the attempt with one conditional
- *    statement (a code for a step someone took meanwhile is not counted:
- *    a replay), and only then let one conditional statement take the step
- *    or delete the backup code; of N logins with one code on any number
- *    of hosts exactly one wins.
+ *    memory on a snapshot (the read before the prompt), and let one
+ *    conditional statement count the attempt and take the step or
+ *    delete the backup code, only while the row still has the snapshot's
+ *    secret (a code for a step someone took meanwhile is not counted: a
+ *    replay); of N logins with one code on any number of hosts exactly
+ *    one wins.
  *
  * In both, no verdict is acted on until the attempt is counted: a caller
  * who can make a write fail (a file-size limit), or kill the process
@@ -282,8 +283,11 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 	if ((r = acct_records()) == NULL)
 		return ODIN_ENOMEM;
 
-	/* A snapshot read after the person answered: decided on, never written back. */
-	rc = odin_store_peek(st, user, r);
+	/*
+	 * The snapshot decided on, never written back: the read before the
+	 * prompt where the store keeps it (the settle holds it to the row).
+	 */
+	rc = odin_store_snapshot(st, user, r);
 	if ((rc = acct_admit(cfg, rc, r, input, now, a)) != ODIN_OK)
 		goto out;
 

@@ -291,6 +291,20 @@ odin_store_has_atomic(const struct odin_store *st)
 }
 
 int
+odin_store_snapshot(struct odin_store *st, const char *user, struct odin_record *rec)
+{
+	if (rec != NULL)
+		odin_record_wipe(rec);
+	if (st == NULL || rec == NULL)
+		return ODIN_EINVAL;
+	if (!odin_user_valid(user))
+		return ODIN_EBADNAME;
+	if (store_ops(st)->snapshot == NULL)
+		return odin_store_peek(st, user, rec);
+	return store_ops(st)->snapshot(st, user, rec);
+}
+
+int
 odin_store_settle(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until)
 {

@@ -163,9 +163,11 @@ int odin_store_list(struct odin_store *st, int (*cb)(const char *user, void *ctx
  * database safe without holding a lock across hosts, in one round trip.
  *
  * odin_store_settle: a login's answer, judged by the caller on a snapshot
- * (odin_store_peek), counted or accepted in one atomic statement -- the
+ * (odin_store_snapshot), counted or accepted in one atomic statement -- the
  * verdict takes effect with the count, so nothing of it is acted on
- * before the attempt is recorded, whatever happens to the caller:
+ * before the attempt is recorded, whatever happens to the caller.  It
+ * takes effect only while the row still has the snapshot's secret and TOTP
+ * parameters (a re-enrollment meanwhile: ODIN_ENOENT, nothing counted):
  *   - a->right and a->step > 0 (a TOTP code): last_step = step, failures,
  *     lockout_until and lockout_count cleared, updated = now -- if the
  *     record is enabled, its last_step < step and it is not locked out;
@@ -204,6 +206,17 @@ struct odin_answer {
 };
 
 int odin_store_has_atomic(const struct odin_store *st);
+
+/*
+ * odin_store_snapshot: the record a login judges its answer on, for the
+ * odin_store_settle that follows on the same st: what the last
+ * odin_store_peek of user on st read (the read before the prompt: a
+ * login reads its row once), else a new peek.  The settle's conditions
+ * make an old snapshot safe: a secret or parameters changed since, a
+ * lockout, a used step or a used backup code are the row's, not the
+ * snapshot's.  Returns what odin_store_peek returns.
+ */
+int odin_store_snapshot(struct odin_store *st, const char *user, struct odin_record *rec);
 int odin_store_settle(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 

@@ -26,6 +26,8 @@ struct odin_store_ops {
 	int (*settle)(struct odin_store *st, const char *user, int64_t now,
 	    const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 	int (*peek)(struct odin_store *st, const char *user, struct odin_record *rec);
+	/* with settle: store.h odin_store_snapshot */
+	int (*snapshot)(struct odin_store *st, const char *user, struct odin_record *rec);
 	int (*rights)(struct odin_store *st, unsigned *rights);
 	/* a store that checks codes itself (store.h: odin_store_verifies) */
 	int (*verify)(struct odin_store *st, const char *user, const struct odin_server_answer *a,
@@ -67,7 +69,7 @@ extern const struct odin_store_ops odin_store_files_ops;
  * it the host's odin_log() (log.h: odin_log_forward).
  */
 #define ODIN_STORE_PLUGIN_SYMBOL "odin_store_plugin"
-#define ODIN_STORE_PLUGIN_ABI 3
+#define ODIN_STORE_PLUGIN_ABI 4
 #define ODIN_STORE_PLUGIN_SIZES { sizeof(struct odin_store_ops), \
 	sizeof(struct odin_store_base), sizeof(struct odin_record), sizeof(struct odin_config) }
 

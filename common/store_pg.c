@@ -85,6 +85,17 @@ struct odin_store {
 	int broken;		/* a round trip timed out: the connection is unusable */
 	int server;		/* pg_verify = server: the database seals and checks */
 	char policy[4][16];	/* server: max_failures, lockout_seconds, cap, window (db-init) */
+	/*
+	 * Host-key mode: the last row peeked (odin_store_snapshot), held in
+	 * odin_secure_alloc memory, with its secret, algorithm, digits and
+	 * period as the row has them: pg_settle takes effect only while the
+	 * row still has those.
+	 */
+	struct odin_record *snap;
+	int snap_ok;
+	char snap_user[PG_USER_MAX + 1];
+	char snap_sealed[PG_SEALED_MAX + 1];
+	char snap_param[3][16];	/* algorithm, digits, period */
 };
 
 struct odin_txn {
@@ -1036,6 +1047,8 @@ pg_close(struct odin_store *st)
 		return;
 	if (st->conn != NULL)
 		PQfinish(st->conn);
+	odin_secure_free(st->snap);
+	odin_wipe(st, sizeof(*st));
 	free(st);
 }
 
@@ -1208,6 +1221,7 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 
 	*txn = NULL;
 	odin_record_wipe(rec);
+	st->snap_ok = 0;	/* what this lock may change, a later settle reads again */
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -1348,6 +1362,37 @@ out:
 	return rc;
 }
 
+/*
+ * Keeps a row just read (PG_SELECT_COLUMNS) for the settle of a login:
+ * the record, and the columns as the row has them that the settle holds
+ * it to (no secret: "", which no row's secret equals).  A row whose
+ * columns do not fit is not kept: its settle refuses.
+ */
+static void
+pg_keep_snapshot(struct odin_store *st, const char *user, const PGresult *res,
+    const struct odin_record *rec)
+{
+	static const int col[3] = { 2, 3, 4 };	/* algorithm, digits, period */
+	int i;
+
+	st->snap_ok = 0;
+	if (strlen(PQgetvalue(res, 0, 1)) >= sizeof(st->snap_sealed))	/* "" if NULL */
+		return;
+	for (i = 0; i < 3; i++)
+		if (PQgetisnull(res, 0, col[i]) ||
+		    strlen(PQgetvalue(res, 0, col[i])) >= sizeof(st->snap_param[i]))
+			return;
+	if (st->snap == NULL && (st->snap = odin_secure_alloc(sizeof(*st->snap))) == NULL)
+		return;
+	*st->snap = *rec;
+	(void)snprintf(st->snap_user, sizeof(st->snap_user), "%s", user);
+	(void)snprintf(st->snap_sealed, sizeof(st->snap_sealed), "%s", PQgetvalue(res, 0, 1));
+	for (i = 0; i < 3; i++)
+		(void)snprintf(st->snap_param[i], sizeof(st->snap_param[i]), "%s",
+		    PQgetvalue(res, 0, col[i]));
+	st->snap_ok = 1;
+}
+
 /* One plain SELECT, no transaction, no row lock (store.h: odin_store_peek). */
 static int
 pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
@@ -1358,6 +1403,7 @@ pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	int rc;
 
 	odin_record_wipe(rec);
+	st->snap_ok = 0;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
 	if (st->server)
@@ -1373,6 +1419,8 @@ pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	    "SELECT " PG_SELECT_COLUMNS " FROM users u WHERE user_name = $1", 1, v, &rc);
 	if (res != NULL) {
 		rc = PQntuples(res) == 0 ? ODIN_ENOENT : pg_row_to_record(t, res, rec);
+		if (rc == ODIN_OK)
+			pg_keep_snapshot(st, t->user, res, rec);
 		PQclear(res);
 	}
 	odin_wipe(t, sizeof(*t));
@@ -1380,6 +1428,17 @@ pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	if (rc != ODIN_OK)
 		odin_record_wipe(rec);
 	return rc;
+}
+
+/* store.h odin_store_snapshot: the last peek of user, else a new one (host-key mode). */
+static int
+pg_snapshot(struct odin_store *st, const char *user, struct odin_record *rec)
+{
+	if (!st->server && st->snap_ok && strcmp(st->snap_user, user) == 0) {
+		*rec = *st->snap;
+		return ODIN_OK;
+	}
+	return pg_peek(st, user, rec);
 }
 
 /*
@@ -1832,31 +1891,59 @@ rollback:
 /* ---- single-statement operations ------------------------------------------ */
 
 /*
- * store.h: odin_store_settle.  One statement: the user's row locked
- * first (so a lockout another host starts meanwhile is seen by every part
- * of it, and a backup code is never deleted for a login that then fails),
- * the backup code deleted (only for a right answer), then the row's login
- * state either cleared
- * (accepted) or counted, with the rule of odin_auth_fail()
- * (lockout_seconds << lockout_count, capped at max(lockout_max_seconds,
- * lockout_seconds)), only on an enabled record not locked out at now
- * and, for a step, whose last_step is still below it.  No row: a second
- * read tells a missing record from a lockout or a used step.  Every
+ * store.h: odin_store_settle.  One statement, on the row of the snapshot
+ * the answer was judged on (odin_store_snapshot: the read before the
+ * prompt), which takes effect only on an enabled record not locked out
+ * at now, for a step whose last_step is still below it, and whose secret
+ * (as sealed), algorithm, digits and period are still the snapshot's: the
+ * row's login state either cleared (accepted) or counted, with the rule
+ * of odin_auth_fail() (lockout_seconds << lockout_count, capped at
+ * max(lockout_max_seconds, lockout_seconds)).  A backup code's statement
+ * locks the row first (so a lockout another host starts meanwhile is seen
+ * by every part of it, and a backup code is never deleted for a login
+ * that then fails) and deletes the code (only for a right answer); a
+ * TOTP code's touches the row alone.  No row: a second read tells a
+ * missing or changed record from a lockout or a used step.  Every
  * parameter has a fixed width for a given kind of answer (the step
  * zero-padded, a wrong backup code's hash as 64 zeros), so a right
  * answer's statement is as long as a wrong one's.
  */
-#define PG_SETTLE_OK \
-	"($7::boolean AND ($6::text = '' OR EXISTS (SELECT 1 FROM d)))"
+/* a right answer (a backup code: its row deleted here) */
+#define PG_SETTLE_OK_BACKUP "($7::boolean AND EXISTS (SELECT 1 FROM d))"
+#define PG_SETTLE_OK_TOTP "$7::boolean"
+/* the state a settle writes, where OK is the right answer's condition */
+#define PG_SETTLE_SET(OK) \
+	" UPDATE users SET" \
+	" last_step = CASE WHEN " OK " AND $8::bigint <> 0 THEN $8::bigint ELSE last_step END," \
+	" failures = CASE WHEN " OK " OR failures + 1 >= $3::integer THEN 0" \
+	"  ELSE failures + 1 END," \
+	" lockout_until = CASE WHEN " OK " THEN 0 WHEN failures + 1 >= $3::integer THEN" \
+	"  $2::bigint + CASE WHEN lockout_count >= 40 OR ($4::bigint << lockout_count) > $5::bigint" \
+	"  THEN $5::bigint ELSE $4::bigint << lockout_count END ELSE lockout_until END," \
+	" lockout_count = CASE WHEN " OK " THEN 0 WHEN failures + 1 >= $3::integer" \
+	"  THEN lockout_count + 1 ELSE lockout_count END," \
+	" updated = $2::bigint"
+/* the row as it was judged: enabled, not locked out, the step unused, the snapshot's secret */
+#define PG_SETTLE_WHERE \
+	" WHERE user_name = $1::text AND mfa_enabled AND lockout_until <= $2::bigint" \
+	" AND ($8::bigint = 0 OR last_step < $8::bigint) AND mfa_secret = $9::text" \
+	" AND algorithm = $10::text AND digits = $11::integer AND period = $12::integer"
 static int
 pg_settle(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until)
 {
 	char n[24], mf[16], ls[16], lm[16], sp[24], h[2 * ODIN_BACKUP_HASH_LEN + 1];
-	const char *v[8] = { user, n, mf, ls, lm, h, a->right ? "t" : "f", sp };
+	const char *v[12] = { user, n, mf, ls, lm, h, a->right ? "t" : "f", sp, st->snap_sealed,
+		st->snap_param[0], st->snap_param[1], st->snap_param[2] };
 	PGresult *res;
 	int rc, won;
 
+	/* judged on odin_store_snapshot's record, which the statement holds to the row */
+	if (st->server || !st->snap_ok || strcmp(st->snap_user, user) != 0) {
+		odin_log(LOG_ERR, "postgresql: a settle for %s without its snapshot: refused", user);
+		return ODIN_EINVAL;
+	}
+	st->snap_ok = 0;	/* the state it holds is this settle's to change: a retry reads again */
 	(void)snprintf(n, sizeof(n), "%" PRId64, now);
 	(void)snprintf(mf, sizeof(mf), "%u", pol->max_failures);
 	(void)snprintf(ls, sizeof(ls), "%u", pol->lockout_seconds);
@@ -1867,25 +1954,23 @@ pg_settle(struct odin_store *st, const char *user, int64_t now,
 		odin_base16_encode(a->backup_hash, ODIN_BACKUP_HASH_LEN, h);
 	else
 		h[0] = '\0';
-	res = pg_run(st, "settle", user,
-	    "WITH l AS (SELECT 1 FROM users WHERE user_name = $1::text AND mfa_enabled"
-	    "  AND lockout_until <= $2::bigint FOR UPDATE),"
-	    " d AS (DELETE FROM backup_codes WHERE $7::boolean AND $6::text <> ''"
-	    "  AND user_name = $1::text AND hash = pg_catalog.decode($6::text, 'hex')"
-	    "  AND EXISTS (SELECT 1 FROM l) RETURNING 1)"
-	    " UPDATE users SET"
-	    " last_step = CASE WHEN " PG_SETTLE_OK " AND $6::text = '' THEN $8::bigint ELSE last_step END,"
-	    " failures = CASE WHEN " PG_SETTLE_OK " OR failures + 1 >= $3::integer THEN 0"
-	    "  ELSE failures + 1 END,"
-	    " lockout_until = CASE WHEN " PG_SETTLE_OK " THEN 0 WHEN failures + 1 >= $3::integer THEN"
-	    "  $2::bigint + CASE WHEN lockout_count >= 40 OR ($4::bigint << lockout_count) > $5::bigint"
-	    "  THEN $5::bigint ELSE $4::bigint << lockout_count END ELSE lockout_until END,"
-	    " lockout_count = CASE WHEN " PG_SETTLE_OK " THEN 0 WHEN failures + 1 >= $3::integer"
-	    "  THEN lockout_count + 1 ELSE lockout_count END,"
-	    " updated = $2::bigint"
-	    " WHERE user_name = $1 AND mfa_enabled AND lockout_until <= $2::bigint"
-	    " AND ($8::bigint = 0 OR last_step < $8::bigint)"
-	    " RETURNING lockout_until, " PG_SETTLE_OK, 8, v, &rc);
+	/*
+	 * Two statements, by the kind of answer (never by its verdict): a TOTP
+	 * code's touches the row alone; a backup code's locks the row, then
+	 * deletes the code (only for a right answer) before the update.
+	 */
+	if (a->backup_hash == NULL)
+		res = pg_run(st, "settle", user,
+		    PG_SETTLE_SET(PG_SETTLE_OK_TOTP) PG_SETTLE_WHERE
+		    " AND $6::text = '' RETURNING lockout_until, " PG_SETTLE_OK_TOTP, 12, v, &rc);
+	else
+		res = pg_run(st, "settle", user,
+		    "WITH l AS (SELECT 1 FROM users" PG_SETTLE_WHERE " FOR UPDATE),"
+		    " d AS (DELETE FROM backup_codes WHERE $7::boolean AND $6::text <> ''"
+		    "  AND user_name = $1::text AND hash = pg_catalog.decode($6::text, 'hex')"
+		    "  AND EXISTS (SELECT 1 FROM l) RETURNING 1)"
+		    PG_SETTLE_SET(PG_SETTLE_OK_BACKUP) PG_SETTLE_WHERE
+		    " RETURNING lockout_until, " PG_SETTLE_OK_BACKUP, 12, v, &rc);
 	odin_wipe(h, sizeof(h));
 	if (res == NULL)
 		return rc;
@@ -2104,6 +2189,7 @@ static const struct odin_store_ops pg_ops = {
 	.init = pg_init,
 	.settle = pg_settle,
 	.peek = pg_peek,
+	.snapshot = pg_snapshot,
 	.rights = pg_rights,
 	.verify = pg_verify,
 	.token = pg_token,

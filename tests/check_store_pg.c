@@ -380,6 +380,24 @@ START_TEST(delete_removes_codes)
 }
 END_TEST
 
+/*
+ * A login's two calls: odin_store_snapshot (what the answer is judged on),
+ * then odin_store_settle, held to that snapshot.  No record: the
+ * snapshot's ODIN_ENOENT.
+ */
+static int
+snap_settle(struct odin_store *st, const char *user, int64_t now,
+    const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *until)
+{
+	struct odin_record r;
+	int rc = odin_store_snapshot(st, user, &r);
+
+	odin_record_wipe(&r);
+	if (rc != ODIN_OK)
+		return rc;
+	return odin_store_settle(st, user, now, pol, a, until);
+}
+
 /* odin_store_settle() with a policy that never locks, for the cases below. */
 static const struct odin_lockout_policy lax = { 1000, 10, 10 };
 
@@ -388,7 +406,7 @@ settle_step(struct odin_store *st, const char *user, int right, int64_t step, in
 {
 	struct odin_answer a = { right, step, NULL };
 
-	return odin_store_settle(st, user, now, &lax, &a, NULL);
+	return snap_settle(st, user, now, &lax, &a, NULL);
 }
 
 START_TEST(settle_step_once)
@@ -436,13 +454,90 @@ START_TEST(settle_step_once)
 		struct odin_answer a = { 1, 107, NULL };
 		int64_t until = -1;
 
-		ck_assert_int_eq(odin_store_settle(st, "alice", 1700000500, &three, &a, &until), ODIN_OK);
+		ck_assert_int_eq(snap_settle(st, "alice", 1700000500, &three, &a, &until), ODIN_OK);
 		ck_assert_int_eq(until, 0);
 	}
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_int_eq(back.lockout_until, 0);
 	ck_assert_uint_eq(back.failures, 0);
 	ck_assert_int_eq(back.last_step, 107);
+	odin_store_close(st);
+}
+END_TEST
+
+/* A settle is held to the snapshot it was judged on; without one it refuses. */
+START_TEST(settle_held_to_snapshot)
+{
+	struct odin_store *st = open_pg(), *admin = open_pg();
+	struct odin_record r, snap, back;
+	struct odin_answer right = { 1, 101, NULL };
+	char v[64];
+
+	make_record(&r);
+	put(st, "alice", &r);
+	/* no snapshot, or another user's: refused, nothing counted */
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_EINVAL);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(odin_store_settle(st, "bob", 1700000200, &lax, &right, NULL), ODIN_EINVAL);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_uint_eq(back.failures, 2);
+	ck_assert_int_eq(back.last_step, 100);
+
+	/* re-enrolled (a new secret) between the snapshot and the settle: nothing taken or counted */
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	r.secret[0] ^= 1;
+	put(admin, "alice", &r);
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_ENOENT);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 100);
+	ck_assert_uint_eq(back.failures, 2);
+	ck_assert_int_eq(back.secret[0], r.secret[0]);
+
+	/* only the digits changed (the sealed secret as it was): the same */
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	sql1("UPDATE users SET digits = 6 WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_ENOENT);
+	/* ... and a new snapshot sees the change and settles */
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_uint_eq(snap.digits, 6);
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_OK);
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 101);
+	ck_assert_uint_eq(back.failures, 0);
+	odin_record_wipe(&snap);
+	odin_store_close(admin);
+	odin_store_close(st);
+}
+END_TEST
+
+/*
+ * The snapshot is the last peek (a login reads its row once, before the
+ * prompt): a step another host took since is the row's, and refused.
+ */
+START_TEST(snapshot_is_the_last_peek)
+{
+	struct odin_store *st = open_pg(), *other = open_pg();
+	struct odin_record r, snap, back;
+	struct odin_answer right = { 1, 150, NULL };
+	char v[64];
+
+	make_record(&r);
+	put(st, "alice", &r);
+	ck_assert_int_eq(odin_store_peek(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(snap.last_step, 100);
+	sql1("UPDATE users SET last_step = 200, failures = 0 WHERE user_name = 'alice' RETURNING 1",
+	    v, sizeof(v));
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(snap.last_step, 100);		/* not read again */
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_EREPLAY);
+	get(other, "alice", &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 200);
+	ck_assert_uint_eq(back.failures, 0);
+	/* the settle used it up: the next snapshot reads the row */
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(snap.last_step, 200);
+	odin_record_wipe(&snap);
+	odin_store_close(other);
 	odin_store_close(st);
 }
 END_TEST
@@ -463,14 +558,14 @@ START_TEST(settle_backup_once)
 	right.backup_hash = h;
 	/* a wrong backup code deletes nothing, even one whose hash is stored */
 	wrong.backup_hash = h;
-	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000400, &lax, &wrong, NULL), ODIN_ENOMATCH);
+	ck_assert_int_eq(snap_settle(st, "alice", 1700000400, &lax, &wrong, NULL), ODIN_ENOMATCH);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.nbackup, 3);
 	ck_assert_uint_eq(back.failures, 2);
-	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000500, &lax, &right, NULL), ODIN_OK);
+	ck_assert_int_eq(snap_settle(st, "alice", 1700000500, &lax, &right, NULL), ODIN_OK);
 	/* used: the same code again is counted */
-	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000500, &lax, &right, NULL), ODIN_ENOMATCH);
-	ck_assert_int_eq(odin_store_settle(st, "bob", 1700000500, &lax, &right, NULL), ODIN_ENOENT);
+	ck_assert_int_eq(snap_settle(st, "alice", 1700000500, &lax, &right, NULL), ODIN_ENOMATCH);
+	ck_assert_int_eq(snap_settle(st, "bob", 1700000500, &lax, &right, NULL), ODIN_ENOENT);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.nbackup, 2);
 	ck_assert_mem_eq(back.backup[0], r.backup[0], ODIN_BACKUP_HASH_LEN);
@@ -496,31 +591,31 @@ START_TEST(settle_counts_and_locks)
 	r.lockout_count = 0;
 	put(st, "alice", &r);
 	for (i = 0; i < 2; i++) {
-		ck_assert_int_eq(odin_store_settle(st, "alice", 1000, &pol, &wrong, &until), ODIN_ENOMATCH);
+		ck_assert_int_eq(snap_settle(st, "alice", 1000, &pol, &wrong, &until), ODIN_ENOMATCH);
 		ck_assert_int_eq(until, 0);
 	}
-	ck_assert_int_eq(odin_store_settle(st, "alice", 1000, &pol, &wrong, &until), ODIN_ENOMATCH);
+	ck_assert_int_eq(snap_settle(st, "alice", 1000, &pol, &wrong, &until), ODIN_ENOMATCH);
 	ck_assert_int_eq(until, 1010);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.failures, 0);
 	ck_assert_uint_eq(back.lockout_count, 1);
 	for (i = 0; i < 3; i++)
-		ck_assert_int_eq(odin_store_settle(st, "alice", 2000, &pol, &wrong, &until), ODIN_ENOMATCH);
+		ck_assert_int_eq(snap_settle(st, "alice", 2000, &pol, &wrong, &until), ODIN_ENOMATCH);
 	ck_assert_int_eq(until, 2020);	/* doubled */
 	for (i = 0; i < 3; i++)
-		ck_assert_int_eq(odin_store_settle(st, "alice", 3000, &pol, &wrong, &until), ODIN_ENOMATCH);
+		ck_assert_int_eq(snap_settle(st, "alice", 3000, &pol, &wrong, &until), ODIN_ENOMATCH);
 	ck_assert_int_eq(until, 3025);	/* capped */
-	ck_assert_int_eq(odin_store_settle(st, "nobody", 3000, &pol, &wrong, &until), ODIN_ENOENT);
+	ck_assert_int_eq(snap_settle(st, "nobody", 3000, &pol, &wrong, &until), ODIN_ENOENT);
 	/* with a step: counted only while that step is unused (last_step is 100) */
 	wrong.step = 101;
-	ck_assert_int_eq(odin_store_settle(st, "alice", 4000, &pol, &wrong, &until), ODIN_ENOMATCH);
+	ck_assert_int_eq(snap_settle(st, "alice", 4000, &pol, &wrong, &until), ODIN_ENOMATCH);
 	ck_assert_int_eq(until, 3025);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.failures, 1);
 	wrong.step = 100;
-	ck_assert_int_eq(odin_store_settle(st, "alice", 4000, &pol, &wrong, &until), ODIN_EREPLAY);
+	ck_assert_int_eq(snap_settle(st, "alice", 4000, &pol, &wrong, &until), ODIN_EREPLAY);
 	wrong.step = 99;
-	ck_assert_int_eq(odin_store_settle(st, "alice", 4000, &pol, &wrong, &until), ODIN_EREPLAY);
+	ck_assert_int_eq(snap_settle(st, "alice", 4000, &pol, &wrong, &until), ODIN_EREPLAY);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.failures, 1);	/* the replays were not counted */
 	ck_assert_int_eq(back.last_step, 100);
@@ -562,14 +657,14 @@ START_TEST(settle_matches_auth)
 		for (i = 0; i < 40; i++) {
 			memset(&res, 0, sizeof(res));
 			if (odin_auth_lockout_left(&mem, now) > 0) {
-				rc = odin_store_settle(st, "alice", now, &pols[p], &wrong, &until);
+				rc = snap_settle(st, "alice", now, &pols[p], &wrong, &until);
 				ck_assert_int_eq(rc, ODIN_ELOCKEDOUT);
 				ck_assert_int_eq(until, mem.lockout_until);
 				now = mem.lockout_until;	/* wait it out */
 				continue;
 			}
 			odin_auth_fail(&c, &mem, now, &res);
-			ck_assert_int_eq(odin_store_settle(st, "alice", now, &pols[p], &wrong, &until), ODIN_ENOMATCH);
+			ck_assert_int_eq(snap_settle(st, "alice", now, &pols[p], &wrong, &until), ODIN_ENOMATCH);
 			ck_assert_int_eq(until, mem.lockout_until);
 			get(st, "alice", &back, ODIN_OK);
 			ck_assert_uint_eq(back.failures, mem.failures);
@@ -592,7 +687,7 @@ START_TEST(settle_matches_auth)
 	r.backup_iter = 0;
 	r.nbackup = 0;
 	put(st, "bob", &r);
-	ck_assert_int_eq(odin_store_settle(st, "bob", 5, &pols[0], &wrong, &until), ODIN_ENOENT);
+	ck_assert_int_eq(snap_settle(st, "bob", 5, &pols[0], &wrong, &until), ODIN_ENOENT);
 	odin_record_wipe(&r);
 	odin_store_close(st);
 }
@@ -753,6 +848,8 @@ pg_suite(void)
 	tcase_add_test(tc, delete_removes_codes);
 	tcase_add_test(tc, settle_step_once);
 	tcase_add_test(tc, settle_backup_once);
+	tcase_add_test(tc, settle_held_to_snapshot);
+	tcase_add_test(tc, snapshot_is_the_last_peek);
 	tcase_add_test(tc, settle_counts_and_locks);
 	tcase_add_test(tc, settle_matches_auth);
 	tcase_add_test(tc, one_winner_settle);

@@ -185,6 +185,37 @@ login A "$NOW" "$C"
 check "the same code replayed on host A is refused" '[ "$RES" = PAM_AUTH_ERR ]'
 check "the replay is logged as such" 'grep -q "reason=replayed code" "$T/log"'
 
+# one read and one statement per login: the read before the prompt is the
+# snapshot the answer is judged on (counted by the server's own statement log)
+SL=$T/pg/data/server.log
+pg_psql "ALTER ROLE odin SET log_statement = 'all'" >/dev/null
+n0=$(wc -l < "$SL")
+login B $((NOW + 30)) "$(code $((NOW + 30)))"
+sleep 0.2
+stmts=$(tail -n +$((n0 + 1)) "$SL" | grep -E 'LOG: +execute' | sed -E 's/.*execute [^:]*: +([A-Z]+).*/\1/' | tr '\n' ' ')
+pg_psql "ALTER ROLE odin RESET log_statement" >/dev/null
+check "a host-key login on B ($RES) sends two statements, the read and the settle: $stmts" \
+    '[ "$RES" = PAM_SUCCESS ] && [ "$stmts" = "SELECT UPDATE " ]'
+
+# re-enrolled while the person types: the code of the old secret is neither
+# taken nor counted (the settle holds the answer to the secret it was judged on)
+rm -rf "$T/bar"; mkdir "$T/bar"
+T2=$((NOW + 60))
+faketime -f "$(at "$T2")" "$H" -d "$T/B/pam.d" -b "$T/bar" -r "$(code "$T2")" login pgalice > "$T/out" 2>&1 &
+bpid=$!
+for i in $(seq 100); do ls "$T/bar" | grep -q '^ready' && break; sleep 0.05; done
+NEWSECRET=KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU
+echo "$NEWSECRET" | "$CLI" --config "$T/A/odin.conf" admin import --force pgalice > "$T/cli.out" 2>&1
+imp=$?
+f0=$(pg_psql "SELECT failures || ' ' || last_step FROM users WHERE user_name = 'pgalice'")
+touch "$T/bar/go"; wait $bpid
+RES=$(sed -n 's/^RESULT //p' "$T/out")
+f1=$(pg_psql "SELECT failures || ' ' || last_step FROM users WHERE user_name = 'pgalice'")
+check "re-enrolled during the prompt (import exit $imp): the old secret's code is refused ($RES), uncounted ($f0 -> $f1)" \
+    '[ $imp -eq 0 ] && [ "$RES" = PAM_AUTH_ERR ] && [ "$f0" = "$f1" ] && tail -n 3 "$T/log" | grep -q "reason=record changed during login"'
+echo "$SECRET" | "$CLI" --config "$T/A/odin.conf" admin import --force pgalice > "$T/cli.out" 2>&1
+check "... and back to the first secret" '[ $? -eq 0 ]'
+
 # ---- 3. the race: 32 logins, one code, two hosts, 10 rounds -----------------
 # race H1 H2 ROUNDS BASE [PREFIX]: ROUNDS rounds, each 32 logins with one
 # code, half through host H1, half through H2; sets race_ok to the number
