@@ -89,6 +89,22 @@ odin_account_info(struct odin_store *st, const char *user, struct odin_account_i
 	return rc;
 }
 
+int
+odin_account_login_info(struct odin_store *st, const char *user, struct odin_account_info *info)
+{
+	struct odin_record *r;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if ((r = acct_records()) == NULL)
+		return ODIN_ENOMEM;
+	rc = odin_store_snapshot(st, user, 0, r);
+	if (rc == ODIN_OK)
+		acct_info_from(info, r);
+	odin_secure_free(r);
+	return rc;
+}
+
 /* What an administrator needs beyond the decision: a clock-skew diagnosis, a new lockout. */
 static void
 acct_note(const struct odin_config *cfg, const char *user, const struct odin_auth_result *res,
@@ -275,6 +291,7 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 	struct odin_auth_plan plan;
 	struct odin_answer ans;
 	struct odin_record *r;
+	char norm[64];
 	int64_t until = 0, started = 0;
 	int rc, e;
 
@@ -287,7 +304,12 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 	 * The snapshot decided on, never written back: the read before the
 	 * prompt where the store keeps it (the settle holds it to the row).
 	 */
-	rc = odin_store_snapshot(st, user, r);
+	rc = odin_store_snapshot(st, user, 0, r);
+	/* a backup code is judged on a snapshot that holds them */
+	if (rc == ODIN_OK && input != NULL &&
+	    odin_input_classify(input, r->digits, norm, sizeof(norm)) == ODIN_INPUT_BACKUP)
+		rc = odin_store_snapshot(st, user, ODIN_SNAP_BACKUP, r);
+	odin_wipe(norm, sizeof(norm));
 	if ((rc = acct_admit(cfg, rc, r, input, now, a)) != ODIN_OK)
 		goto out;
 

@@ -65,6 +65,16 @@ struct odin_account_info {
  */
 int odin_account_info(struct odin_store *st, const char *user, struct odin_account_info *info);
 
+/*
+ * odin_account_info for a login, before it asks: the snapshot its answer
+ * will be judged on (store.h odin_store_snapshot), so that a store shared
+ * by many hosts reads the row once per login.  info->nbackup may be 0
+ * where the store keeps the backup codes apart (postgresql): not for
+ * display.
+ */
+int odin_account_login_info(struct odin_store *st, const char *user,
+    struct odin_account_info *info);
+
 /* The outcome of one answer, for the front end's message and log line. */
 struct odin_attempt {
 	enum odin_auth_method method;	/* what the answer looked like */

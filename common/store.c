@@ -291,7 +291,8 @@ odin_store_has_atomic(const struct odin_store *st)
 }
 
 int
-odin_store_snapshot(struct odin_store *st, const char *user, struct odin_record *rec)
+odin_store_snapshot(struct odin_store *st, const char *user, unsigned flags,
+    struct odin_record *rec)
 {
 	if (rec != NULL)
 		odin_record_wipe(rec);
@@ -301,7 +302,7 @@ odin_store_snapshot(struct odin_store *st, const char *user, struct odin_record 
 		return ODIN_EBADNAME;
 	if (store_ops(st)->snapshot == NULL)
 		return odin_store_peek(st, user, rec);
-	return store_ops(st)->snapshot(st, user, rec);
+	return store_ops(st)->snapshot(st, user, flags, rec);
 }
 
 int

@@ -209,14 +209,19 @@ int odin_store_has_atomic(const struct odin_store *st);
 
 /*
  * odin_store_snapshot: the record a login judges its answer on, for the
- * odin_store_settle that follows on the same st: what the last
- * odin_store_peek of user on st read (the read before the prompt: a
- * login reads its row once), else a new peek.  The settle's conditions
- * make an old snapshot safe: a secret or parameters changed since, a
- * lockout, a used step or a used backup code are the row's, not the
- * snapshot's.  Returns what odin_store_peek returns.
+ * odin_store_settle that follows on the same st: what the last read of
+ * user on st kept (odin_store_peek, or this: the read before the prompt,
+ * so a login reads its row once), else a new read.  Without
+ * ODIN_SNAP_BACKUP, a store that keeps the backup codes apart
+ * (postgresql) may leave them out (nbackup 0); a login judges a backup
+ * code on a snapshot taken with it.  The settle's conditions make an old
+ * snapshot safe: a secret or parameters changed since, a lockout, a used
+ * step or a used backup code are the row's, not the snapshot's.  Returns
+ * what odin_store_peek returns.  Any other store: odin_store_peek.
  */
-int odin_store_snapshot(struct odin_store *st, const char *user, struct odin_record *rec);
+#define ODIN_SNAP_BACKUP 0x1
+int odin_store_snapshot(struct odin_store *st, const char *user, unsigned flags,
+    struct odin_record *rec);
 int odin_store_settle(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 

@@ -27,7 +27,8 @@ struct odin_store_ops {
 	    const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until);
 	int (*peek)(struct odin_store *st, const char *user, struct odin_record *rec);
 	/* with settle: store.h odin_store_snapshot */
-	int (*snapshot)(struct odin_store *st, const char *user, struct odin_record *rec);
+	int (*snapshot)(struct odin_store *st, const char *user, unsigned flags,
+	    struct odin_record *rec);
 	int (*rights)(struct odin_store *st, unsigned *rights);
 	/* a store that checks codes itself (store.h: odin_store_verifies) */
 	int (*verify)(struct odin_store *st, const char *user, const struct odin_server_answer *a,

@@ -93,6 +93,7 @@ struct odin_store {
 	 */
 	struct odin_record *snap;
 	int snap_ok;
+	int snap_backup;	/* it holds the backup codes */
 	char snap_user[PG_USER_MAX + 1];
 	char snap_sealed[PG_SEALED_MAX + 1];
 	char snap_param[3][16];	/* algorithm, digits, period */
@@ -1069,13 +1070,17 @@ pg_put(char *buf, size_t *off, const char *key, const char *value)
 	return 0;
 }
 
-#define PG_COLUMNS(secret) \
+#define PG_COLUMNS_WITH(secret, backup) \
 	"mfa_enabled, " secret ", algorithm, digits, period, last_step, failures," \
 	" lockout_until, lockout_count, backup_kdf, backup_iter, encode(backup_salt, 'hex')," \
-	" created, updated," \
-	" (SELECT string_agg(encode(b.hash, 'hex'), ',' ORDER BY b.idx) FROM backup_codes b" \
-	"  WHERE b.user_name = u.user_name), bypass, enroll_token"
+	" created, updated, " backup ", bypass, enroll_token"
+#define PG_BACKUP_CODES \
+	"(SELECT string_agg(encode(b.hash, 'hex'), ',' ORDER BY b.idx) FROM backup_codes b" \
+	"  WHERE b.user_name = u.user_name)"
+#define PG_COLUMNS(secret) PG_COLUMNS_WITH(secret, PG_BACKUP_CODES)
 #define PG_SELECT_COLUMNS PG_COLUMNS("mfa_secret")
+/* a login's read before the prompt: the same row, without the second table (no backup codes) */
+#define PG_SELECT_COLUMNS_NO_BACKUP PG_COLUMNS_WITH("mfa_secret", "NULL::text")
 /*
  * pg_verify = server, the owner's read: an 18th column, the secret as the
  * database opens its own seal (pg_row_to_record), beside the sealed text.
@@ -1370,7 +1375,7 @@ out:
  */
 static void
 pg_keep_snapshot(struct odin_store *st, const char *user, const PGresult *res,
-    const struct odin_record *rec)
+    const struct odin_record *rec, int backup)
 {
 	static const int col[3] = { 2, 3, 4 };	/* algorithm, digits, period */
 	int i;
@@ -1390,12 +1395,16 @@ pg_keep_snapshot(struct odin_store *st, const char *user, const PGresult *res,
 	for (i = 0; i < 3; i++)
 		(void)snprintf(st->snap_param[i], sizeof(st->snap_param[i]), "%s",
 		    PQgetvalue(res, 0, col[i]));
+	st->snap_backup = backup;
 	st->snap_ok = 1;
 }
 
-/* One plain SELECT, no transaction, no row lock (store.h: odin_store_peek). */
+/*
+ * One plain SELECT, no transaction, no row lock (store.h: odin_store_peek);
+ * backup 0: without the backup codes (odin_store_snapshot).
+ */
 static int
-pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
+pg_read_row(struct odin_store *st, const char *user, int backup, struct odin_record *rec)
 {
 	const char *v[1];
 	struct odin_txn *t;
@@ -1415,12 +1424,13 @@ pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	t->st = st;
 	(void)snprintf(t->user, sizeof(t->user), "%s", user);
 	v[0] = t->user;
-	res = pg_run(st, "read", user,
-	    "SELECT " PG_SELECT_COLUMNS " FROM users u WHERE user_name = $1", 1, v, &rc);
+	res = pg_run(st, "read", user, backup ?
+	    "SELECT " PG_SELECT_COLUMNS " FROM users u WHERE user_name = $1" :
+	    "SELECT " PG_SELECT_COLUMNS_NO_BACKUP " FROM users u WHERE user_name = $1", 1, v, &rc);
 	if (res != NULL) {
 		rc = PQntuples(res) == 0 ? ODIN_ENOENT : pg_row_to_record(t, res, rec);
 		if (rc == ODIN_OK)
-			pg_keep_snapshot(st, t->user, res, rec);
+			pg_keep_snapshot(st, t->user, res, rec, backup);
 		PQclear(res);
 	}
 	odin_wipe(t, sizeof(*t));
@@ -1430,15 +1440,28 @@ pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	return rc;
 }
 
-/* store.h odin_store_snapshot: the last peek of user, else a new one (host-key mode). */
 static int
-pg_snapshot(struct odin_store *st, const char *user, struct odin_record *rec)
+pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 {
-	if (!st->server && st->snap_ok && strcmp(st->snap_user, user) == 0) {
+	return pg_read_row(st, user, 1, rec);
+}
+
+/*
+ * store.h odin_store_snapshot: what the last read of user kept, if it has
+ * what is asked for, else a new read (host-key mode).
+ */
+static int
+pg_snapshot(struct odin_store *st, const char *user, unsigned flags, struct odin_record *rec)
+{
+	const int backup = (flags & ODIN_SNAP_BACKUP) != 0;
+
+	if (!st->server && st->snap_ok && strcmp(st->snap_user, user) == 0 &&
+	    (st->snap_backup || !backup)) {
+		odin_record_wipe(rec);
 		*rec = *st->snap;
 		return ODIN_OK;
 	}
-	return pg_peek(st, user, rec);
+	return pg_read_row(st, user, backup, rec);
 }
 
 /*

@@ -203,7 +203,7 @@ pod_route(struct pod *p, struct pod_fwd *fwd)
 	struct odin_account_info info;
 	int e, enf, rv;
 
-	e = odin_account_info(p->st, p->user, &info);
+	e = odin_account_login_info(p->st, p->user, &info);
 	if (e == ODIN_ENOENT && p->cfg.su_caller && fwd == NULL && pod_enforced(p) == 0) {
 		/* the target (root, say) has no record: the caller of su answers instead */
 		if ((rv = pod_caller(p)) != PAM_SUCCESS) {
@@ -211,7 +211,7 @@ pod_route(struct pod *p, struct pod_fwd *fwd)
 				pod_decision(p, LOG_INFO, "ignore", "none", "no record, no caller to ask");
 			return rv;
 		}
-		e = odin_account_info(p->st, p->user, &info);	/* the caller's record decides */
+		e = odin_account_login_info(p->st, p->user, &info);	/* the caller's record decides */
 	}
 	if (e == ODIN_ENOENT) {
 		enf = pod_enforced(p);

@@ -390,7 +390,7 @@ snap_settle(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *until)
 {
 	struct odin_record r;
-	int rc = odin_store_snapshot(st, user, &r);
+	int rc = odin_store_snapshot(st, user, 0, &r);
 
 	odin_record_wipe(&r);
 	if (rc != ODIN_OK)
@@ -477,14 +477,14 @@ START_TEST(settle_held_to_snapshot)
 	put(st, "alice", &r);
 	/* no snapshot, or another user's: refused, nothing counted */
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_EINVAL);
-	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_int_eq(odin_store_settle(st, "bob", 1700000200, &lax, &right, NULL), ODIN_EINVAL);
 	get(st, "alice", &back, ODIN_OK);
 	ck_assert_uint_eq(back.failures, 2);
 	ck_assert_int_eq(back.last_step, 100);
 
 	/* re-enrolled (a new secret) between the snapshot and the settle: nothing taken or counted */
-	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	r.secret[0] ^= 1;
 	put(admin, "alice", &r);
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_ENOENT);
@@ -494,11 +494,11 @@ START_TEST(settle_held_to_snapshot)
 	ck_assert_int_eq(back.secret[0], r.secret[0]);
 
 	/* only the digits changed (the sealed secret as it was): the same */
-	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	sql1("UPDATE users SET digits = 6 WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_ENOENT);
 	/* ... and a new snapshot sees the change and settles */
-	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_uint_eq(snap.digits, 6);
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_OK);
 	get(st, "alice", &back, ODIN_OK);
@@ -527,17 +527,51 @@ START_TEST(snapshot_is_the_last_peek)
 	ck_assert_int_eq(snap.last_step, 100);
 	sql1("UPDATE users SET last_step = 200, failures = 0 WHERE user_name = 'alice' RETURNING 1",
 	    v, sizeof(v));
-	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_int_eq(snap.last_step, 100);		/* not read again */
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_EREPLAY);
 	get(other, "alice", &back, ODIN_OK);
 	ck_assert_int_eq(back.last_step, 200);
 	ck_assert_uint_eq(back.failures, 0);
 	/* the settle used it up: the next snapshot reads the row */
-	ck_assert_int_eq(odin_store_snapshot(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_int_eq(snap.last_step, 200);
 	odin_record_wipe(&snap);
 	odin_store_close(other);
+	odin_store_close(st);
+}
+END_TEST
+
+/*
+ * A login's read before the prompt leaves out the second table; a backup
+ * code is judged on a snapshot that holds the codes, read then.
+ */
+START_TEST(snapshot_backup_codes_on_demand)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, snap;
+	char v[64];
+
+	make_record(&r);
+	put(st, "alice", &r);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
+	ck_assert_uint_eq(snap.nbackup, 0);
+	ck_assert_int_eq(snap.last_step, 100);
+	/* kept, without codes: asked with ODIN_SNAP_BACKUP, the row is read again, codes and all */
+	sql1("UPDATE users SET last_step = 120 WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", ODIN_SNAP_BACKUP, &snap), ODIN_OK);
+	ck_assert_uint_eq(snap.nbackup, 3);
+	ck_assert_mem_eq(snap.backup[2], r.backup[2], ODIN_BACKUP_HASH_LEN);
+	ck_assert_int_eq(snap.last_step, 120);
+	/* a snapshot with the codes serves either way */
+	sql1("UPDATE users SET last_step = 130 WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
+	ck_assert_uint_eq(snap.nbackup, 3);
+	ck_assert_int_eq(snap.last_step, 120);
+	/* odin_store_peek is whole */
+	ck_assert_int_eq(odin_store_peek(st, "alice", &snap), ODIN_OK);
+	ck_assert_uint_eq(snap.nbackup, 3);
+	odin_record_wipe(&snap);
 	odin_store_close(st);
 }
 END_TEST
@@ -850,6 +884,7 @@ pg_suite(void)
 	tcase_add_test(tc, settle_backup_once);
 	tcase_add_test(tc, settle_held_to_snapshot);
 	tcase_add_test(tc, snapshot_is_the_last_peek);
+	tcase_add_test(tc, snapshot_backup_codes_on_demand);
 	tcase_add_test(tc, settle_counts_and_locks);
 	tcase_add_test(tc, settle_matches_auth);
 	tcase_add_test(tc, one_winner_settle);

@@ -192,10 +192,12 @@ pg_psql "ALTER ROLE odin SET log_statement = 'all'" >/dev/null
 n0=$(wc -l < "$SL")
 login B $((NOW + 30)) "$(code $((NOW + 30)))"
 sleep 0.2
-stmts=$(tail -n +$((n0 + 1)) "$SL" | grep -E 'LOG: +execute' | sed -E 's/.*execute [^:]*: +([A-Z]+).*/\1/' | tr '\n' ' ')
+tail -n +$((n0 + 1)) "$SL" | grep -E 'LOG: +execute' > "$T/stmts"
+stmts=$(sed -E 's/.*execute [^:]*: +([A-Z]+).*/\1/' "$T/stmts" | tr '\n' ' ')
 pg_psql "ALTER ROLE odin RESET log_statement" >/dev/null
 check "a host-key login on B ($RES) sends two statements, the read and the settle: $stmts" \
     '[ "$RES" = PAM_SUCCESS ] && [ "$stmts" = "SELECT UPDATE " ]'
+check "... and a TOTP login's read leaves the backup codes' table alone" '! grep -q backup_codes "$T/stmts"'
 
 # re-enrolled while the person types: the code of the old secret is neither
 # taken nor counted (the settle holds the answer to the secret it was judged on)
