@@ -305,10 +305,18 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 	 * prompt where the store keeps it (the settle holds it to the row).
 	 */
 	rc = odin_store_snapshot(st, user, 0, r);
-	/* a backup code is judged on a snapshot that holds them */
-	if (rc == ODIN_OK && input != NULL &&
-	    odin_input_classify(input, r->digits, norm, sizeof(norm)) == ODIN_INPUT_BACKUP)
-		rc = odin_store_snapshot(st, user, ODIN_SNAP_BACKUP, r);
+	/*
+	 * A backup or bypass code is judged on the row as it is now, whole:
+	 * the backup codes, and a bypass code the helpdesk may have issued
+	 * while the person was on the phone (what is read depends on the
+	 * kind of answer only, never on the verdict).
+	 */
+	if (rc == ODIN_OK && input != NULL) {
+		enum odin_input_kind k = odin_input_classify(input, r->digits, norm, sizeof(norm));
+
+		if (k == ODIN_INPUT_BACKUP || k == ODIN_INPUT_BYPASS)
+			rc = odin_store_snapshot(st, user, ODIN_SNAP_FRESH, r);
+	}
 	odin_wipe(norm, sizeof(norm));
 	if ((rc = acct_admit(cfg, rc, r, input, now, a)) != ODIN_OK)
 		goto out;

@@ -296,7 +296,7 @@ odin_store_snapshot(struct odin_store *st, const char *user, unsigned flags,
 {
 	if (rec != NULL)
 		odin_record_wipe(rec);
-	if (st == NULL || rec == NULL)
+	if (st == NULL || rec == NULL || (flags & ~(unsigned)ODIN_SNAP_FRESH) != 0)
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;

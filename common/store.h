@@ -209,17 +209,18 @@ int odin_store_has_atomic(const struct odin_store *st);
 
 /*
  * odin_store_snapshot: the record a login judges its answer on, for the
- * odin_store_settle that follows on the same st: what the last read of
- * user on st kept (odin_store_peek, or this: the read before the prompt,
- * so a login reads its row once), else a new read.  Without
- * ODIN_SNAP_BACKUP, a store that keeps the backup codes apart
- * (postgresql) may leave them out (nbackup 0); a login judges a backup
- * code on a snapshot taken with it.  The settle's conditions make an old
- * snapshot safe: a secret or parameters changed since, a lockout, a used
- * step or a used backup code are the row's, not the snapshot's.  Returns
- * what odin_store_peek returns.  Any other store: odin_store_peek.
+ * odin_store_settle that follows on the same st: what the last snapshot
+ * of user on st kept (the read before the prompt, so that a TOTP login
+ * reads its row once), else a new read, kept.  A store that keeps the
+ * backup codes apart (postgresql) leaves them out of such a read
+ * (nbackup 0).  ODIN_SNAP_FRESH: a new read, whole (a backup or bypass
+ * code is judged on one).  The settle's conditions make an old snapshot
+ * safe: a secret or parameters changed since, a lockout, a used step or
+ * a used backup code are the row's, not the snapshot's.  Returns what
+ * odin_store_peek returns; ODIN_EINVAL for an unknown flag.  A store
+ * without settle: odin_store_peek.
  */
-#define ODIN_SNAP_BACKUP 0x1
+#define ODIN_SNAP_FRESH 0x1
 int odin_store_snapshot(struct odin_store *st, const char *user, unsigned flags,
     struct odin_record *rec);
 int odin_store_settle(struct odin_store *st, const char *user, int64_t now,

@@ -66,7 +66,6 @@
 #include "user.h"
 
 #define ODIN_PG_SCHEMA 4
-#define PG_USER_MAX 32
 #define PG_PARAMS_MAX 64
 #define PG_PASSWORD_MAX 512
 #define PG_OPTIONS_MAX 1024
@@ -93,8 +92,7 @@ struct odin_store {
 	 */
 	struct odin_record *snap;
 	int snap_ok;
-	int snap_backup;	/* it holds the backup codes */
-	char snap_user[PG_USER_MAX + 1];
+	char snap_user[ODIN_USER_MAX + 1];
 	char snap_sealed[PG_SEALED_MAX + 1];
 	char snap_param[3][16];	/* algorithm, digits, period */
 };
@@ -106,7 +104,8 @@ struct odin_txn {
 	int had;		/* a row was there when locked (or saved since) */
 	int reseal;		/* pg_verify = server, and that row's secret is sealed with a host key */
 	struct odin_record *was;	/* that row (odin_secure_alloc: it holds the secret) */
-	char user[PG_USER_MAX + 1];
+	char was_sealed[PG_SEALED_MAX + 1];	/* its secret as sealed in the row ("": none) */
+	char user[ODIN_USER_MAX + 1];
 };
 
 static const struct odin_store_ops pg_ops;
@@ -1053,6 +1052,15 @@ pg_close(struct odin_store *st)
 	free(st);
 }
 
+/* The snapshot kept for a settle (odin_store_snapshot), dropped and wiped. */
+static void
+pg_drop_snapshot(struct odin_store *st)
+{
+	st->snap_ok = 0;
+	if (st->snap != NULL)
+		odin_record_wipe(st->snap);
+}
+
 /* ---- rows and records ----------------------------------------------------- */
 
 /* Appends "key value\n"; value must not contain a line break (a tampered row could add keys). */
@@ -1226,7 +1234,7 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 
 	*txn = NULL;
 	odin_record_wipe(rec);
-	st->snap_ok = 0;	/* what this lock may change, a later settle reads again */
+	pg_drop_snapshot(st);	/* what this lock may change, a later settle reads again */
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -1265,6 +1273,9 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 		}
 		goto fail;
 	}
+	/* the seal, kept: a save that leaves the secret as it is keeps it too (pg_save) */
+	if (!PQgetisnull(res, 0, 1))
+		(void)snprintf(t->was_sealed, sizeof(t->was_sealed), "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
 	*t->was = *rec;
 	t->had = 1;
@@ -1375,12 +1386,12 @@ out:
  */
 static void
 pg_keep_snapshot(struct odin_store *st, const char *user, const PGresult *res,
-    const struct odin_record *rec, int backup)
+    const struct odin_record *rec)
 {
 	static const int col[3] = { 2, 3, 4 };	/* algorithm, digits, period */
 	int i;
 
-	st->snap_ok = 0;
+	pg_drop_snapshot(st);
 	if (strlen(PQgetvalue(res, 0, 1)) >= sizeof(st->snap_sealed))	/* "" if NULL */
 		return;
 	for (i = 0; i < 3; i++)
@@ -1395,16 +1406,19 @@ pg_keep_snapshot(struct odin_store *st, const char *user, const PGresult *res,
 	for (i = 0; i < 3; i++)
 		(void)snprintf(st->snap_param[i], sizeof(st->snap_param[i]), "%s",
 		    PQgetvalue(res, 0, col[i]));
-	st->snap_backup = backup;
 	st->snap_ok = 1;
 }
 
 /*
  * One plain SELECT, no transaction, no row lock (store.h: odin_store_peek);
- * backup 0: without the backup codes (odin_store_snapshot).
+ * snapshot: odin_store_snapshot's read, kept; with PG_ROW_FRESH whole,
+ * else without the backup codes.
  */
+#define PG_ROW_PEEK 0
+#define PG_ROW_SNAPSHOT 1
+#define PG_ROW_FRESH 2
 static int
-pg_read_row(struct odin_store *st, const char *user, int backup, struct odin_record *rec)
+pg_read_row(struct odin_store *st, const char *user, int how, struct odin_record *rec)
 {
 	const char *v[1];
 	struct odin_txn *t;
@@ -1412,7 +1426,7 @@ pg_read_row(struct odin_store *st, const char *user, int backup, struct odin_rec
 	int rc;
 
 	odin_record_wipe(rec);
-	st->snap_ok = 0;
+	pg_drop_snapshot(st);
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
 	if (st->server)
@@ -1424,13 +1438,13 @@ pg_read_row(struct odin_store *st, const char *user, int backup, struct odin_rec
 	t->st = st;
 	(void)snprintf(t->user, sizeof(t->user), "%s", user);
 	v[0] = t->user;
-	res = pg_run(st, "read", user, backup ?
+	res = pg_run(st, "read", user, how != PG_ROW_SNAPSHOT ?
 	    "SELECT " PG_SELECT_COLUMNS " FROM users u WHERE user_name = $1" :
 	    "SELECT " PG_SELECT_COLUMNS_NO_BACKUP " FROM users u WHERE user_name = $1", 1, v, &rc);
 	if (res != NULL) {
 		rc = PQntuples(res) == 0 ? ODIN_ENOENT : pg_row_to_record(t, res, rec);
-		if (rc == ODIN_OK)
-			pg_keep_snapshot(st, t->user, res, rec, backup);
+		if (rc == ODIN_OK && how != PG_ROW_PEEK)
+			pg_keep_snapshot(st, t->user, res, rec);
 		PQclear(res);
 	}
 	odin_wipe(t, sizeof(*t));
@@ -1443,25 +1457,25 @@ pg_read_row(struct odin_store *st, const char *user, int backup, struct odin_rec
 static int
 pg_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 {
-	return pg_read_row(st, user, 1, rec);
+	return pg_read_row(st, user, PG_ROW_PEEK, rec);
 }
 
 /*
- * store.h odin_store_snapshot: what the last read of user kept, if it has
- * what is asked for, else a new read (host-key mode).
+ * store.h odin_store_snapshot: what the last snapshot of user kept (the
+ * read before the prompt, without the backup codes), else a new read,
+ * kept; ODIN_SNAP_FRESH: always a new read, whole (host-key mode).
  */
 static int
 pg_snapshot(struct odin_store *st, const char *user, unsigned flags, struct odin_record *rec)
 {
-	const int backup = (flags & ODIN_SNAP_BACKUP) != 0;
-
-	if (!st->server && st->snap_ok && strcmp(st->snap_user, user) == 0 &&
-	    (st->snap_backup || !backup)) {
+	if ((flags & ODIN_SNAP_FRESH) == 0 && !st->server && st->snap_ok &&
+	    strcmp(st->snap_user, user) == 0) {
 		odin_record_wipe(rec);
 		*rec = *st->snap;
 		return ODIN_OK;
 	}
-	return pg_read_row(st, user, backup, rec);
+	return pg_read_row(st, user, (flags & ODIN_SNAP_FRESH) != 0 ? PG_ROW_FRESH : PG_ROW_SNAPSHOT,
+	    rec);
 }
 
 /*
@@ -1693,7 +1707,18 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 		break;
 	case PG_CHANGE_ENROLL:
 	case PG_CHANGE_ALL:
-		if (rec->secret_len > 0 && (rc = pg_seal(t, rec, secret, sizeof(secret))) != ODIN_OK)
+		/*
+		 * The secret as it was (a bypass code issued, new backup codes):
+		 * its seal as it was, so that a login judged on the row before
+		 * this save still settles (pg_settle holds it to the seal); a
+		 * row that needs a new seal (t->reseal) gets one.
+		 */
+		if (rec->secret_len > 0 && t->had && !t->reseal && t->was_sealed[0] != '\0' &&
+		    t->was->secret_len == rec->secret_len &&
+		    odin_ct_equal(t->was->secret, rec->secret, rec->secret_len) &&
+		    strlen(t->was_sealed) < sizeof(secret))
+			(void)snprintf(secret, sizeof(secret), "%s", t->was_sealed);
+		else if (rec->secret_len > 0 && (rc = pg_seal(t, rec, secret, sizeof(secret))) != ODIN_OK)
 			break;
 		(void)snprintf(nums[0], sizeof(nums[0]), "%u", rec->digits);
 		(void)snprintf(nums[1], sizeof(nums[1]), "%u", rec->period);
@@ -1966,7 +1991,7 @@ pg_settle(struct odin_store *st, const char *user, int64_t now,
 		odin_log(LOG_ERR, "postgresql: a settle for %s without its snapshot: refused", user);
 		return ODIN_EINVAL;
 	}
-	st->snap_ok = 0;	/* the state it holds is this settle's to change: a retry reads again */
+	pg_drop_snapshot(st);	/* the state it holds is this settle's to change: a retry reads again */
 	(void)snprintf(n, sizeof(n), "%" PRId64, now);
 	(void)snprintf(mf, sizeof(mf), "%u", pol->max_failures);
 	(void)snprintf(ls, sizeof(ls), "%u", pol->lockout_seconds);
@@ -2005,11 +2030,17 @@ pg_settle(struct odin_store *st, const char *user, int64_t now,
 		return won ? ODIN_OK : ODIN_ENOMATCH;
 	}
 	PQclear(res);
+	/* why: the row of the snapshot locked out, or its step used; else gone or changed */
 	v[2] = sp;
+	v[3] = st->snap_sealed;
+	v[4] = st->snap_param[0];
+	v[5] = st->snap_param[1];
+	v[6] = st->snap_param[2];
 	res = pg_run(st, "settle", user,
 	    "SELECT lockout_until, lockout_until > $2::bigint,"
 	    " $3::bigint <> 0 AND last_step >= $3::bigint"
-	    " FROM users WHERE user_name = $1 AND mfa_enabled", 3, v, &rc);
+	    " FROM users WHERE user_name = $1 AND mfa_enabled AND mfa_secret = $4::text"
+	    " AND algorithm = $5::text AND digits = $6::integer AND period = $7::integer", 7, v, &rc);
 	if (res == NULL)
 		return rc;
 	rc = ODIN_ENOENT;	/* gone, or changed between the two statements */

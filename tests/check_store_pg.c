@@ -25,9 +25,11 @@
 #include "auth.h"
 #include "backup.h"
 #include "base32.h"
+#include "account.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "otp.h"
 #include "record.h"
 #include "secure.h"
 #include "store.h"
@@ -497,6 +499,21 @@ START_TEST(settle_held_to_snapshot)
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	sql1("UPDATE users SET digits = 6 WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_ENOENT);
+	/* the algorithm, or the period, changed: the same */
+	sql1("UPDATE users SET digits = 8, algorithm = 'SHA1' WHERE user_name = 'alice' RETURNING 1",
+	    v, sizeof(v));
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_EINVAL);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
+	sql1("UPDATE users SET algorithm = 'SHA256' WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_ENOENT);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
+	sql1("UPDATE users SET period = 30 WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
+	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_ENOENT);
+	sql1("UPDATE users SET digits = 6, period = 60 WHERE user_name = 'alice' RETURNING 1",
+	    v, sizeof(v));
+	get(st, "alice", &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 100);
+	ck_assert_uint_eq(back.failures, 2);
 	/* ... and a new snapshot sees the change and settles */
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_uint_eq(snap.digits, 6);
@@ -511,10 +528,11 @@ START_TEST(settle_held_to_snapshot)
 END_TEST
 
 /*
- * The snapshot is the last peek (a login reads its row once, before the
- * prompt): a step another host took since is the row's, and refused.
+ * The snapshot is the read before the prompt (a login reads its row
+ * once): a step another host took since is the row's, and refused.  A
+ * peek (the CLI's) is not kept.
  */
-START_TEST(snapshot_is_the_last_peek)
+START_TEST(snapshot_is_the_read_before_the_prompt)
 {
 	struct odin_store *st = open_pg(), *other = open_pg();
 	struct odin_record r, snap, back;
@@ -523,7 +541,7 @@ START_TEST(snapshot_is_the_last_peek)
 
 	make_record(&r);
 	put(st, "alice", &r);
-	ck_assert_int_eq(odin_store_peek(st, "alice", &snap), ODIN_OK);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_int_eq(snap.last_step, 100);
 	sql1("UPDATE users SET last_step = 200, failures = 0 WHERE user_name = 'alice' RETURNING 1",
 	    v, sizeof(v));
@@ -536,6 +554,12 @@ START_TEST(snapshot_is_the_last_peek)
 	/* the settle used it up: the next snapshot reads the row */
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_int_eq(snap.last_step, 200);
+	/* a peek keeps nothing: after one, a snapshot reads the row */
+	ck_assert_int_eq(odin_store_peek(st, "alice", &snap), ODIN_OK);
+	sql1("UPDATE users SET last_step = 210 WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
+	ck_assert_int_eq(snap.last_step, 210);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", 2, &snap), ODIN_EINVAL);	/* unknown flag */
 	odin_record_wipe(&snap);
 	odin_store_close(other);
 	odin_store_close(st);
@@ -543,8 +567,8 @@ START_TEST(snapshot_is_the_last_peek)
 END_TEST
 
 /*
- * A login's read before the prompt leaves out the second table; a backup
- * code is judged on a snapshot that holds the codes, read then.
+ * The read before the prompt leaves out the second table; a backup or
+ * bypass code is judged on a fresh, whole read (ODIN_SNAP_FRESH).
  */
 START_TEST(snapshot_backup_codes_on_demand)
 {
@@ -557,13 +581,12 @@ START_TEST(snapshot_backup_codes_on_demand)
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_uint_eq(snap.nbackup, 0);
 	ck_assert_int_eq(snap.last_step, 100);
-	/* kept, without codes: asked with ODIN_SNAP_BACKUP, the row is read again, codes and all */
 	sql1("UPDATE users SET last_step = 120 WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
-	ck_assert_int_eq(odin_store_snapshot(st, "alice", ODIN_SNAP_BACKUP, &snap), ODIN_OK);
+	ck_assert_int_eq(odin_store_snapshot(st, "alice", ODIN_SNAP_FRESH, &snap), ODIN_OK);
 	ck_assert_uint_eq(snap.nbackup, 3);
 	ck_assert_mem_eq(snap.backup[2], r.backup[2], ODIN_BACKUP_HASH_LEN);
 	ck_assert_int_eq(snap.last_step, 120);
-	/* a snapshot with the codes serves either way */
+	/* that one is kept */
 	sql1("UPDATE users SET last_step = 130 WHERE user_name = 'alice' RETURNING 1", v, sizeof(v));
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_uint_eq(snap.nbackup, 3);
@@ -572,6 +595,109 @@ START_TEST(snapshot_backup_codes_on_demand)
 	ck_assert_int_eq(odin_store_peek(st, "alice", &snap), ODIN_OK);
 	ck_assert_uint_eq(snap.nbackup, 3);
 	odin_record_wipe(&snap);
+	odin_store_close(st);
+}
+END_TEST
+
+/* A TOTP code of make_record's secret at now. */
+static void
+make_code(int64_t now, char out[16])
+{
+	ck_assert_int_eq(odin_totp_code(ODIN_ALG_SHA256, secret, sizeof(secret), 8, 60, now,
+	    out, 16), ODIN_OK);
+}
+
+/*
+ * A login through the account layer, its first read before the prompt
+ * (odin_account_login_info), the helpdesk at work while the person types:
+ * a bypass code issued meanwhile is accepted, as a backup code is, and a
+ * TOTP code still settles (the secret's seal is kept by such a save).
+ */
+START_TEST(login_while_the_helpdesk_works)
+{
+	struct odin_store *st = open_pg(), *admin = open_pg();
+	struct odin_account_info info;
+	struct odin_attempt a;
+	struct odin_record r, back;
+	char shown[ODIN_ONETIME_SHOWN_MAX], code[16], before[600], after[600];
+	uint8_t h[ODIN_BACKUP_HASH_LEN];
+	int64_t now = 1700000000;
+	int replaced = 0;
+
+	make_record(&r);
+	r.last_step = 0;
+	r.failures = 0;
+	ck_assert_int_eq(odin_backup_hash(&r, "abcde12345", h), ODIN_OK);
+	memcpy(r.backup[1], h, sizeof(h));
+	put(st, "alice", &r);
+
+	/* a backup code, with nothing read but the row before the prompt */
+	ck_assert_int_eq(odin_account_login_info(st, "alice", &info), ODIN_OK);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", "abcde12345", now, &a), ODIN_OK);
+	get(admin, "alice", &back, ODIN_OK);
+	ck_assert_uint_eq(back.nbackup, 2);
+
+	/* a bypass code the helpdesk issues while the person types */
+	ck_assert_int_eq(odin_account_login_info(st, "alice", &info), ODIN_OK);
+	ck_assert_uint_eq(info.bypass_uses, 0);
+	sql1("SELECT mfa_secret FROM users WHERE user_name = 'alice'", before, sizeof(before));
+	ck_assert_int_eq(odin_account_bypass_issue(admin, "alice", now, 3600, 1, shown, &replaced),
+	    ODIN_OK);
+	sql1("SELECT mfa_secret FROM users WHERE user_name = 'alice'", after, sizeof(after));
+	ck_assert_str_eq(before, after);	/* the seal kept: the same secret */
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", shown, now + 5, &a), ODIN_OK);
+
+	/* a TOTP code, new backup codes issued while the person types */
+	ck_assert_int_eq(odin_account_login_info(st, "alice", &info), ODIN_OK);
+	{
+		struct odin_backup_code codes[ODIN_BACKUP_MAX];
+
+		ck_assert_int_eq(odin_account_new_backup_codes(admin, &cfg, "alice", now + 10, codes),
+		    ODIN_OK);
+		odin_wipe(codes, sizeof(codes));
+	}
+	make_code(now + 60, code);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", code, now + 60, &a), ODIN_OK);
+	odin_wipe(shown, sizeof(shown));
+	odin_store_close(admin);
+	odin_store_close(st);
+}
+END_TEST
+
+/* User names longer than 32 bytes (a domain's) are names of their own. */
+START_TEST(long_names_are_their_own)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, back;
+	struct odin_txn *t;
+	char longer[256], prefix[33];
+	int i;
+
+	for (i = 0; i < 32; i++)
+		prefix[i] = (char)('a' + i % 26);
+	prefix[32] = '\0';
+	snprintf(longer, sizeof(longer), "%s.firstname.lastname@corp.example.com", prefix);
+	make_record(&r);
+	put(st, prefix, &r);
+	r.last_step = 4242;
+	put(st, longer, &r);
+	get(st, prefix, &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 100);
+	get(st, longer, &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 4242);
+	ck_assert_int_eq(odin_store_lock(st, longer, 0, &t, &back), ODIN_OK);
+	ck_assert_int_eq(odin_store_delete(t), ODIN_OK);
+	odin_store_unlock(t);
+	get(st, longer, &back, ODIN_ENOENT);
+	get(st, prefix, &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 100);
+	/* 255 bytes, the longest name there is */
+	memset(longer, 'z', 255);
+	longer[255] = '\0';
+	put(st, longer, &r);
+	get(st, longer, &back, ODIN_OK);
+	ck_assert_int_eq(back.last_step, 4242);
+	odin_record_wipe(&back);
 	odin_store_close(st);
 }
 END_TEST
@@ -883,8 +1009,10 @@ pg_suite(void)
 	tcase_add_test(tc, settle_step_once);
 	tcase_add_test(tc, settle_backup_once);
 	tcase_add_test(tc, settle_held_to_snapshot);
-	tcase_add_test(tc, snapshot_is_the_last_peek);
+	tcase_add_test(tc, snapshot_is_the_read_before_the_prompt);
 	tcase_add_test(tc, snapshot_backup_codes_on_demand);
+	tcase_add_test(tc, login_while_the_helpdesk_works);
+	tcase_add_test(tc, long_names_are_their_own);
 	tcase_add_test(tc, settle_counts_and_locks);
 	tcase_add_test(tc, settle_matches_auth);
 	tcase_add_test(tc, one_winner_settle);
