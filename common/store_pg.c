@@ -104,7 +104,7 @@ struct odin_txn {
 	int had;		/* a row was there when locked (or saved since) */
 	int reseal;		/* pg_verify = server, and that row's secret is sealed with a host key */
 	struct odin_record *was;	/* that row (odin_secure_alloc: it holds the secret) */
-	char was_sealed[PG_SEALED_MAX + 1];	/* its secret as sealed in the row ("": none) */
+	char was_sealed[PG_SEALED_MAX];	/* its secret as sealed in the row ("": none, or too long) */
 	char user[ODIN_USER_MAX + 1];
 };
 
@@ -1274,8 +1274,8 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 		goto fail;
 	}
 	/* the seal, kept: a save that leaves the secret as it is keeps it too (pg_save) */
-	if (!PQgetisnull(res, 0, 1))
-		(void)snprintf(t->was_sealed, sizeof(t->was_sealed), "%s", PQgetvalue(res, 0, 1));
+	if (!PQgetisnull(res, 0, 1) && strlen(PQgetvalue(res, 0, 1)) < sizeof(t->was_sealed))
+		memcpy(t->was_sealed, PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)) + 1);
 	PQclear(res);
 	*t->was = *rec;
 	t->had = 1;
@@ -1715,9 +1715,8 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 		 */
 		if (rec->secret_len > 0 && t->had && !t->reseal && t->was_sealed[0] != '\0' &&
 		    t->was->secret_len == rec->secret_len &&
-		    odin_ct_equal(t->was->secret, rec->secret, rec->secret_len) &&
-		    strlen(t->was_sealed) < sizeof(secret))
-			(void)snprintf(secret, sizeof(secret), "%s", t->was_sealed);
+		    odin_ct_equal(t->was->secret, rec->secret, rec->secret_len))
+			memcpy(secret, t->was_sealed, sizeof(secret));	/* the same size, NUL within */
 		else if (rec->secret_len > 0 && (rc = pg_seal(t, rec, secret, sizeof(secret))) != ODIN_OK)
 			break;
 		(void)snprintf(nums[0], sizeof(nums[0]), "%u", rec->digits);
@@ -1808,6 +1807,10 @@ pg_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 		*t->was = *rec;
 		t->had = 1;
 		t->reseal = 0;
+		/* the seal now in the row, for a later save on this txn */
+		if (change == PG_CHANGE_ENROLL || change == PG_CHANGE_ALL)
+			memcpy(t->was_sealed, rec->secret_len > 0 ? secret : "", rec->secret_len > 0 ?
+			    sizeof(t->was_sealed) : 1);
 	}
 out:
 	odin_wipe(secret, sizeof(secret));

@@ -664,6 +664,40 @@ START_TEST(login_while_the_helpdesk_works)
 }
 END_TEST
 
+/*
+ * A save that keeps the secret keeps its seal; one that changes it seals
+ * the new one, and a second save on the same lock keeps that new seal.
+ */
+START_TEST(seal_kept_only_for_the_same_secret)
+{
+	struct odin_store *st = open_pg();
+	struct odin_record r, back;
+	struct odin_txn *t;
+	char s0[600], s1[600], s2[600];
+
+	make_record(&r);
+	put(st, "alice", &r);
+	sql1("SELECT mfa_secret FROM users WHERE user_name = 'alice'", s0, sizeof(s0));
+	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &t, &back), ODIN_OK);
+	back.secret[0] ^= 0x5a;				/* a new secret */
+	ck_assert_int_eq(odin_store_save(t, &back, 0), ODIN_OK);
+	sql1("SELECT mfa_secret FROM users WHERE user_name = 'alice'", s1, sizeof(s1));
+	ck_assert_str_ne(s0, s1);
+	back.backup_salt[0] ^= 1;			/* then, on the same lock, new backup codes */
+	back.nbackup = 1;
+	ck_assert_int_eq(odin_store_save(t, &back, 0), ODIN_OK);
+	sql1("SELECT mfa_secret FROM users WHERE user_name = 'alice'", s2, sizeof(s2));
+	ck_assert_str_eq(s1, s2);
+	odin_store_unlock(t);
+	get(st, "alice", &r, ODIN_OK);
+	ck_assert_mem_eq(r.secret, back.secret, back.secret_len);
+	ck_assert_uint_eq(r.nbackup, 1);
+	odin_record_wipe(&r);
+	odin_record_wipe(&back);
+	odin_store_close(st);
+}
+END_TEST
+
 /* User names longer than 32 bytes (a domain's) are names of their own. */
 START_TEST(long_names_are_their_own)
 {
@@ -1013,6 +1047,7 @@ pg_suite(void)
 	tcase_add_test(tc, snapshot_backup_codes_on_demand);
 	tcase_add_test(tc, login_while_the_helpdesk_works);
 	tcase_add_test(tc, long_names_are_their_own);
+	tcase_add_test(tc, seal_kept_only_for_the_same_secret);
 	tcase_add_test(tc, settle_counts_and_locks);
 	tcase_add_test(tc, settle_matches_auth);
 	tcase_add_test(tc, one_winner_settle);
