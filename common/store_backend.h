@@ -70,7 +70,7 @@ extern const struct odin_store_ops odin_store_files_ops;
  * it the host's odin_log() (log.h: odin_log_forward).
  */
 #define ODIN_STORE_PLUGIN_SYMBOL "odin_store_plugin"
-#define ODIN_STORE_PLUGIN_ABI 4
+#define ODIN_STORE_PLUGIN_ABI 5
 #define ODIN_STORE_PLUGIN_SIZES { sizeof(struct odin_store_ops), \
 	sizeof(struct odin_store_base), sizeof(struct odin_record), sizeof(struct odin_config) }
 
