@@ -82,6 +82,7 @@ struct odin_store {
 	PGconn *conn;
 	unsigned timeout;	/* seconds: statement/lock timeout */
 	int broken;		/* a round trip timed out: the connection is unusable */
+	char failed_state[6];	/* the SQLSTATE of the last statement that failed */
 	int server;		/* pg_verify = server: the database seals and checks */
 	char policy[4][16];	/* server: max_failures, lockout_seconds, cap, window (db-init) */
 	/*
@@ -731,6 +732,9 @@ pg_run(struct odin_store *st, const char *what, const char *user,
 		goto conn_error;
 	f = PQresultStatus(last);
 	if (f != PGRES_COMMAND_OK && f != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(last, PG_DIAG_SQLSTATE);
+
+		(void)snprintf(st->failed_state, sizeof(st->failed_state), "%s", state != NULL ? state : "");
 		*rc = pg_fail(st, last, what, user);
 		PQclear(last);
 		if (PQstatus(st->conn) != CONNECTION_OK)
@@ -1223,6 +1227,18 @@ pg_end(struct odin_txn *t, const char *sql)
 	}
 }
 
+/*
+ * 1 if a statement failed where odin_srv_open() could not open a seal:
+ * its own exception (P0001: sealed for another user), pgcrypto's (39xxx:
+ * wrong key or corrupt data), or a sealed text that is not hex (22023).
+ */
+static int
+pg_seal_failed(const char *state)
+{
+	return strcmp(state, "P0001") == 0 || strncmp(state, "39", 2) == 0 ||
+	    strcmp(state, "22023") == 0;
+}
+
 static int
 pg_lock(struct odin_store *st, const char *user, int flags,
     struct odin_txn **txn, struct odin_record *rec)
@@ -1252,6 +1268,20 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 	res = pg_run(st, "read", user,
 	    st->server ? "SELECT " PG_SELECT_COLUMNS_SRV " FROM users u WHERE user_name = $1 FOR UPDATE" :
 	    "SELECT " PG_SELECT_COLUMNS " FROM users u WHERE user_name = $1 FOR UPDATE", 1, v, &rc);
+	if (res == NULL && st->server && (flags & ODIN_LOCK_EVEN_CORRUPT) != 0 && !st->broken &&
+	    PQstatus(st->conn) == CONNECTION_OK && pg_seal_failed(st->failed_state)) {
+		/*
+		 * The database cannot open the row's seal (another user's, a
+		 * dump restored without its odin_server_key, tampered): locked
+		 * for deletion all the same (admin disable, the recovery),
+		 * read without opening it, so it is ODIN_ECORRUPT below.
+		 */
+		pg_end(t, "ROLLBACK");
+		if ((rc = pg_begin(t)) != ODIN_OK)
+			goto fail;
+		res = pg_run(st, "read", user, "SELECT " PG_SELECT_COLUMNS ", NULL::text"
+		    " FROM users u WHERE user_name = $1 FOR UPDATE", 1, v, &rc);
+	}
 	if (res == NULL)
 		goto fail;
 	if (PQntuples(res) == 0) {

@@ -80,7 +80,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgcarol:x:4903:4903::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -678,6 +678,23 @@ check "server mode: migrate out to files and back re-seals every row in the data
     '[ $rc -eq 0 ] && [ "$n" = 0 ]'
 slogin S1 pgalice "$(oathtool --totp -b "$SECRET")"
 check "... and pgalice logs in on S1 ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+# a row whose seal the database cannot open: another user's seal copied onto it, or
+# one that is not a seal (a dump restored without its odin_server_key looks the same):
+# refused at login, and admin disable (the recovery) removes it all the same
+for u in srvbad1 srvbad2; do
+	echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import "$u" >> "$T/cli.out" 2>&1
+done
+pg_psql "UPDATE users SET mfa_secret = (SELECT mfa_secret FROM users WHERE user_name = 'srvsam') WHERE user_name = 'srvbad1'" >/dev/null
+pg_psql "UPDATE users SET mfa_secret = 'srv1:' || repeat('00', 48) WHERE user_name = 'srvbad2'" >/dev/null
+for u in srvbad1 srvbad2; do
+	slogin S1 "$u" "$(oathtool --totp -b "$SECRET")"
+	r1=$RES
+	"$CLI" --config "$T/SA/odin.conf" admin disable "$u" > "$T/cli.out" 2>&1
+	rc=$?
+	n=$(pg_psql "SELECT count(*) FROM users WHERE user_name = '$u'")
+	check "server mode: $u, a seal the database cannot open: login refused ($r1), admin disable removes it (exit $rc, $n left)" \
+	    '[ "$r1" != PAM_SUCCESS ] && [ -n "$r1" ] && [ $rc -eq 0 ] && [ "$n" = 0 ]'
+done
 check "server mode: no secret, code or key in the log" '! grep -q "$SECRET" "$T/log" && ! grep -q "srv1:" "$T/log"'
 
 # ---- 4. the database down: deny within the timeout, one line ----------------
