@@ -73,8 +73,9 @@ acct_info_from(struct odin_account_info *info, const struct odin_record *r)
 	info->token_issued = r->token_issued;
 }
 
-int
-odin_account_info(struct odin_store *st, const char *user, struct odin_account_info *info)
+/* The record of user as read by peek (0) or as the snapshot of a login (1), into *info. */
+static int
+acct_info_read(struct odin_store *st, const char *user, int login, struct odin_account_info *info)
 {
 	struct odin_record *r;
 	int rc;
@@ -82,7 +83,7 @@ odin_account_info(struct odin_store *st, const char *user, struct odin_account_i
 	memset(info, 0, sizeof(*info));
 	if ((r = acct_records()) == NULL)
 		return ODIN_ENOMEM;
-	rc = odin_store_peek(st, user, r);
+	rc = login ? odin_store_snapshot(st, user, 0, r) : odin_store_peek(st, user, r);
 	if (rc == ODIN_OK)
 		acct_info_from(info, r);
 	odin_secure_free(r);
@@ -90,19 +91,15 @@ odin_account_info(struct odin_store *st, const char *user, struct odin_account_i
 }
 
 int
+odin_account_info(struct odin_store *st, const char *user, struct odin_account_info *info)
+{
+	return acct_info_read(st, user, 0, info);
+}
+
+int
 odin_account_login_info(struct odin_store *st, const char *user, struct odin_account_info *info)
 {
-	struct odin_record *r;
-	int rc;
-
-	memset(info, 0, sizeof(*info));
-	if ((r = acct_records()) == NULL)
-		return ODIN_ENOMEM;
-	rc = odin_store_snapshot(st, user, 0, r);
-	if (rc == ODIN_OK)
-		acct_info_from(info, r);
-	odin_secure_free(r);
-	return rc;
+	return acct_info_read(st, user, 1, info);
 }
 
 /* What an administrator needs beyond the decision: a clock-skew diagnosis, a new lockout. */

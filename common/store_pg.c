@@ -86,7 +86,7 @@ struct odin_store {
 	int server;		/* pg_verify = server: the database seals and checks */
 	char policy[4][16];	/* server: max_failures, lockout_seconds, cap, window (db-init) */
 	/*
-	 * Host-key mode: the last row peeked (odin_store_snapshot), held in
+	 * Host-key mode: the last snapshot read (odin_store_snapshot), held in
 	 * odin_secure_alloc memory, with its secret, algorithm, digits and
 	 * period as the row has them: pg_settle takes effect only while the
 	 * row still has those.
@@ -1304,8 +1304,12 @@ pg_lock(struct odin_store *st, const char *user, int flags,
 		goto fail;
 	}
 	/* the seal, kept: a save that leaves the secret as it is keeps it too (pg_save) */
-	if (!PQgetisnull(res, 0, 1) && strlen(PQgetvalue(res, 0, 1)) < sizeof(t->was_sealed))
-		memcpy(t->was_sealed, PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)) + 1);
+	if (!PQgetisnull(res, 0, 1)) {
+		size_t n = strlen(PQgetvalue(res, 0, 1));
+
+		if (n < sizeof(t->was_sealed))
+			memcpy(t->was_sealed, PQgetvalue(res, 0, 1), n + 1);
+	}
 	PQclear(res);
 	*t->was = *rec;
 	t->had = 1;
@@ -1500,7 +1504,6 @@ pg_snapshot(struct odin_store *st, const char *user, unsigned flags, struct odin
 {
 	if ((flags & ODIN_SNAP_FRESH) == 0 && !st->server && st->snap_ok &&
 	    strcmp(st->snap_user, user) == 0) {
-		odin_record_wipe(rec);
 		*rec = *st->snap;
 		return ODIN_OK;
 	}
@@ -2004,11 +2007,14 @@ rollback:
 	" lockout_count = CASE WHEN " OK " THEN 0 WHEN failures + 1 >= $3::integer" \
 	"  THEN lockout_count + 1 ELSE lockout_count END," \
 	" updated = $2::bigint"
-/* the row as it was judged: enabled, not locked out, the step unused, the snapshot's secret */
+/* the snapshot's secret (as sealed), algorithm, digits and period: parameters S, A, D, P */
+#define PG_HELD_TO_SNAPSHOT(S, A, D, P) \
+	" AND mfa_secret = $" S "::text AND algorithm = $" A "::text" \
+	" AND digits = $" D "::integer AND period = $" P "::integer"
+/* the row as it was judged: enabled, not locked out, the step unused, the snapshot's */
 #define PG_SETTLE_WHERE \
 	" WHERE user_name = $1::text AND mfa_enabled AND lockout_until <= $2::bigint" \
-	" AND ($8::bigint = 0 OR last_step < $8::bigint) AND mfa_secret = $9::text" \
-	" AND algorithm = $10::text AND digits = $11::integer AND period = $12::integer"
+	" AND ($8::bigint = 0 OR last_step < $8::bigint)" PG_HELD_TO_SNAPSHOT("9", "10", "11", "12")
 static int
 pg_settle(struct odin_store *st, const char *user, int64_t now,
     const struct odin_lockout_policy *pol, const struct odin_answer *a, int64_t *locked_until)
@@ -2072,8 +2078,8 @@ pg_settle(struct odin_store *st, const char *user, int64_t now,
 	res = pg_run(st, "settle", user,
 	    "SELECT lockout_until, lockout_until > $2::bigint,"
 	    " $3::bigint <> 0 AND last_step >= $3::bigint"
-	    " FROM users WHERE user_name = $1 AND mfa_enabled AND mfa_secret = $4::text"
-	    " AND algorithm = $5::text AND digits = $6::integer AND period = $7::integer", 7, v, &rc);
+	    " FROM users WHERE user_name = $1 AND mfa_enabled" PG_HELD_TO_SNAPSHOT("4", "5", "6", "7"),
+	    7, v, &rc);
 	if (res == NULL)
 		return rc;
 	rc = ODIN_ENOENT;	/* gone, or changed between the two statements */
