@@ -76,6 +76,8 @@
 #define ODIN_BACKUP_MAX_LESS1 19	/* ODIN_BACKUP_MAX - 1, as a literal for SQL */
 _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LESS1");
 #define PG_SLACK_SECONDS 2
+/* odin_srv_login's arguments, as GRANT and REVOKE name the procedure */
+#define PG_SRV_LOGIN_ARGS "text, text, text, bytea, bigint, text, bigint, bigint, bigint"
 
 struct odin_store {
 	struct odin_store_base base;
@@ -83,6 +85,7 @@ struct odin_store {
 	unsigned timeout;	/* seconds: statement/lock timeout */
 	int broken;		/* a round trip timed out: the connection is unusable */
 	char failed_state[6];	/* the SQLSTATE of the last statement that failed */
+	int failed_inside;	/* ... and it failed inside a function it called (an error context) */
 	int server;		/* pg_verify = server: the database seals and checks */
 	char policy[4][16];	/* server: max_failures, lockout_seconds, cap, window (db-init) */
 	/*
@@ -379,7 +382,12 @@ static const char pg_server_sql[] =
 	" OUT lockout_until bigint, OUT lockout_count integer, OUT backup_kdf text, OUT backup_iter integer,"
 	" OUT backup_salt text, OUT created bigint, OUT updated bigint, OUT nbackup integer,"
 	" OUT bypass text, OUT enroll_token text)"
-	" LANGUAGE sql STABLE SECURITY DEFINER AS $f$"
+	/*
+	 * plpgsql, not sql: a SECURITY DEFINER sql function is planned again
+	 * at every call, a plpgsql one once per server session, which a
+	 * pooler's sessions outlive (README: a pooler in front).
+	 */
+	" LANGUAGE plpgsql STABLE SECURITY DEFINER AS $f$ BEGIN"
 	" SELECT x.mfa_enabled, x.algorithm, x.digits, x.period, x.last_step, x.failures, x.lockout_until,"
 	"  x.lockout_count, x.backup_kdf, x.backup_iter, pg_catalog.encode(x.backup_salt, 'hex'),"
 	"  x.created, x.updated, (SELECT pg_catalog.count(*)::integer FROM backup_codes b"
@@ -388,7 +396,9 @@ static const char pg_server_sql[] =
 	"  pg_catalog.substring(x.bypass, '^(\\S+ \\S+ \\S+ \\S+) '),"
 	"  CASE WHEN x.enroll_token LIKE 'active %' THEN"
 	"  pg_catalog.substring(x.enroll_token, '^(\\S+ \\S+ \\S+ \\S+) ') ELSE x.enroll_token END"
-	" FROM users x WHERE x.user_name = u $f$;"
+	" INTO mfa_enabled, algorithm, digits, period, last_step, failures, lockout_until, lockout_count,"
+	"  backup_kdf, backup_iter, backup_salt, created, updated, nbackup, bypass, enroll_token"
+	" FROM users x WHERE x.user_name = u; END $f$;"
 	/*
 	 * A login is two calls, so that no verdict can be seen before its count
 	 * is committed: a caller could otherwise undo the count (ROLLBACK, or an
@@ -484,6 +494,26 @@ static const char pg_server_sql[] =
 	"   locked_until := 0; used_step := q.step;"
 	"  END IF;"
 	" END $f$;"
+	/*
+	 * The two calls in one statement (one round trip): CALL runs the
+	 * submit, commits its count, then collects.  A procedure may commit
+	 * only when CALL is not inside a transaction block, and only if it is
+	 * not SECURITY DEFINER: it runs with the host's own rights, and all it
+	 * adds is the COMMIT between the two functions, which keep every rule
+	 * themselves.  A host that wraps it in BEGIN gets an error and no
+	 * verdict, its count rolled back with the rest.  The functions are
+	 * named with db-init's schema, whatever the caller's search_path.
+	 */
+	"DO $do$ BEGIN EXECUTE pg_catalog.format("
+	" 'CREATE OR REPLACE PROCEDURE %1$I.odin_srv_login(u text, kind text, code text, h bytea,"
+	"  host_now bigint, INOUT verdict text, INOUT locked_until bigint, INOUT used_step bigint,"
+	"  INOUT skew bigint) LANGUAGE plpgsql AS $p$ DECLARE t text; BEGIN"
+	"  SELECT s.ticket, s.skew INTO t, skew FROM %1$I.odin_srv_submit(u, kind, code, h, host_now) s;"
+	"  COMMIT;"
+	"  SELECT c.verdict, c.locked_until, c.used_step INTO verdict, locked_until, used_step"
+	"   FROM %1$I.odin_srv_collect(u, t) c;"
+	"  END $p$', current_schema()); END $do$;"
+	"REVOKE ALL ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS ") FROM PUBLIC;"
 	"CREATE OR REPLACE FUNCTION odin_srv_token(u text, h bytea, OUT verdict text, OUT locked_until bigint)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
 	" DECLARE r users%ROWTYPE; now bigint;"
@@ -566,6 +596,7 @@ static const char pg_server_sql[] =
 	" odin_srv_token(text, bytea),"
 	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint) TO "
 	ODIN_PG_VERIFIER_ROLE ";"
+	"GRANT EXECUTE ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";"
 	/*
 	 * Nobody else keeps a right on what the server mode keeps: default
 	 * privileges or old grants could hand out the key or a function that
@@ -582,13 +613,14 @@ static const char pg_server_sql[] =
 	" FOR g IN SELECT DISTINCT p.oid::regprocedure AS obj, a.grantee FROM pg_catalog.pg_proc p,"
 	"  pg_catalog.aclexplode(p.proacl) a WHERE p.pronamespace = current_schema()::regnamespace"
 	"  AND p.proname LIKE 'odin\\_%' AND a.grantee <> p.proowner AND a.grantee <> 0 LOOP"
-	"  EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM %I', g.obj,"
+	"  EXECUTE pg_catalog.format('REVOKE ALL ON ROUTINE %s FROM %I', g.obj,"
 	"   pg_catalog.pg_get_userbyid(g.grantee));"
 	" END LOOP; END $do$;"
 	"GRANT EXECUTE ON FUNCTION odin_srv_info(text), odin_srv_submit(text, text, text, bytea, bigint),"
 	" odin_srv_collect(text, text), odin_srv_token(text, bytea),"
 	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint) TO "
-	ODIN_PG_VERIFIER_ROLE ";";
+	ODIN_PG_VERIFIER_ROLE ";"
+	"GRANT EXECUTE ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";";
 /* db-init's policy row (pg_server_sql): $1..$4 = max_failures, lockout_seconds, cap, window */
 static const char pg_policy_sql[] =
 	"WITH d AS (DELETE FROM odin_policy) INSERT INTO odin_policy VALUES"
@@ -688,6 +720,8 @@ pg_run(struct odin_store *st, const char *what, const char *user,
 	int f, left;
 
 	*rc = ODIN_EIO;
+	st->failed_state[0] = '\0';
+	st->failed_inside = 0;
 	if (user != NULL && !odin_utf8_valid(user)) {
 		/* the server would refuse it in a UTF8 database, and store it unreadable in another */
 		odin_log(LOG_ERR, "postgresql: %s: a user name that is not UTF-8 cannot be stored here", what);
@@ -735,6 +769,7 @@ pg_run(struct odin_store *st, const char *what, const char *user,
 		const char *state = PQresultErrorField(last, PG_DIAG_SQLSTATE);
 
 		(void)snprintf(st->failed_state, sizeof(st->failed_state), "%s", state != NULL ? state : "");
+		st->failed_inside = PQresultErrorField(last, PG_DIAG_CONTEXT) != NULL;
 		*rc = pg_fail(st, last, what, user);
 		PQclear(last);
 		if (PQstatus(st->conn) != CONNECTION_OK)
@@ -1009,8 +1044,10 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 		goto fail;
 	}
 	if (PQstatus(st->conn) != CONNECTION_OK) {
-		odin_log(LOG_ERR, "postgresql: cannot connect: %s",
-		    pg_oneline(PQerrorMessage(st->conn), line, sizeof(line)));
+		odin_log(LOG_ERR, "postgresql: cannot connect: %s%s",
+		    pg_oneline(PQerrorMessage(st->conn), line, sizeof(line)),
+		    strstr(PQerrorMessage(st->conn), "unsupported startup parameter") != NULL ?
+		    " (a pooler: it must ignore the startup parameter options; odin-mfa.conf(5), POOLERS)" : "");
 		rc = ODIN_EIO;
 		goto fail;
 	}
@@ -2115,31 +2152,37 @@ pg_verdict(const char *verdict)
 	return ODIN_EIO;
 }
 
+/* A verdict row (verdict, locked_until, used_step) of odin_srv_collect or odin_srv_login. */
 static int
-pg_verify(struct odin_store *st, const char *user, const struct odin_server_answer *a,
+pg_verdict_row(const PGresult *res, const char *user, struct odin_server_verdict *v)
+{
+	int rc;
+
+	if (PQntuples(res) != 1 || PQnfields(res) < 3 || PQgetisnull(res, 0, 0))
+		return ODIN_EIO;
+	rc = pg_verdict(PQgetvalue(res, 0, 0));
+	v->locked_until = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	v->step = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	if (rc == ODIN_ECRYPTO)
+		odin_log(LOG_ERR, "postgresql: the secret of %s is not sealed by the database: "
+		    "pg_verify = server needs every row sealed there (README: server-side "
+		    "verification, moving to it)", user);
+	return rc;
+}
+
+/* pg_verify in two round trips, for a database whose db-init predates odin_srv_login. */
+static int
+pg_verify_two(struct odin_store *st, const char *user, const char **vals,
     struct odin_server_verdict *v)
 {
-	char hn[24], hx[2 * ODIN_BACKUP_HASH_LEN + 1], ticket[64];
-	const char *vals[5];
+	char ticket[64];
 	PGresult *res;
 	int rc;
 
-	(void)snprintf(hn, sizeof(hn), "%" PRId64, a->host_now);
-	vals[0] = user;
-	vals[1] = a->kind == ODIN_INPUT_TOTP ? "totp" : a->kind == ODIN_INPUT_BACKUP ? "backup" :
-	    a->kind == ODIN_INPUT_BYPASS ? "bypass" : "other";
-	vals[2] = a->kind == ODIN_INPUT_TOTP ? a->code : NULL;
-	vals[3] = NULL;
-	if ((a->kind == ODIN_INPUT_BACKUP || a->kind == ODIN_INPUT_BYPASS) && a->hash != NULL) {
-		odin_base16_encode(a->hash, ODIN_BACKUP_HASH_LEN, hx);
-		vals[3] = hx;
-	}
-	vals[4] = hn;
 	/* 1. judged and counted; committed when the statement returns (autocommit) */
 	res = pg_run(st, "verify", user, "SELECT ticket, skew FROM"
 	    " odin_srv_submit($1::text, $2::text, $3::text, pg_catalog.decode($4::text, 'hex'), $5::bigint)",
 	    5, vals, &rc);
-	odin_wipe(hx, sizeof(hx));
 	if (res == NULL)
 		return rc;
 	if (PQntuples(res) != 1 || PQnfields(res) != 2 || PQgetisnull(res, 0, 0) ||
@@ -2155,17 +2198,47 @@ pg_verify(struct odin_store *st, const char *user, const struct odin_server_answ
 	    " odin_srv_collect($1::text, $2::text)", 2, vals, &rc);
 	if (res == NULL)
 		return rc;
-	rc = ODIN_EIO;
-	if (PQntuples(res) == 1 && PQnfields(res) == 3 && !PQgetisnull(res, 0, 0)) {
-		rc = pg_verdict(PQgetvalue(res, 0, 0));
-		v->locked_until = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-		v->step = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-		if (rc == ODIN_ECRYPTO)
-			odin_log(LOG_ERR, "postgresql: the secret of %s is not sealed by the database: "
-			    "pg_verify = server needs every row sealed there (README: server-side "
-			    "verification, moving to it)", user);
-	}
+	rc = pg_verdict_row(res, user, v);
 	PQclear(res);
+	return rc;
+}
+
+static int
+pg_verify(struct odin_store *st, const char *user, const struct odin_server_answer *a,
+    struct odin_server_verdict *v)
+{
+	char hn[24], hx[2 * ODIN_BACKUP_HASH_LEN + 1];
+	const char *vals[5];
+	PGresult *res;
+	int rc;
+
+	(void)snprintf(hn, sizeof(hn), "%" PRId64, a->host_now);
+	vals[0] = user;
+	vals[1] = a->kind == ODIN_INPUT_TOTP ? "totp" : a->kind == ODIN_INPUT_BACKUP ? "backup" :
+	    a->kind == ODIN_INPUT_BYPASS ? "bypass" : "other";
+	vals[2] = a->kind == ODIN_INPUT_TOTP ? a->code : NULL;
+	vals[3] = NULL;
+	if ((a->kind == ODIN_INPUT_BACKUP || a->kind == ODIN_INPUT_BYPASS) && a->hash != NULL) {
+		odin_base16_encode(a->hash, ODIN_BACKUP_HASH_LEN, hx);
+		vals[3] = hx;
+	}
+	vals[4] = hn;
+	/*
+	 * One round trip: odin_srv_login judges and counts, commits the count,
+	 * then gives the verdict.  Where db-init has not made the procedure
+	 * yet (the log says to run it), and CALL itself found nothing to call,
+	 * the two functions are called in turn.
+	 */
+	res = pg_run(st, "verify", user, "CALL odin_srv_login($1::text, $2::text, $3::text,"
+	    " pg_catalog.decode($4::text, 'hex'), $5::bigint, NULL, NULL, NULL, NULL)", 5, vals, &rc);
+	if (res != NULL) {
+		rc = pg_verdict_row(res, user, v);
+		if (rc != ODIN_EIO && PQnfields(res) == 4 && !PQgetisnull(res, 0, 3))
+			v->skew = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+		PQclear(res);
+	} else if (strcmp(st->failed_state, "42883") == 0 && !st->failed_inside && !st->broken)
+		rc = pg_verify_two(st, user, vals, v);
+	odin_wipe(hx, sizeof(hx));
 	return rc;
 }
 

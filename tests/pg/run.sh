@@ -22,6 +22,11 @@
 #      is lost and its code works again (ODIN_PG_FAILOVER=0 skips this).
 # and, before 2: the module and CLI suites (tests/pam_odin.test,
 # tests/cli_enroll.test, tests/cli_admin.test) with ODIN_TEST_BACKEND=postgresql;
+# before 3c and after it (3b', 3c'): a pooler (pgbouncer, transaction
+# pooling) in front of the server: the session limits arrive by its
+# connect_query, and the cross-host races, half of the logins direct and
+# half through the pooler, give one success in each of 10 rounds, in
+# host-key and in server mode (skipped, and said so, without pgbouncer);
 # before 4: `odin-mfa-cli admin migrate` files -> postgresql -> files, every
 # record equivalent in meaning at each hop.
 # ODIN_PG_SUITES=0 skips the suites (the CLI ones wait for fresh TOTP steps,
@@ -54,6 +59,7 @@ T=$(mktemp -d /tmp/odin_pg_test.XXXXXX)
 chmod 755 "$T"
 LOGPID=
 cleanup() {
+	pg_pooler_stop
 	pg_stop_all
 	[ -n "$LOGPID" ] && kill "$LOGPID" 2>/dev/null && wait "$LOGPID" 2>/dev/null
 	rm -rf --one-file-system "$T"
@@ -78,9 +84,10 @@ cp /etc/passwd "$T/passwd"
 printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgbob:x:4902:4902::/nonexistent:/usr/sbin/nologin" \
     "pgcarol:x:4903:4903::/nonexistent:/usr/sbin/nologin" \
-    "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
+    "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
+    "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 $(seq -f 'sp%g' 1 10); do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -226,13 +233,14 @@ check "... and back to the first secret" '[ $? -eq 0 ]'
 # database judges by its own clock): the real clock, user PREFIX<r>.
 race() {
 	local h1=$1 h2=$2 rounds=$3 base=$4 prefix=${5:-} round tnow i h wins total pids u
+	local ru=${RACE_USER:-pgalice}
 	race_ok=0
 	for round in $(seq 1 "$rounds"); do
 		tnow=$(( base + 30 * round ))
 		if [ -n "$prefix" ]; then
 			C=$(oathtool --totp -b "$SECRET") u=$prefix$round
 		else
-			C=$(code "$tnow") u=pgalice
+			C=$(code "$tnow") u=$ru
 		fi
 		rm -rf "$T/bar"; mkdir "$T/bar"
 		pids=()
@@ -508,6 +516,59 @@ check "migrate back to files: the records are root 0600, the secret sealed" \
 check "migrate: the CLI logged both copies" \
     '[ "$(grep -c "admin migrate (uid 0): 2 records copied to" "$T/log")" -eq 2 ]'
 
+# ---- 3b'. a pooler in front: pgbouncer, transaction pooling, host-key mode ----
+# Host P logs in with the key through the pooler; A goes straight to the
+# server.  The pooler drops the startup options the module sends
+# (statement_timeout, lock_timeout, the idle limit): its connect_query
+# sets them on each server session instead (README: a pooler in front).
+# Server mode through it follows 3c.  User pgpool, whose steps no other
+# case uses.
+POOLED=
+if command -v pgbouncer >/dev/null; then
+	if pg_pooler "$T/pool" odin:odin-db-pw odin_srv1:srv1-pw; then
+		POOLED=1
+		mkdir -p "$T/P/pam.d"
+		sed -e "s|^pg_conninfo = .*|pg_conninfo = host=$POOL_SOCK port=$POOL_PORT dbname=odin user=odin|" \
+		    -e "s|/A/|/P/|g" "$T/A/odin.conf" > "$T/P/odin.conf"
+		cp "$T/A/key" "$T/P/key"
+		chmod 644 "$T/P/odin.conf"
+		echo "auth required $MOD config=$T/P/odin.conf" > "$T/P/pam.d/login"
+		lt=$(PGPASSWORD=odin-db-pw "$PG_BIN/psql" -qXtA -h "$POOL_SOCK" -p "$POOL_PORT" -U odin -d odin \
+		    -c "SHOW lock_timeout" -c "SHOW idle_in_transaction_session_timeout" 2>&1 | tr '\n' ' ')
+		check "pooler: the session limits reach the server through connect_query ($lt)" '[ "$lt" = "4500ms 30s " ]'
+		echo "$SECRET" | "$CLI" --config "$T/A/odin.conf" admin import pgpool > "$T/cli.out" 2>&1
+		check "pooler: pgpool enrolled on host A" '[ $? -eq 0 ]'
+		plogin() {	# plogin HOST TIME CODE: RES, as pgpool
+			faketime -f "$(at "$2")" "$H" -d "$T/$1/pam.d" -r "$3" login pgpool > "$T/out" 2>&1
+			RES=$(sed -n 's/^RESULT //p' "$T/out")
+		}
+		plogin P "$NOW" "$(code "$NOW")"
+		check "pooler: a host-key login through pgbouncer ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+		plogin A "$NOW" "$(code "$NOW")"
+		check "pooler: ... its code replayed on a direct host is refused ($RES)" '[ "$RES" = PAM_AUTH_ERR ]'
+		RACE_USER=pgpool race A P 10 "$NOW"
+		check "pooler race, host-key mode: 32 logins, half direct, half pooled, one code -> exactly one success (10 rounds, $race_ok good)" \
+		    '[ "$race_ok" -eq 10 ]'
+		row=$(pg_psql "SELECT last_step, failures FROM users WHERE user_name = 'pgpool'")
+		check "pooler: pgpool's last_step is the last round's, nothing counted ($row)" '[ "$row" = "$(( (NOW + 300) / 30 ))|0" ]'
+		# a pooler that does not ignore the module's startup options refuses it: denied, and the log says what to set
+		sed -i '/^ignore_startup_parameters/d' "$POOL_DIR/pgbouncer.ini"
+		kill -HUP "$(cat "$POOL_DIR/pgbouncer.pid")"; sleep 0.5
+		before=$(stat -c %s "$T/log")
+		plogin P "$((NOW + 330))" "$(code "$((NOW + 330))")"
+		row=$(pg_psql "SELECT last_step, failures FROM users WHERE user_name = 'pgpool'")
+		check "pooler without ignore_startup_parameters: denied as unavailable, nothing changed ($RES, $row), the log names the fix" \
+		    '[ "$RES" = PAM_AUTHINFO_UNAVAIL ] && [ "$row" = "$(( (NOW + 300) / 30 ))|0" ] &&
+		     tail -c +$((before + 1)) "$T/log" | grep -q "unsupported startup parameter.*must ignore the startup parameter options"'
+		echo "ignore_startup_parameters = options" >> "$POOL_DIR/pgbouncer.ini"
+		kill -HUP "$(cat "$POOL_DIR/pgbouncer.pid")"; sleep 0.5
+	else
+		notok "pooler: pgbouncer did not start"
+	fi
+else
+	echo "# SKIP 3b': no pgbouncer (apt-get install pgbouncer)"
+fi
+
 # ---- 3c. pg_verify = server: the database checks the codes, hosts hold no key ----
 # db-init from an admin host whose config says pg_verify = server installs
 # pgcrypto, the sealing key (owner only), the policy and odin_verifier's
@@ -578,6 +639,21 @@ SQL
 f1=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
 check "server host role: a collect in the submit's transaction is refused; the rollback leaves nothing ($f0 -> $f1)" \
     'grep -q "only after its count is committed" "$T/psql.out" && ! grep -qx "wrong" "$T/psql.out" && [ "$f0" = "$f1" ]'
+# the one-statement login (CALL odin_srv_login) commits the count before it
+# collects: inside a transaction block it cannot, and gives nothing
+srv1_psql > "$T/psql.out" <<'SQL'
+BEGIN;
+CALL odin_srv_login('sk2', 'totp', '000000', NULL, 0, NULL, NULL, NULL, NULL);
+ROLLBACK;
+SQL
+f1b=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
+check "server host role: CALL odin_srv_login inside BEGIN is refused, no verdict, nothing counted ($f0 -> $f1b)" \
+    'grep -q "invalid transaction termination" "$T/psql.out" && ! grep -q "wrong" "$T/psql.out" && [ "$f0" = "$f1b" ]'
+as_srv1 "CALL odin_srv_login('sk2', 'totp', '000000', NULL, 0, NULL, NULL, NULL, NULL)" > "$T/psql.out"
+f1c=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
+check "server host role: CALL odin_srv_login on its own: the verdict, after its count ($f0 -> $f1c)" \
+    'grep -q "^wrong|" "$T/psql.out" && [ "$f1c" = $((f0 + 1)) ]'
+pg_psql "UPDATE users SET failures = $f0 WHERE user_name = 'sk2'" >/dev/null
 srv1_psql > "$T/psql.out" <<'SQL'
 SELECT ticket FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0) \gset
 BEGIN;
@@ -603,14 +679,26 @@ C=$(oathtool --totp -b "$SECRET")
 # what the host asks of the database for a login, counted by the server
 # itself (pg_stat_user_functions, flushed when the login's backend exits)
 pg_psql "ALTER ROLE odin_srv1 SET track_functions = 'all'" >/dev/null
-fcalls() { pg_psql "SELECT pg_catalog.string_agg(funcname || '=' || calls, ' ' ORDER BY funcname) FROM pg_stat_user_functions WHERE funcname IN ('odin_srv_info', 'odin_srv_submit', 'odin_srv_collect')"; }
+fcalls() { pg_psql "SELECT pg_catalog.string_agg(funcname || '=' || calls, ' ' ORDER BY funcname) FROM pg_stat_user_functions WHERE funcname IN ('odin_srv_info', 'odin_srv_submit', 'odin_srv_collect', 'odin_srv_login')"; }
 pg_psql "SELECT pg_stat_reset()" >/dev/null
 slogin S1 srvsam "$C"
 check "server mode: a login on S1, judged by the database ($RES)" '[ "$RES" = PAM_SUCCESS ]'
 for i in $(seq 50); do calls=$(fcalls); [ -n "$calls" ] && break; sleep 0.1; done
-check "... one read before the prompt, then the answer straight to the judge: $calls" \
-    '[ "$calls" = "odin_srv_collect=1 odin_srv_info=1 odin_srv_submit=1" ]'
+check "... one read before the prompt, then the answer straight to the judge, in one statement: $calls" \
+    '[ "$calls" = "odin_srv_collect=1 odin_srv_info=1 odin_srv_login=1 odin_srv_submit=1" ]'
 pg_psql "ALTER ROLE odin_srv1 RESET track_functions" >/dev/null
+# a database whose db-init predates the procedure: the login still gets its
+# verdict, in two calls, and the log says to run db-init (which makes it)
+pg_psql "DROP PROCEDURE odin_srv_login(text, text, text, bytea, bigint, text, bigint, bigint, bigint)" >/dev/null
+before=$(stat -c %s "$T/log")
+slogin S1 sk2 "$(wrong_for_now)"
+f=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
+check "server mode without odin_srv_login (an older db-init): a wrong code is judged and counted all the same ($RES, failures $f)" \
+    '[ "$RES" = PAM_AUTH_ERR ] && [ "$f" = 1 ] && tail -c +$((before + 1)) "$T/log" | grep -q "schema is older than this host.s (run: odin-mfa-cli admin db-init)"'
+"$CLI" --config "$T/SA/odin.conf" admin db-init > "$T/cli.out" 2>&1
+n=$(pg_psql "SELECT count(*) FROM pg_proc WHERE proname = 'odin_srv_login' AND prokind = 'p' AND has_function_privilege('odin_srv1', oid, 'EXECUTE')")
+check "... and db-init makes it again, for odin_verifier ($n)" '[ "$n" = 1 ]'
+pg_psql "UPDATE users SET failures = 0 WHERE user_name = 'sk2'" >/dev/null
 slogin S2 srvsam "$C"
 check "server mode: the same code on S2 is refused as used ($RES)" '[ "$RES" = PAM_AUTH_ERR ] && tail -n 3 "$T/log" | grep -q "reason=replayed code"'
 slogin S1 sk2 "$(wrong_for_now)"
@@ -696,6 +784,27 @@ for u in srvbad1 srvbad2; do
 	    '[ "$r1" != PAM_SUCCESS ] && [ -n "$r1" ] && [ $rc -eq 0 ] && [ "$n" = 0 ]'
 done
 check "server mode: no secret, code or key in the log" '! grep -q "$SECRET" "$T/log" && ! grep -q "srv1:" "$T/log"'
+
+# ---- 3c'. server mode through the pooler --------------------------------------
+# Host Q judges in the database through the pooler, S1 straight; a fresh
+# user per round (the database's clock).
+if [ -n "$POOLED" ]; then
+	mkdir -p "$T/Q/pam.d"
+	sed -e "s|^pg_conninfo = .*|pg_conninfo = host=$POOL_SOCK port=$POOL_PORT dbname=odin user=odin_srv1|" \
+	    -e "s|/S1/|/Q/|g" "$T/S1/odin.conf" > "$T/Q/odin.conf"
+	chmod 644 "$T/Q/odin.conf"
+	echo "auth required $MOD config=$T/Q/odin.conf" > "$T/Q/pam.d/login"
+	for u in $(seq -f 'sp%g' 1 10); do
+		echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import "$u" >> "$T/cli.out" 2>&1 ||
+		    echo "# import $u failed: $(tail -n 1 "$T/cli.out")"
+	done
+	race S1 Q 10 0 sp
+	check "pooler race, server mode: 32 logins, half direct, half pooled, one code -> exactly one success (10 rounds, $race_ok good)" \
+	    '[ "$race_ok" -eq 10 ]'
+	n=$(pg_psql "SELECT count(*) FROM users WHERE user_name ~ '^sp[0-9]+$' AND last_step > 0 AND failures = 0")
+	check "pooler, server mode: each round's user has its step taken, nothing counted ($n of 10)" '[ "$n" = 10 ]'
+	pg_pooler_stop
+fi
 
 # ---- 4. the database down: deny within the timeout, one line ----------------
 pg_stop

@@ -12,6 +12,12 @@
 #   pg_at SOCK SQL runs SQL as the superuser on the server at SOCK
 #   pg_stop_dir DIR, pg_stop_all   immediate stops (one server, every one)
 #   pg_psql SQL    runs SQL as the superuser in database odin
+#   pg_pooler DIR USER:PASSWORD...   a pgbouncer (transaction pooling) in
+#                  front of the server started last, on a unix socket in DIR
+#                  only, for the users given; the session limits pam_odin
+#                  sends as startup options set instead by connect_query
+#                  (README: a pooler in front); sets POOL_SOCK, POOL_PORT
+#   pg_pooler_stop stops it (idempotent)
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 
 pg_as() { runuser -u postgres -- "$@"; }
@@ -86,4 +92,43 @@ pg_standby() {
 		start >/dev/null || { cat "$D/data/server.log"; return 1; }
 	PG_ALL_DIRS="${PG_ALL_DIRS:-} $D"
 	SB_SOCK=$D/sock
+}
+
+pg_pooler() {
+	local D=$1 u
+	shift
+	command -v pgbouncer >/dev/null || { echo "pg_pooler: no pgbouncer (apt-get install pgbouncer)" >&2; return 1; }
+	install -d -o postgres -g postgres -m 755 "$D"
+	POOL_DIR=$D POOL_SOCK=$D POOL_PORT=6432
+	: >"$D/userlist.txt"
+	for u in "$@"; do printf '"%s" "%s"\n' "${u%%:*}" "${u#*:}" >>"$D/userlist.txt"; done
+	cat >"$D/pgbouncer.ini" <<EOC
+[databases]
+odin = host=$PG_SOCK dbname=odin connect_query='SET statement_timeout = 5000; SET lock_timeout = 4500; SET idle_in_transaction_session_timeout = 30000'
+[pgbouncer]
+listen_addr =
+unix_socket_dir = $D
+unix_socket_mode = 0700
+listen_port = $POOL_PORT
+auth_type = scram-sha-256
+auth_file = $D/userlist.txt
+pool_mode = transaction
+ignore_startup_parameters = options
+max_client_conn = 200
+default_pool_size = 20
+logfile = $D/pgbouncer.log
+pidfile = $D/pgbouncer.pid
+EOC
+	chown postgres:postgres "$D/pgbouncer.ini" "$D/userlist.txt"
+	chmod 600 "$D/userlist.txt"
+	pg_as pgbouncer -d -q "$D/pgbouncer.ini" || { cat "$D/pgbouncer.log" 2>/dev/null; return 1; }
+	for u in $(seq 50); do [ -S "$D/.s.PGSQL.$POOL_PORT" ] && break; sleep 0.1; done
+	[ -S "$D/.s.PGSQL.$POOL_PORT" ] || { cat "$D/pgbouncer.log"; return 1; }
+	export POOL_DIR POOL_SOCK POOL_PORT
+}
+
+pg_pooler_stop() {
+	[ -n "${POOL_DIR:-}" ] && [ -f "$POOL_DIR/pgbouncer.pid" ] &&
+		kill "$(cat "$POOL_DIR/pgbouncer.pid")" 2>/dev/null
+	return 0
 }
