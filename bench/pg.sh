@@ -112,7 +112,8 @@ echo "auth required $T/pam_pg_floor.so conninfo_file=$T/conninfo password_file=$
 echo "auth required $T/pam_pg_floor.so conninfo_file=$T/conninfo password_file=$PG_PWFILE fn" > "$T/pam.d/pgfn"
 # the same through a pooler: host-key mode as odin, server mode as odin_bsrv
 POOLED=
-if command -v pgbouncer >/dev/null && pg_pooler "$T/pool" odin:odin-db-pw odin_bsrv:bsrv-pw; then
+if command -v pgbouncer >/dev/null && pg_pooler "$T/pool" odin:odin-db-pw odin_bsrv:bsrv-pw &&
+    pg_role_limits odin 5 && pg_role_limits odin_bsrv 5 server; then
 	POOLED=1
 	PC="host=$POOL_SOCK port=$POOL_PORT dbname=odin"
 	sed -e "s|^pg_conninfo = .*|pg_conninfo = $PC user=odin|" "$T/postgresql.conf" > "$T/pooled.conf"

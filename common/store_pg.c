@@ -76,6 +76,8 @@
 #define ODIN_BACKUP_MAX_LESS1 19	/* ODIN_BACKUP_MAX - 1, as a literal for SQL */
 _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LESS1");
 #define PG_SLACK_SECONDS 2
+/* a row lock is waited for: a statement's time less half a second, shared by two waits in server mode */
+#define PG_LOCK_TIMEOUT_MS(T, SERVER) (((T) * 1000u - 500u) / ((SERVER) ? 2u : 1u))
 /* odin_srv_login's arguments, as GRANT and REVOKE name the procedure */
 #define PG_SRV_LOGIN_ARGS "text, text, text, bytea, bigint, text, bigint, bigint, bigint"
 
@@ -298,8 +300,10 @@ static const char pg_privileges_sql[] =
  *  - The policy a login obeys (max_failures, lockout, window) is the
  *    admin's, stored by db-init in odin_policy: a host cannot raise it.
  *  - Hosts connect as members of ODIN_PG_VERIFIER_ROLE, which has no right
- *    on any table: only EXECUTE on four functions that run as the owner,
- *    each doing one thing with the server's clock:
+ *    on any table: only EXECUTE on five functions that run as the owner,
+ *    each doing one thing with the server's clock, and on one procedure
+ *    with the host's own rights (odin_srv_login: submit, commit, collect,
+ *    a login's answer in one statement):
  *      odin_srv_info    a row without its secret or any hash (the salts
  *                       a host needs to hash a typed code are there);
  *      odin_srv_submit  one login's answer (a TOTP code, a backup code's
@@ -507,7 +511,7 @@ static const char pg_server_sql[] =
 	"DO $do$ BEGIN EXECUTE pg_catalog.format("
 	" 'CREATE OR REPLACE PROCEDURE %1$I.odin_srv_login(u text, kind text, code text, h bytea,"
 	"  host_now bigint, INOUT verdict text, INOUT locked_until bigint, INOUT used_step bigint,"
-	"  INOUT skew bigint) LANGUAGE plpgsql AS $p$ DECLARE t text; BEGIN"
+	"  INOUT skew bigint) LANGUAGE plpgsql AS $p$ DECLARE t pg_catalog.text; BEGIN"
 	"  SELECT s.ticket, s.skew INTO t, skew FROM %1$I.odin_srv_submit(u, kind, code, h, host_now) s;"
 	"  COMMIT;"
 	"  SELECT c.verdict, c.locked_until, c.used_step INTO verdict, locked_until, used_step"
@@ -1020,10 +1024,12 @@ pg_open_config(const struct odin_config *cfg, struct odin_store **out)
 	 * statement may take, so that waiting too long ends as a lock timeout
 	 * (ODIN_ELOCK, "busy") and not as a cancelled statement (an I/O
 	 * error); a host that dies inside a transaction must not hold a row
-	 * lock for long.
+	 * lock for long.  In server mode one statement (odin_srv_login) may
+	 * wait for the row twice, in the submit and in the collect: half as
+	 * long each.
 	 */
 	(void)snprintf(stimeout, sizeof(stimeout), "%us", st->timeout);
-	(void)snprintf(ltimeout, sizeof(ltimeout), "%ums", st->timeout * 1000 - 500);
+	(void)snprintf(ltimeout, sizeof(ltimeout), "%ums", PG_LOCK_TIMEOUT_MS(st->timeout, st->server));
 	(void)snprintf(idle, sizeof(idle), "%us", 4 * st->timeout + 10);
 	if (snprintf(opts, sizeof(opts), "%s%s-c statement_timeout=%s -c lock_timeout=%s"
 	    " -c idle_in_transaction_session_timeout=%s", options != NULL ? options : "",

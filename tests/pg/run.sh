@@ -87,7 +87,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
     "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 $(seq -f 'sp%g' 1 10); do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 $(seq -f 'sp%g' 1 10) spq; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -259,7 +259,9 @@ race() {
 		wait "${pids[@]}"
 		wins=$(cat "$T"/race.* | grep -c '^RESULT PAM_SUCCESS$')
 		total=$(cat "$T"/race.* | grep -c '^RESULT ')
-		if [ "$wins" -eq 1 ] && [ "$total" -eq 32 ]; then
+		# RACE_STRICT: every other login refused as a wrong or used code, none failing otherwise
+		other=$(cat "$T"/race.* | grep '^RESULT ' | grep -cv '^RESULT PAM_\(SUCCESS\|AUTH_ERR\)$')
+		if [ "$wins" -eq 1 ] && [ "$total" -eq 32 ] && { [ -z "${RACE_STRICT:-}" ] || [ "$other" -eq 0 ]; }; then
 			race_ok=$((race_ok + 1))
 		else
 			echo "# round $round ($h1, $h2): $wins successes of $total results"
@@ -517,25 +519,27 @@ check "migrate: the CLI logged both copies" \
     '[ "$(grep -c "admin migrate (uid 0): 2 records copied to" "$T/log")" -eq 2 ]'
 
 # ---- 3b'. a pooler in front: pgbouncer, transaction pooling, host-key mode ----
-# Host P logs in with the key through the pooler; A goes straight to the
-# server.  The pooler drops the startup options the module sends
-# (statement_timeout, lock_timeout, the idle limit): its connect_query
-# sets them on each server session instead (README: a pooler in front).
-# Server mode through it follows 3c.  User pgpool, whose steps no other
-# case uses.
+# Host P logs in with the key through the pooler, as the host role
+# odin_web1; A goes straight to the server.  The pooler drops the startup
+# options the module sends (statement_timeout, lock_timeout, the idle
+# limit): the same are set on each host role in the database instead
+# (README: a pooler in front).  Server mode through it follows 3c.  User
+# pgpool, whose steps no other case uses.
 POOLED=
 if command -v pgbouncer >/dev/null; then
-	if pg_pooler "$T/pool" odin:odin-db-pw odin_srv1:srv1-pw; then
+	if pg_pooler "$T/pool" odin_web1:web1-pw odin_srv1:srv1-pw; then
 		POOLED=1
 		mkdir -p "$T/P/pam.d"
-		sed -e "s|^pg_conninfo = .*|pg_conninfo = host=$POOL_SOCK port=$POOL_PORT dbname=odin user=odin|" \
-		    -e "s|/A/|/P/|g" "$T/A/odin.conf" > "$T/P/odin.conf"
-		cp "$T/A/key" "$T/P/key"
+		sed -e "s|^pg_conninfo = .*|pg_conninfo = host=$POOL_SOCK port=$POOL_PORT dbname=odin user=odin_web1|" \
+		    -e "s|/W/|/P/|g" "$T/W/odin.conf" > "$T/P/odin.conf"
+		cp "$T/W/key" "$T/P/key"
 		chmod 644 "$T/P/odin.conf"
 		echo "auth required $MOD config=$T/P/odin.conf" > "$T/P/pam.d/login"
-		lt=$(PGPASSWORD=odin-db-pw "$PG_BIN/psql" -qXtA -h "$POOL_SOCK" -p "$POOL_PORT" -U odin -d odin \
-		    -c "SHOW lock_timeout" -c "SHOW idle_in_transaction_session_timeout" 2>&1 | tr '\n' ' ')
-		check "pooler: the session limits reach the server through connect_query ($lt)" '[ "$lt" = "4500ms 30s " ]'
+		# the hosts' pg_statement_timeout = 2, as the module would send them
+		pg_role_limits odin_web1 2
+		lt=$(PGPASSWORD=web1-pw "$PG_BIN/psql" -qXtA -h "$POOL_SOCK" -p "$POOL_PORT" -U odin_web1 -d odin \
+		    -c "SHOW statement_timeout" -c "SHOW lock_timeout" -c "SHOW idle_in_transaction_session_timeout" 2>&1 | tr '\n' ' ')
+		check "pooler: the session limits reach a host role's pooled sessions, set on the role ($lt)" '[ "$lt" = "2s 1500ms 18s " ]'
 		echo "$SECRET" | "$CLI" --config "$T/A/odin.conf" admin import pgpool > "$T/cli.out" 2>&1
 		check "pooler: pgpool enrolled on host A" '[ $? -eq 0 ]'
 		plogin() {	# plogin HOST TIME CODE: RES, as pgpool
@@ -546,7 +550,7 @@ if command -v pgbouncer >/dev/null; then
 		check "pooler: a host-key login through pgbouncer ($RES)" '[ "$RES" = PAM_SUCCESS ]'
 		plogin A "$NOW" "$(code "$NOW")"
 		check "pooler: ... its code replayed on a direct host is refused ($RES)" '[ "$RES" = PAM_AUTH_ERR ]'
-		RACE_USER=pgpool race A P 10 "$NOW"
+		RACE_USER=pgpool RACE_STRICT=1 race A P 10 "$NOW"
 		check "pooler race, host-key mode: 32 logins, half direct, half pooled, one code -> exactly one success (10 rounds, $race_ok good)" \
 		    '[ "$race_ok" -eq 10 ]'
 		row=$(pg_psql "SELECT last_step, failures FROM users WHERE user_name = 'pgpool'")
@@ -653,6 +657,19 @@ as_srv1 "CALL odin_srv_login('sk2', 'totp', '000000', NULL, 0, NULL, NULL, NULL,
 f1c=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
 check "server host role: CALL odin_srv_login on its own: the verdict, after its count ($f0 -> $f1c)" \
     'grep -q "^wrong|" "$T/psql.out" && [ "$f1c" = $((f0 + 1)) ]'
+# a DO block that sees the verdict and then fails: only the collect is undone, the count stays
+srv1_psql > "$T/psql.out" <<'SQL'
+DO $$ DECLARE v text; l bigint; s bigint; k bigint; BEGIN
+ CALL odin_srv_login('sk2', 'totp', '000000', NULL, 0, v, l, s, k);
+ RAISE EXCEPTION 'saw %', v;
+END $$;
+SQL
+f1d=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
+check "server host role: a DO block that sees the verdict, then raises, keeps the count ($f1c -> $f1d)" \
+    'grep -q "saw wrong" "$T/psql.out" && [ "$f1d" = $((f1c + 1)) ]'
+acl=$(pg_psql "SELECT proacl FROM pg_proc WHERE proname = 'odin_srv_login'")
+check "server mode: odin_srv_login is for odin_verifier, not PUBLIC ($acl)" \
+    'echo "$acl" | grep -q "odin_verifier=X/" && ! echo "$acl" | grep -Eq "(^|[{,])=X"'
 pg_psql "UPDATE users SET failures = $f0 WHERE user_name = 'sk2'" >/dev/null
 srv1_psql > "$T/psql.out" <<'SQL'
 SELECT ticket FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0) \gset
@@ -698,6 +715,16 @@ check "server mode without odin_srv_login (an older db-init): a wrong code is ju
 "$CLI" --config "$T/SA/odin.conf" admin db-init > "$T/cli.out" 2>&1
 n=$(pg_psql "SELECT count(*) FROM pg_proc WHERE proname = 'odin_srv_login' AND prokind = 'p' AND has_function_privilege('odin_srv1', oid, 'EXECUTE')")
 check "... and db-init makes it again, for odin_verifier ($n)" '[ "$n" = 1 ]'
+pg_psql "UPDATE users SET failures = 0 WHERE user_name = 'sk2'" >/dev/null
+# the procedure there, but failing after it committed the count (here: the
+# collect gone): the login is denied as a store error, counted once, and
+# never judged again in two calls
+pg_psql "ALTER FUNCTION odin_srv_collect(text, text) RENAME TO odin_srv_collect_away" >/dev/null
+slogin S1 sk2 "$(oathtool --totp -b "$SECRET")"
+f=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
+check "server mode: CALL failing after its commit is not retried in two calls ($RES, failures $f)" \
+    '[ "$RES" = PAM_AUTHINFO_UNAVAIL ] && [ "$f" = 1 ]'
+pg_psql "ALTER FUNCTION odin_srv_collect_away(text, text) RENAME TO odin_srv_collect" >/dev/null
 pg_psql "UPDATE users SET failures = 0 WHERE user_name = 'sk2'" >/dev/null
 slogin S2 srvsam "$C"
 check "server mode: the same code on S2 is refused as used ($RES)" '[ "$RES" = PAM_AUTH_ERR ] && tail -n 3 "$T/log" | grep -q "reason=replayed code"'
@@ -798,7 +825,14 @@ if [ -n "$POOLED" ]; then
 		echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import "$u" >> "$T/cli.out" 2>&1 ||
 		    echo "# import $u failed: $(tail -n 1 "$T/cli.out")"
 	done
-	race S1 Q 10 0 sp
+	pg_role_limits odin_srv1 2 server
+	lt=$(PGPASSWORD=srv1-pw "$PG_BIN/psql" -qXtA -h "$POOL_SOCK" -p "$POOL_PORT" -U odin_srv1 -d odin \
+	    -c "SHOW lock_timeout" 2>&1 | tr '\n' ' ')
+	check "pooler: a server-mode role's lock wait is half, as the module's own (odin_srv_login may wait twice) ($lt)" '[ "$lt" = "750ms " ]'
+	echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import spq >> "$T/cli.out" 2>&1
+	slogin Q spq "$(oathtool --totp -b "$SECRET")"
+	check "pooler: a server-mode login through pgbouncer ($RES)" '[ "$RES" = PAM_SUCCESS ]'
+	RACE_STRICT=1 race S1 Q 10 0 sp
 	check "pooler race, server mode: 32 logins, half direct, half pooled, one code -> exactly one success (10 rounds, $race_ok good)" \
 	    '[ "$race_ok" -eq 10 ]'
 	n=$(pg_psql "SELECT count(*) FROM users WHERE user_name ~ '^sp[0-9]+$' AND last_step > 0 AND failures = 0")

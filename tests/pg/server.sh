@@ -14,10 +14,13 @@
 #   pg_psql SQL    runs SQL as the superuser in database odin
 #   pg_pooler DIR USER:PASSWORD...   a pgbouncer (transaction pooling) in
 #                  front of the server started last, on a unix socket in DIR
-#                  only, for the users given; the session limits pam_odin
-#                  sends as startup options set instead by connect_query
-#                  (README: a pooler in front); sets POOL_SOCK, POOL_PORT
+#                  only (mode 0700), for the users given, ignoring the
+#                  startup parameter options; sets POOL_DIR, POOL_SOCK,
+#                  POOL_PORT (README: a pooler in front)
 #   pg_pooler_stop stops it (idempotent)
+#   pg_role_limits ROLE SECONDS [server]   the session limits pam_odin sends
+#                  as startup options (store_pg.c), set on ROLE in database
+#                  odin instead, for a pooler that drops them
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 
 pg_as() { runuser -u postgres -- "$@"; }
@@ -104,7 +107,7 @@ pg_pooler() {
 	for u in "$@"; do printf '"%s" "%s"\n' "${u%%:*}" "${u#*:}" >>"$D/userlist.txt"; done
 	cat >"$D/pgbouncer.ini" <<EOC
 [databases]
-odin = host=$PG_SOCK dbname=odin connect_query='SET statement_timeout = 5000; SET lock_timeout = 4500; SET idle_in_transaction_session_timeout = 30000'
+odin = host=$PG_SOCK dbname=odin
 [pgbouncer]
 listen_addr =
 unix_socket_dir = $D
@@ -131,4 +134,13 @@ pg_pooler_stop() {
 	[ -n "${POOL_DIR:-}" ] && [ -f "$POOL_DIR/pgbouncer.pid" ] &&
 		kill "$(cat "$POOL_DIR/pgbouncer.pid")" 2>/dev/null
 	return 0
+}
+
+pg_role_limits() {
+	local role=$1 t=$2 lt
+	lt=$(( t * 1000 - 500 ))
+	[ "${3:-}" = server ] && lt=$(( lt / 2 ))
+	pg_psql "ALTER ROLE $role IN DATABASE odin SET statement_timeout = '${t}s'" >/dev/null &&
+	pg_psql "ALTER ROLE $role IN DATABASE odin SET lock_timeout = '${lt}ms'" >/dev/null &&
+	pg_psql "ALTER ROLE $role IN DATABASE odin SET idle_in_transaction_session_timeout = '$(( 4 * t + 10 ))s'" >/dev/null
 }
