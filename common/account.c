@@ -129,26 +129,6 @@ acct_judge(const struct odin_config *cfg, const struct odin_record *r, const cha
 	return odin_auth_decide(cfg, r, input, now, res, plan);
 }
 
-/* 1 if input is nothing but a code for a step r already used: refused uncounted. */
-static int
-acct_replay(const struct odin_config *cfg, const struct odin_record *r, const char *input,
-    int64_t now, struct odin_attempt *a)
-{
-	struct odin_auth_result res;
-	struct odin_auth_plan plan;
-	int e;
-
-	if (input == NULL)
-		return 0;
-	e = odin_auth_decide(cfg, r, input, now, &res, &plan);
-	odin_wipe(&plan, sizeof(plan));
-	if (e != ODIN_EREPLAY)
-		return 0;
-	a->method = res.method;
-	a->reason = "replayed code";
-	return 1;
-}
-
 /* A verdict other than success, as the caller sees it: wrong, or a used code. */
 static int
 acct_wrong(int e)
@@ -157,13 +137,12 @@ acct_wrong(int e)
 }
 
 /*
- * What is settled before any count, from the record as read (rc: the
- * read's result): a record gone, unreadable or not enabled, a lockout,
- * a replay.  ODIN_OK: go on and count the attempt.
+ * What is settled before the answer is judged, from the record as read
+ * (rc: the read's result): a record gone, unreadable or not enabled, a
+ * lockout.  ODIN_OK: go on and judge it.
  */
 static int
-acct_admit(const struct odin_config *cfg, int rc, const struct odin_record *r,
-    const char *input, int64_t now, struct odin_attempt *a)
+acct_admit(int rc, const struct odin_record *r, int64_t now, struct odin_attempt *a)
 {
 	if (rc == ODIN_ENOENT) {
 		a->reason = "record removed during login";
@@ -182,9 +161,26 @@ acct_admit(const struct odin_config *cfg, int rc, const struct odin_record *r,
 		a->locked_until = r->lockout_until;
 		return ODIN_ELOCKEDOUT;
 	}
-	if (acct_replay(cfg, r, input, now, a))
-		return ODIN_EREPLAY;
 	return ODIN_OK;
+}
+
+/*
+ * The answer judged once, before anything is written: only a replay (a
+ * code for a step r already used: refused, uncounted) is acted on before
+ * the attempt is counted.  The same work for every answer of a kind
+ * (store.h, auth.h), so the judging tells nothing before the count.
+ */
+static int
+acct_judge_once(const struct odin_config *cfg, const struct odin_record *r, const char *input,
+    int64_t now, struct odin_auth_result *res, struct odin_auth_plan *plan, struct odin_attempt *a)
+{
+	int e = acct_judge(cfg, r, input, now, res, plan);
+
+	if (e == ODIN_EREPLAY) {
+		a->method = res->method;
+		a->reason = "replayed code";
+	}
+	return e;
 }
 
 static int
@@ -206,18 +202,20 @@ acct_verify_locked(struct odin_store *st, const struct odin_config *cfg, const c
 	counted = &recs[1];
 
 	rc = odin_store_lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, r);
-	if ((rc = acct_admit(cfg, rc, r, input, now, a)) != ODIN_OK)
+	if ((rc = acct_admit(rc, r, now, a)) != ODIN_OK)
 		goto out;
+	if ((e = acct_judge_once(cfg, r, input, now, &res, &plan, a)) == ODIN_EREPLAY) {
+		rc = e;
+		goto out;
+	}
 
-	/* Count first: if this cannot be written, the answer is not judged at all. */
+	/* Count first: if this cannot be written, the verdict is not acted on at all. */
 	*counted = *r;
 	odin_auth_fail(cfg, counted, now, &fres);
 	if ((rc = odin_store_save(txn, counted, ODIN_SAVE_ATTEMPT)) != ODIN_OK) {
 		a->reason = "cannot count the attempt";
 		goto out;
 	}
-
-	e = acct_judge(cfg, r, input, now, &res, &plan);
 	a->method = res.method;
 	a->reason = res.reason;
 	if (e == ODIN_OK) {
@@ -315,8 +313,12 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 			rc = odin_store_snapshot(st, user, ODIN_SNAP_FRESH, r);
 	}
 	odin_wipe(norm, sizeof(norm));
-	if ((rc = acct_admit(cfg, rc, r, input, now, a)) != ODIN_OK)
+	if ((rc = acct_admit(rc, r, now, a)) != ODIN_OK)
 		goto out;
+	if ((e = acct_judge_once(cfg, r, input, now, &res, &plan, a)) == ODIN_EREPLAY) {
+		rc = e;
+		goto out;
+	}
 
 	/*
 	 * Judged in memory against the snapshot; the verdict takes effect
@@ -328,7 +330,6 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 	 * taken under the lock (acct_take_bypass).  A wrong backup code sends
 	 * a hash of zeros: the statement is the same size either way.
 	 */
-	e = acct_judge(cfg, r, input, now, &res, &plan);
 	pol.max_failures = cfg->max_failures;
 	pol.lockout_seconds = cfg->lockout_seconds;
 	pol.lockout_max_seconds = cfg->lockout_max_seconds;

@@ -11,9 +11,10 @@
  * Rules kept here and nowhere else:
  *  - an answer is counted as a failed attempt before any verdict on it is
  *    acted on, under the record's lock (or by the store's single
- *    statement), and if that count cannot be written the answer is
- *    refused unjudged; a success then clears the count and is durable
- *    before it is reported;
+ *    statement), and if that count cannot be written the verdict is
+ *    dropped (the answer is judged once, before the count, which is how
+ *    a used code is told and refused uncounted); a success then clears
+ *    the count and is durable before it is reported;
  *  - what a failure and a lockout do (odin_auth_fail(), the config's
  *    max_failures, lockout_seconds and lockout_max_seconds);
  *  - what "the record did not change meanwhile" means (odin_record_same());

@@ -134,7 +134,7 @@ int odin_store_peek(struct odin_store *st, const char *user, struct odin_record 
  * process may) and SIGXFSZ ignored for its duration.
  *
  * flags 0: durable -- after ODIN_OK the new record survives a crash.
- * ODIN_SAVE_ATTEMPT: an attempt counted before it is judged; it must
+ * ODIN_SAVE_ATTEMPT: an attempt counted before its verdict is acted on; it must
  * survive the process (which the caller of su or sudo can kill), not the
  * machine, so the backend may skip what only a crash needs (files: the
  * directory fsync); still atomic: after a crash the old record or the new

@@ -91,7 +91,7 @@ priv_fix_signals(void)
  * limit, 1024 files, no core dumps -- soft and hard.  If one of these
  * cannot be set (a hard limit the caller lowered, and no
  * CAP_SYS_RESOURCE, as in some containers), refuse to run: the store's
- * rules hold even then (an attempt is counted before it is judged), but
+ * rules hold even then (an attempt is counted before its verdict is acted on), but
  * this is no state to act as root in.  The stack (8 MiB) and locked memory
  * (8 MiB, for the pages that hold secrets) are raised as far as the hard
  * limit allows and never refuse: too little of either costs only the
