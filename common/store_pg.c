@@ -78,6 +78,17 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 #define PG_SLACK_SECONDS 2
 /* a row lock is waited for: a statement's time less half a second, shared by two waits in server mode */
 #define PG_LOCK_TIMEOUT_MS(T, SERVER) (((T) * 1000u - 500u) / ((SERVER) ? 2u : 1u))
+/*
+ * In odin_srv_submit and odin_srv_collect: their transaction commits at
+ * least as durably as synchronous_commit = on (flushed here and, with
+ * synchronous_standby_names, on the standby), whatever the host set for
+ * its session: a count (or a step taken) that a crash or a failover could
+ * undo after its verdict was seen would be a free guess (or a code that
+ * works twice).  A stronger setting (remote_apply) is kept.
+ */
+#define PG_SRV_DURABLE_COMMIT \
+	"  IF pg_catalog.current_setting('synchronous_commit') IN ('off', 'local', 'remote_write') THEN" \
+	"   PERFORM pg_catalog.set_config('synchronous_commit', 'on', true); END IF;"
 /* odin_srv_login's arguments, as GRANT and REVOKE name the procedure */
 #define PG_SRV_LOGIN_ARGS "text, text, text, bytea, bigint, text, bigint, bigint, bigint"
 
@@ -428,6 +439,7 @@ static const char pg_server_sql[] =
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  skew := host_now - now;"
 	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
+	PG_SRV_DURABLE_COMMIT
 	"  DELETE FROM odin_pending WHERE created < now - 600;"
 	"  SELECT * INTO STRICT p FROM odin_policy;"
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
@@ -466,6 +478,7 @@ static const char pg_server_sql[] =
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  locked_until := 0; used_step := 0;"
+	PG_SRV_DURABLE_COMMIT
 	"  DELETE FROM odin_pending WHERE ticket = t AND user_name = u RETURNING * INTO q;"
 	"  IF NOT FOUND THEN verdict := 'absent'; RETURN; END IF;"
 	"  IF pg_catalog.pg_xact_status(q.xid) IS DISTINCT FROM 'committed' THEN"

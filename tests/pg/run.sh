@@ -667,6 +667,22 @@ SQL
 f1d=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
 check "server host role: a DO block that sees the verdict, then raises, keeps the count ($f1c -> $f1d)" \
     'grep -q "saw wrong" "$T/psql.out" && [ "$f1d" = $((f1c + 1)) ]'
+# the count's commit is durable whatever the host sets for its session (a
+# stronger setting is kept)
+srv1_psql > "$T/psql.out" <<'SQL'
+BEGIN;
+SET LOCAL synchronous_commit = off;
+SELECT 1 FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0);
+SHOW synchronous_commit;
+ROLLBACK;
+BEGIN;
+SET LOCAL synchronous_commit = remote_apply;
+SELECT 2 FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0);
+SHOW synchronous_commit;
+ROLLBACK;
+SQL
+check "server host role: synchronous_commit = off is raised to on for the count's commit, remote_apply kept ($(tr '\n' ' ' < "$T/psql.out"))" \
+    '[ "$(tr "\n" " " < "$T/psql.out")" = "1 on 2 remote_apply " ]'
 acl=$(pg_psql "SELECT proacl FROM pg_proc WHERE proname = 'odin_srv_login'")
 check "server mode: odin_srv_login is for odin_verifier, not PUBLIC ($acl)" \
     'echo "$acl" | grep -q "odin_verifier=X/" && ! echo "$acl" | grep -Eq "(^|[{,])=X"'
