@@ -239,19 +239,9 @@ verdict() {
 		echo "Target missed ($1): a login p50 is $over ms over its connection floor (target <= 1.5 ms)."
 	fi
 }
-srv_over=$(awk -v a="$s50" -v c="$c50" 'BEGIN { printf "%.2f", a - c }')
-if awk -v d="$srv_over" 'BEGIN { exit !(d <= 1.5) }'; then
-	echo "Target met (server mode): a login p50 is $srv_over ms over the connection floor (target <= 1.5 ms)."
-else
-	echo "Target missed (server mode): a login p50 is $srv_over ms over the connection floor (target <= 1.5 ms)."
-fi
+verdict "server mode" "$s50" "$c50"
 echo "For scale (server mode): a single database function that locks and updates the row costs $(awk -v a="$n50" -v c="$c50" 'BEGIN { printf "%.2f", a - c }') ms over SELECT 1 on a fresh connection (the function floor); pam_odin is $(awk -v a="$s50" -v n="$n50" 'BEGIN { printf "%.2f", a - n }') ms over that."
-pg_over=$(awk -v a="$p50" -v c="$c50" 'BEGIN { printf "%.2f", a - c }')
-if awk -v d="$pg_over" 'BEGIN { exit !(d <= 1.5) }'; then
-	echo "Target met (host-key mode): a login p50 is $pg_over ms over the connection floor (target <= 1.5 ms)."
-else
-	echo "Target missed (host-key mode): a login p50 is $pg_over ms over the connection floor (target <= 1.5 ms)."
-fi
+verdict "host-key mode" "$p50" "$c50"
 if [ -n "$POOLED" ]; then
 	verdict "host-key mode through pgbouncer" "$ph50" "$pf50"
 	verdict "server mode through pgbouncer" "$ps50" "$pf50"

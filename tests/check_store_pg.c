@@ -171,6 +171,13 @@ get(struct odin_store *st, const char *user, struct odin_record *r, int want)
 	odin_store_unlock(t);
 }
 
+/* The row read back (into *R), with its last step and failure count (a macro: the failing line is the caller's). */
+#define GET_STATE(ST, USER, R, LAST_STEP, FAILURES) do { \
+	get((ST), (USER), (R), ODIN_OK); \
+	ck_assert_int_eq((R)->last_step, (LAST_STEP)); \
+	ck_assert_uint_eq((R)->failures, (FAILURES)); \
+} while (0)
+
 START_TEST(init_twice)
 {
 	struct odin_store *st = open_pg();
@@ -425,16 +432,12 @@ START_TEST(settle_step_once)
 	ck_assert_int_eq(settle_step(st, "alice", 1, 101, 1700000200), ODIN_EREPLAY);
 	ck_assert_int_eq(settle_step(st, "alice", 1, 100, 1700000200), ODIN_EREPLAY);
 	ck_assert_int_eq(settle_step(st, "nobody", 1, 500, 1700000200), ODIN_ENOENT);
-	get(st, "alice", &back, ODIN_OK);
-	ck_assert_int_eq(back.last_step, 101);
-	ck_assert_uint_eq(back.failures, 0);
+	GET_STATE(st, "alice", &back, 101, 0);
 	ck_assert_uint_eq(back.lockout_count, 0);
 	ck_assert_int_eq(back.updated, 1700000200);
 	/* a wrong answer is counted and moves nothing else */
 	ck_assert_int_eq(settle_step(st, "alice", 0, 0, 1700000250), ODIN_ENOMATCH);
-	get(st, "alice", &back, ODIN_OK);
-	ck_assert_int_eq(back.last_step, 101);
-	ck_assert_uint_eq(back.failures, 1);
+	GET_STATE(st, "alice", &back, 101, 1);
 	ck_assert_int_eq(settle_step(st, "alice", 1, 105, 1700000300), ODIN_OK);
 	/* locked out: not even a fresh step is taken, nothing counted */
 	back.lockout_until = 1700009999;
@@ -443,9 +446,7 @@ START_TEST(settle_step_once)
 	put(st, "alice", &back);
 	ck_assert_int_eq(settle_step(st, "alice", 1, 106, 1700000400), ODIN_ELOCKEDOUT);
 	ck_assert_int_eq(settle_step(st, "alice", 0, 0, 1700000400), ODIN_ELOCKEDOUT);
-	get(st, "alice", &back, ODIN_OK);
-	ck_assert_int_eq(back.last_step, 105);
-	ck_assert_uint_eq(back.failures, 0);
+	GET_STATE(st, "alice", &back, 105, 0);
 	ck_assert_int_eq(back.lockout_until, 1700009999);
 	/* a right answer on what would be the last try: accepted, nothing locked */
 	back.lockout_until = 0;
@@ -481,18 +482,14 @@ START_TEST(settle_held_to_snapshot)
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_EINVAL);
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_int_eq(odin_store_settle(st, "bob", 1700000200, &lax, &right, NULL), ODIN_EINVAL);
-	get(st, "alice", &back, ODIN_OK);
-	ck_assert_uint_eq(back.failures, 2);
-	ck_assert_int_eq(back.last_step, 100);
+	GET_STATE(st, "alice", &back, 100, 2);
 
 	/* re-enrolled (a new secret) between the snapshot and the settle: nothing taken or counted */
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	r.secret[0] ^= 1;
 	put(admin, "alice", &r);
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_ENOENT);
-	get(st, "alice", &back, ODIN_OK);
-	ck_assert_int_eq(back.last_step, 100);
-	ck_assert_uint_eq(back.failures, 2);
+	GET_STATE(st, "alice", &back, 100, 2);
 	ck_assert_int_eq(back.secret[0], r.secret[0]);
 
 	/* only the digits changed (the sealed secret as it was): the same */
@@ -511,16 +508,12 @@ START_TEST(settle_held_to_snapshot)
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_ENOENT);
 	sql1("UPDATE users SET digits = 6, period = 60 WHERE user_name = 'alice' RETURNING 1",
 	    v, sizeof(v));
-	get(st, "alice", &back, ODIN_OK);
-	ck_assert_int_eq(back.last_step, 100);
-	ck_assert_uint_eq(back.failures, 2);
+	GET_STATE(st, "alice", &back, 100, 2);
 	/* ... and a new snapshot sees the change and settles */
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_uint_eq(snap.digits, 6);
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_OK);
-	get(st, "alice", &back, ODIN_OK);
-	ck_assert_int_eq(back.last_step, 101);
-	ck_assert_uint_eq(back.failures, 0);
+	GET_STATE(st, "alice", &back, 101, 0);
 	odin_record_wipe(&snap);
 	odin_store_close(admin);
 	odin_store_close(st);
@@ -548,9 +541,7 @@ START_TEST(snapshot_is_the_read_before_the_prompt)
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_int_eq(snap.last_step, 100);		/* not read again */
 	ck_assert_int_eq(odin_store_settle(st, "alice", 1700000200, &lax, &right, NULL), ODIN_EREPLAY);
-	get(other, "alice", &back, ODIN_OK);
-	ck_assert_int_eq(back.last_step, 200);
-	ck_assert_uint_eq(back.failures, 0);
+	GET_STATE(other, "alice", &back, 200, 0);
 	/* the settle used it up: the next snapshot reads the row */
 	ck_assert_int_eq(odin_store_snapshot(st, "alice", 0, &snap), ODIN_OK);
 	ck_assert_int_eq(snap.last_step, 200);
