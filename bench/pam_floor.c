@@ -7,8 +7,8 @@
  * over one slot and 64 bytes over the other with RWF_DSYNC (a counted
  * attempt, then the durable success: pam_odin's two writes), closes it
  * and says yes to any code.  It verifies nothing: a benchmark column
- * only (bench/run builds it; never install it).  pam_permit is libpam's
- * floor; this one adds the module load, the prompt and the write.
+ * only (bench/run builds it, NODELETE as pam_odin is; never install it).
+ * pam_permit is libpam's floor; this one adds the prompt and the writes.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>

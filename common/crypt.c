@@ -4,8 +4,8 @@
  * the associated data; a fresh random nonce per seal; the tag is checked
  * by EVP_DecryptFinal_ex before any plaintext is handed back.
  *
- * libcrypto is not linked: libpam loads pam_odin.so at every pam_start,
- * and in a fresh process (su, sudo) mapping libcrypto costs about as much
+ * libcrypto is not linked: su, sudo and sshd load pam_odin.so in a fresh
+ * process for every login, and there mapping libcrypto costs about as much
  * as the rest of a login, which on a host without secret_key_file never
  * seals anything.  So it is dlopen()ed here, by its SONAME (the system's
  * library search, as for a DT_NEEDED entry: LD_LIBRARY_PATH is ignored in

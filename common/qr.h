@@ -44,10 +44,10 @@ void odin_qr_lines_free(char **lines, size_t nlines);
  * long for a QR code), ODIN_ENOMEM or ODIN_EIO; on error m is empty.
  * dark() is 0 outside the matrix.  The renderers here and in qr_image.c use nothing else.
  * make (qr_encode.c) loads libqrencode (SONAME libqrencode.so.4) with
- * dlopen() for the call and unloads it after: the PAM module is loaded and
- * unloaded by libpam at every login, and mapping libqrencode each time
- * would cost more than the login itself while only an enrollment needs
- * it.  If it cannot be loaded: ODIN_EIO, logged.
+ * dlopen() for the call and unloads it after: su, sudo and sshd load the
+ * PAM module in a fresh process for every login, and mapping libqrencode
+ * there would cost more than the login itself while only an enrollment
+ * needs it.  If it cannot be loaded: ODIN_EIO, logged.
  */
 #define ODIN_QR_URI_MAX ODIN_OTPAUTH_URI_MAX	/* the longest URI encoded */
 

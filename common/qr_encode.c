@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The only user of libqrencode.  It is not linked: libpam loads pam_odin.so
- * at every pam_start and unloads it at pam_end, and mapping and relocating
- * libqrencode each time cost more than half of a login that never draws a
- * QR code.  So it is dlopen()ed here by its SONAME (the system's library
+ * The only user of libqrencode.  It is not linked: su, sudo and sshd load
+ * pam_odin.so in a fresh process for every login, and mapping and
+ * relocating libqrencode there cost more than half of a login that never
+ * draws a QR code.  So it is dlopen()ed here by its SONAME (the system's library
  * search, as for a DT_NEEDED entry: LD_LIBRARY_PATH is ignored in a setuid
  * or otherwise secure process), used for one encoding, and unloaded.
  * qrencode.h is used at compile time only, for the types and constants.

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +50,12 @@ odin_free_str(char *s)
 }
 
 /*
- * Secret memory comes from one arena per process (per load of the
- * module): a single mapping, excluded from core dumps and locked once,
- * cut into chunks first-fit.  A login needs a handful of blocks (the
+ * Secret memory comes from one arena per process: a single mapping,
+ * excluded from core dumps and locked once, cut into chunks first-fit.
+ * The PAM module is marked NODELETE (Makefile.am), so in a long-lived
+ * application the arena serves every login after the first.  A child of
+ * fork() inherits the mapping but not its lock (mlock(2)): it locks the
+ * arena again at its first allocation.  A login needs a handful of blocks (the
  * store's read buffer, the account's records, the transaction's copy);
  * one mapping for all of them costs three system calls and, when the
  * module is unloaded, one munmap, where a mapping per block cost five
@@ -83,6 +87,14 @@ struct chunk {
 static pthread_mutex_t secure_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *arena;		/* NULL until the first allocation, or if it could not be mapped */
 static int arena_failed;
+static volatile sig_atomic_t arena_forked;	/* set in a child of fork(): lock the arena again */
+
+/* In the child of a fork: only a flag (the child may be single-threaded in a multithreaded copy). */
+static void
+arena_atfork_child(void)
+{
+	arena_forked = 1;
+}
 
 static uint8_t *
 secure_map(size_t len)
@@ -131,10 +143,22 @@ chunk_put(uint8_t *p, size_t len, size_t used)
 static int
 arena_ready(void)
 {
-	if (arena != NULL)
+	if (arena != NULL) {
+		if (arena_forked) {
+			arena_forked = 0;
+			(void)mlock(arena, ARENA_SIZE);	/* best effort, as in secure_map() */
+		}
 		return 1;
+	}
 	if (arena_failed || (arena = secure_map(ARENA_SIZE)) == NULL) {
 		arena_failed = 1;
+		return 0;
+	}
+	/* once per process; glibc drops the handler if this code is unloaded */
+	if (pthread_atfork(NULL, NULL, arena_atfork_child) != 0) {
+		secure_unmap(arena, ARENA_SIZE);
+		arena = NULL;
+		arena_failed = 1;	/* blocks get mappings of their own: still locked */
 		return 0;
 	}
 	POISON(arena, ARENA_SIZE);

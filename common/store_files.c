@@ -268,6 +268,23 @@ fs_check_file(int fd, const struct odin_store *st, const char *what,
 	return fs_check_stat(sb, st, what, user);
 }
 
+/*
+ * openat() of a user's record or state file, without an access-time update:
+ * with relatime, reading the state file that the last login wrote would
+ * otherwise dirty its inode at every login, a journal write for nothing.
+ * O_NOATIME needs the file's owner or CAP_FOWNER (root, as the module and
+ * the setuid CLI run); refused, the file is opened without it.
+ */
+static int
+fs_openat(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_NOATIME, 0600);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags, 0600);
+	return fd;
+}
+
 /* Logs a failed openat() of a store file and maps it. */
 static int
 fs_open_error(const struct odin_store *st, const char *what, const char *user, int e)
@@ -460,7 +477,7 @@ fs_read_record(struct odin_txn *t, int *fdp, struct odin_record *rec, int *clear
 
 	*clear = 0;
 	if (fd < 0)
-		fd = openat(st->usersfd, t->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		fd = fs_openat(st->usersfd, t->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	*fdp = fd;
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -711,17 +728,17 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	}
 	fs_drop_kept(st);
 	if (t->lockfd < 0)
-		t->lockfd = openat(st->locksfd, t->file, oflags);
+		t->lockfd = fs_openat(st->locksfd, t->file, oflags);
 	if (t->lockfd < 0 && errno == EROFS) {
 		/* a read-only store: the record can be read; every save fails with EROFS */
-		t->lockfd = openat(st->locksfd, t->file, (oflags & ~O_RDWR) | O_RDONLY);
+		t->lockfd = fs_openat(st->locksfd, t->file, (oflags & ~O_RDWR) | O_RDONLY);
 		t->readonly = t->lockfd >= 0;
 	}
 	if (t->lockfd < 0 && errno == ENOENT) {
-		t->lockfd = openat(st->locksfd, t->file, oflags | O_CREAT | O_EXCL, 0600);
+		t->lockfd = fs_openat(st->locksfd, t->file, oflags | O_CREAT | O_EXCL);
 		created = t->lockfd >= 0;
 		if (t->lockfd < 0 && errno == EEXIST)	/* another process made it first */
-			t->lockfd = openat(st->locksfd, t->file, oflags);
+			t->lockfd = fs_openat(st->locksfd, t->file, oflags);
 	}
 	if (t->lockfd < 0) {
 		rc = fs_open_error(st, "lock file", user, errno);
@@ -814,10 +831,10 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	rc = fs_read_record(&t, &recfd, rec, &clear);
 	/* and the login state; no state file yet: the record's own.  Never created here. */
 	if (rc == ODIN_OK) {
-		fd = openat(st->locksfd, t.file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		fd = fs_openat(st->locksfd, t.file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0 && errno == EROFS) {
 			rw = 0;
-			fd = openat(st->locksfd, t.file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+			fd = fs_openat(st->locksfd, t.file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		}
 		if (fd < 0 && errno != ENOENT)
 			rc = fs_open_error(st, "lock file", user, errno);

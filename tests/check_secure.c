@@ -9,6 +9,8 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "secure.h"
@@ -304,6 +306,55 @@ START_TEST(secure_full_and_merged)
 }
 END_TEST
 
+/*
+ * A child of fork() inherits the arena's pages but not their lock (mlock(2)):
+ * its first allocation locks them again, so the secrets a child handles (an
+ * application that forks per connection after a login in the parent) stay
+ * out of swap as the parent's do.
+ */
+START_TEST(secure_child_relocks)
+{
+	struct mapinfo mi;
+	uint8_t *b, *c;
+	int status;
+	pid_t pid;
+
+	if (!can_lock(ODIN_SECURE_ARENA)) {
+		fprintf(stderr, "secure_child_relocks: cannot lock here (limit or ASan): skipped\n");
+		return;
+	}
+	b = odin_secure_alloc(100);
+	ck_assert_ptr_nonnull(b);
+	ck_assert(map_of(b, &mi));
+	ck_assert(mi.lo);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int unlocked;
+
+		/* exit codes: 0 relocked, 2 the premise failed, 3 still unlocked, 4 other */
+		if (!map_of(b, &mi))
+			_exit(4);
+		unlocked = !mi.lo;
+		c = odin_secure_alloc(100);
+		if (c == NULL || !map_of(c, &mi))
+			_exit(4);
+		if ((uintptr_t)c < (uintptr_t)b - ODIN_SECURE_ARENA ||
+		    (uintptr_t)c > (uintptr_t)b + ODIN_SECURE_ARENA)
+			_exit(4);	/* not from the inherited arena */
+		if (!unlocked)
+			_exit(2);
+		_exit(mi.lo ? 0 : 3);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "the child died");
+	ck_assert_msg(WEXITSTATUS(status) != 2, "premise: the child inherited the lock");
+	ck_assert_msg(WEXITSTATUS(status) != 3, "the child's arena was not locked again");
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	odin_secure_free(b);
+}
+END_TEST
+
 static Suite *
 secure_suite(void)
 {
@@ -320,6 +371,7 @@ secure_suite(void)
 	tc = tcase_create("memory");
 	tcase_add_test(tc, secure_blocks);
 	tcase_add_test(tc, secure_full_and_merged);
+	tcase_add_test(tc, secure_child_relocks);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("err");

@@ -20,6 +20,10 @@
  *   -a  up to TRIES pam_authenticate() calls on one handle until one
  *       succeeds, as sshd, sudo and login do (a RESULT line for each)
  *   -b  barrier: at the first prompt create DIR/ready.PID and wait for DIR/go
+ *   -S  SERVICE:USER:ANSWER, repeatable (up to 8): after the login above,
+ *       one more pam_start .. pam_authenticate .. pam_end each, in this
+ *       same process, answering ANSWER (a RESULT line each): the module
+ *       stays loaded from one handle to the next (it is NODELETE)
  *   -B/-n  benchmark: N times, restore RECORDFILE into STOREDIR/users/USER
  *       and empty STOREDIR/locks/USER
  *       (not timed), answer -r, time pam_authenticate; prints the median us
@@ -302,10 +306,12 @@ main(int argc, char **argv)
 	char *benchtext = NULL;
 	size_t benchlen = 0;
 	char storedir[4096] = "";
+	char *seq[8];
+	size_t nseq = 0, q;
 
 	if (argc == 4 && strcmp(argv[1], "-L") == 0)
 		return log_reader(argv[2], argv[3]);
-	while ((c = getopt(argc, argv, "d:r:x:ta:b:B:n:")) != -1) {
+	while ((c = getopt(argc, argv, "d:r:x:ta:b:B:n:S:")) != -1) {
 		switch (c) {
 		case 'd': confdir = optarg; break;
 		case 'r':
@@ -331,6 +337,12 @@ main(int argc, char **argv)
 		case 'b': barrier_dir = optarg; break;
 		case 'B': bench = optarg; break;
 		case 'n': n = atoi(optarg); break;
+		case 'S':
+			if (nseq >= sizeof(seq) / sizeof(seq[0]) || strchr(optarg, ':') == NULL ||
+			    strchr(strchr(optarg, ':') + 1, ':') == NULL)
+				return 2;
+			seq[nseq++] = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of pam_harness.c\n");
 			return 2;
@@ -388,6 +400,26 @@ main(int argc, char **argv)
 		pam_end(pamh, rv);
 		if (bench != NULL && rv != PAM_SUCCESS)
 			return 1;
+	}
+	/* -S: more logins in this process, each on a handle of its own */
+	for (q = 0; q < nseq; q++) {
+		char *svc = seq[q], *user = strchr(svc, ':'), *answer;
+
+		*user++ = '\0';
+		answer = strchr(user, ':');
+		*answer++ = '\0';
+		answers[0] = answer;
+		nanswers = 1;
+		next_answer = 0;
+		rv = pam_start_confdir(svc, user, &pc, confdir, &pamh);
+		if (rv != PAM_SUCCESS) {
+			fprintf(stderr, "pam_start_confdir: %d\n", rv);
+			return 2;
+		}
+		(void)pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)no_delay);
+		rv = pam_authenticate(pamh, 0);
+		printf("RESULT %s\n", code_name(rv));
+		pam_end(pamh, rv);
 	}
 	if (us != NULL) {
 		qsort(us, (size_t)n, sizeof(*us), cmp_ll);
