@@ -412,13 +412,18 @@ odin_config_load(const char *path, struct odin_config *c)
 		rc = ODIN_ETOOBIG;
 		goto out;
 	}
-	/* Read one byte more than allowed, in case the file grew since fstat. */
+	/*
+	 * Read one byte more than allowed, in case the file grew since fstat;
+	 * a short read that reaches the size fstat gave is the end.
+	 */
 	if ((buf = malloc(CONFIG_FILE_MAX + 1)) == NULL) {
 		rc = ODIN_ENOMEM;
 		goto out;
 	}
 	for (;;) {
-		r = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		size_t want = CONFIG_FILE_MAX + 1 - len;
+
+		r = read(fd, buf + len, want);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -434,6 +439,8 @@ odin_config_load(const char *path, struct odin_config *c)
 			rc = ODIN_ETOOBIG;
 			goto out;
 		}
+		if ((size_t)r < want && len >= (size_t)st.st_size)
+			break;
 	}
 	rc = odin_config_parse(buf, len, path, c);
 out:

@@ -1471,6 +1471,58 @@ START_TEST(state_in_place)
 }
 END_TEST
 
+/*
+ * The lock that follows a peek takes the peek's parse only for the version
+ * the peek read: a record rewritten in place in between (the same inode;
+ * never done by the store, which renames) is read again under the lock.
+ */
+START_TEST(lock_after_peek_sees_in_place_change)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn;
+	struct odin_record r;
+	char p[256], buf[4096], *at;
+	ssize_t n;
+	int fd;
+
+	enable_with_state(st, "alice", 100);
+	/* untouched: the lock gives what the peek gave */
+	ck_assert_int_eq(odin_store_peek(st, "alice", &r), ODIN_OK);
+	ck_assert_int_eq(r.created, 1690000000);
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	ck_assert_int_eq(r.created, 1690000000);
+	ck_assert_int_eq(r.last_step, 100);
+	ck_assert_uint_eq(r.secret_len, 20);
+	ck_assert_mem_eq(r.secret, "12345678901234567890", 20);
+	odin_store_unlock(txn);
+	/* changed in place between the peek and the lock: the lock reads it */
+	ck_assert_int_eq(odin_store_peek(st, "alice", &r), ODIN_OK);
+	ck_assert_int_eq(r.created, 1690000000);
+	path(p, sizeof(p), "users/alice");
+	fd = open(p, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	at = strstr(buf, "\ncreated 1690000000\n");
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_eq(pwrite(fd, "1690000009", 10, (off_t)(at - buf) + 9), 10);
+	close(fd);
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	ck_assert_int_eq(r.created, 1690000009);
+	ck_assert_int_eq(r.last_step, 100);
+	odin_store_unlock(txn);
+	/* a peek of another user in between: nothing of it is taken */
+	enable_with_state(st, "bob", 200);
+	ck_assert_int_eq(odin_store_peek(st, "bob", &r), ODIN_OK);
+	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_OK);
+	ck_assert_int_eq(r.created, 1690000009);
+	ck_assert_int_eq(r.last_step, 100);
+	odin_store_unlock(txn);
+	odin_store_close(st);
+}
+END_TEST
+
 /* Half a slot written (a torn write): the other slot is used, fenced; the torn one is written next. */
 START_TEST(state_torn_half)
 {
@@ -1694,6 +1746,7 @@ store_suite(void)
 	tc = tcase_create("state");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, state_in_place);
+	tcase_add_test(tc, lock_after_peek_sees_in_place_change);
 	tcase_add_test(tc, state_torn_half);
 	tcase_add_test(tc, state_garbage_and_other_generation);
 	tcase_add_test(tc, state_both_bad);
