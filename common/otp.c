@@ -22,6 +22,7 @@
 #include "sha.h"
 
 #define OTP_SKEW_MAX 240
+#define OTP_SCAN_MAX ODIN_WINDOW_MAX	/* otp_scan's reach either side of a step */
 
 static const uint32_t otp_pow10[] = {
 	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
@@ -206,36 +207,58 @@ otp_mask_gt(int64_t a, int64_t b)
  * Compares code against every existing step in [step - lo_off, step + hi_off]
  * (offsets that would leave 0..INT64_MAX are skipped).  Sets *any to the
  * highest matching step or -1, *fresh to the highest matching step above
- * last_step or -1.  Every candidate is computed and compared.
+ * last_step or -1.  Every candidate is computed and compared; the HMAC key
+ * is prepared once for the window (odin_hmac_counters).
  */
 static int
 otp_scan(const struct odin_totp_params *p, const uint8_t *key, size_t keylen,
     const char *code, int64_t step, int64_t lo_off, int64_t hi_off,
     int64_t last_step, int64_t *any, int64_t *fresh)
 {
+	uint8_t macs[(2 * OTP_SCAN_MAX + 1) * ODIN_HASH_MAX];
 	char cand[ODIN_DIGITS_MAX + 1];
-	int64_t best_any = -1, best_fresh = -1, off, s, m;
-	int rc = ODIN_OK;
+	int64_t best_any = -1, best_fresh = -1, lo, hi, s, m;
+	enum odin_hash h;
+	size_t dl, i;
+	uint32_t v;
+	unsigned d;
+	int rc, ok;
 
-	for (off = -lo_off; off <= hi_off; off++) {
-		if (off < 0 && step < -off)
-			continue;		/* before step 0 */
-		if (off > 0 && step > INT64_MAX - off)
-			continue;		/* past the end of time */
-		s = step + off;
-		rc = otp_code_at(p->alg, key, keylen, p->digits, s, cand,
-		    sizeof(cand));
-		if (rc != ODIN_OK)
-			break;
+	*any = *fresh = -1;
+	if (lo_off < 0 || hi_off < 0 || lo_off > OTP_SCAN_MAX || hi_off > OTP_SCAN_MAX)
+		return ODIN_EINVAL;
+	h = otp_hash(p->alg, &ok);
+	dl = odin_hash_len(h);
+	if (!ok || dl == 0)
+		return ODIN_EINVAL;
+	lo = step < lo_off ? 0 : step - lo_off;			/* not before step 0 */
+	hi = step > INT64_MAX - hi_off ? INT64_MAX : step + hi_off;	/* nor past the end of time */
+	rc = odin_hmac_counters(h, key, keylen, (uint64_t)lo, (size_t)(hi - lo + 1), macs);
+	if (rc != ODIN_OK) {
+		rc = ODIN_ECRYPTO;
+		goto out;
+	}
+	for (s = lo, i = 0; s <= hi; s++, i++) {
+		/* the code of step s, zero-padded: digits by arithmetic, not by printf */
+		v = odin_hotp_truncate(macs + i * dl, dl) % otp_pow10[p->digits];
+		for (d = p->digits; d > 0; d--) {
+			cand[d - 1] = (char)('0' + v % 10);
+			v /= 10;
+		}
 		m = -(int64_t)odin_ct_equal(cand, code, p->digits);
 		/* Ascending s: the last assignment wins, i.e. the highest. */
 		best_any = (s & m) | (best_any & ~m);
 		m &= otp_mask_gt(s, last_step);
 		best_fresh = (s & m) | (best_fresh & ~m);
+		if (s == INT64_MAX)
+			break;
 	}
-	odin_wipe(cand, sizeof(cand));
 	*any = best_any;
 	*fresh = best_fresh;
+out:
+	odin_wipe(macs, sizeof(macs));
+	odin_wipe(cand, sizeof(cand));
+	odin_wipe(&v, sizeof(v));
 	return rc;
 }
 

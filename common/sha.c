@@ -402,6 +402,32 @@ odin_hmac(enum odin_hash h, const void *key, size_t keylen, const void *msg,
 	return ODIN_OK;
 }
 
+int
+odin_hmac_counters(enum odin_hash h, const void *key, size_t keylen, uint64_t first,
+    size_t n, uint8_t *out)
+{
+	struct hmac_ctx m;
+	uint8_t msg[8];
+	size_t dl = odin_hash_len(h), i;
+	uint64_t c;
+	int k;
+
+	if (dl == 0 || out == NULL || n == 0 || (key == NULL && keylen > 0))
+		return ODIN_EINVAL;
+	hmac_key(&m, h, key, keylen);
+	for (i = 0; i < n; i++) {
+		c = first + (uint64_t)i;
+		for (k = 7; k >= 0; k--) {
+			msg[k] = (uint8_t)(c & 0xffu);
+			c >>= 8;
+		}
+		hmac_run(&m, msg, sizeof(msg), out + i * dl);
+	}
+	odin_wipe(&m, sizeof(m));
+	odin_wipe(msg, sizeof(msg));
+	return ODIN_OK;
+}
+
 /* The 8 state words as the 32 bytes of a digest. */
 static void
 put256(uint8_t *p, const uint32_t *s)

@@ -32,6 +32,16 @@ int odin_hmac(enum odin_hash h, const void *key, size_t keylen,
     const void *msg, size_t msglen, uint8_t *out);
 
 /*
+ * HMACs under one key of the n 8-byte big-endian counters first,
+ * first + 1, ..., first + n - 1 (the steps of a TOTP window; the caller
+ * keeps first + n - 1 from wrapping): the key's two blocks are hashed
+ * once, not once per counter.  out holds n digests of odin_hash_len(h)
+ * bytes, in order.  ODIN_OK or ODIN_EINVAL (n = 0 included).
+ */
+int odin_hmac_counters(enum odin_hash h, const void *key, size_t keylen,
+    uint64_t first, size_t n, uint8_t *out);
+
+/*
  * PBKDF2 with HMAC-SHA256: iter >= 1 iterations, outlen bytes (1..1024)
  * into out (which may overlap the inputs).  ODIN_OK or ODIN_EINVAL; on
  * error an out of 1..1024 bytes is wiped.

@@ -197,6 +197,49 @@ START_TEST(against_openssl)
 }
 END_TEST
 
+/* A window's HMACs under one prepared key are OpenSSL's HMACs of each big-endian counter. */
+START_TEST(hmac_counters_against_openssl)
+{
+	static const uint64_t firsts[] = { 0, 1, 255, 56666665, 0xffffffffULL, INT64_MAX - 20 };
+	uint8_t key[200], out[21 * ODIN_HASH_MAX], b[EVP_MAX_MD_SIZE], msg[8];
+	unsigned int blen;
+	size_t klen, n, i, dl;
+	uint64_t c;
+	int h, j, f, k;
+
+	srand(777);
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)rand();
+	for (h = ODIN_SHA1; h <= ODIN_SHA512; h++) {
+		dl = odin_hash_len((enum odin_hash)h);
+		for (j = 0; j < 60; j++) {
+			f = j % (int)(sizeof(firsts) / sizeof(firsts[0]));
+			klen = j < 3 ? (size_t)j : (size_t)rand() % sizeof(key);	/* 0, 1, 2, then up to two blocks */
+			n = 1 + (size_t)rand() % 21;
+			memset(out, 0xa5, sizeof(out));
+			ck_assert_int_eq(odin_hmac_counters((enum odin_hash)h, key, klen, firsts[f], n, out), ODIN_OK);
+			for (i = 0; i < n; i++) {
+				c = firsts[f] + i;
+				for (k = 7; k >= 0; k--) {
+					msg[k] = (uint8_t)(c & 0xff);
+					c >>= 8;
+				}
+				ck_assert_ptr_nonnull(HMAC(ossl_md((enum odin_hash)h), key, (int)klen, msg,
+				    sizeof(msg), b, &blen));
+				ck_assert_uint_eq(blen, dl);
+				ck_assert_mem_eq(out + i * dl, b, dl);
+			}
+			for (i = n * dl; i < sizeof(out); i++)	/* nothing written past the n digests */
+				ck_assert_uint_eq(out[i], 0xa5);
+		}
+	}
+	ck_assert_int_eq(odin_hmac_counters(ODIN_SHA1, key, 20, 0, 0, out), ODIN_EINVAL);
+	ck_assert_int_eq(odin_hmac_counters(ODIN_SHA1, key, 20, 0, 1, NULL), ODIN_EINVAL);
+	ck_assert_int_eq(odin_hmac_counters(ODIN_SHA1, NULL, 20, 0, 1, out), ODIN_EINVAL);
+	ck_assert_int_eq(odin_hmac_counters((enum odin_hash)7, key, 20, 0, 1, out), ODIN_EINVAL);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -210,6 +253,7 @@ main(void)
 	tcase_add_test(tc, rfc2202_rfc4231_hmac);
 	tcase_add_test(tc, rfc7914_pbkdf2);
 	tcase_add_test(tc, against_openssl);
+	tcase_add_test(tc, hmac_counters_against_openssl);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
