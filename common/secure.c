@@ -2,7 +2,6 @@
 #include "autoconfig.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +53,10 @@ odin_free_str(char *s)
  * excluded from core dumps and locked once, cut into chunks first-fit.
  * The PAM module is marked NODELETE (Makefile.am), so in a long-lived
  * application the arena serves every login after the first.  A child of
- * fork() inherits the mapping but not its lock (mlock(2)): it locks the
- * arena again at its first allocation.  A login needs a handful of blocks (the
+ * fork() inherits the mapping but not its lock (mlock(2)): the fork
+ * handlers hold the arena's mutex across the fork (so that no child
+ * starts with it taken by a thread that is not there) and lock the
+ * child's arena again at once.  A login needs a handful of blocks (the
  * store's read buffer, the account's records, the transaction's copy);
  * one mapping for all of them costs three system calls and, when the
  * module is unloaded, one munmap, where a mapping per block cost five
@@ -87,13 +88,26 @@ struct chunk {
 static pthread_mutex_t secure_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *arena;		/* NULL until the first allocation, or if it could not be mapped */
 static int arena_failed;
-static volatile sig_atomic_t arena_forked;	/* set in a child of fork(): lock the arena again */
 
-/* In the child of a fork: only a flag (the child may be single-threaded in a multithreaded copy). */
+/* fork(): the mutex is held across it; the child's copy of the arena is locked again. */
+static void
+arena_atfork_prepare(void)
+{
+	(void)pthread_mutex_lock(&secure_mu);
+}
+
+static void
+arena_atfork_parent(void)
+{
+	(void)pthread_mutex_unlock(&secure_mu);
+}
+
 static void
 arena_atfork_child(void)
 {
-	arena_forked = 1;
+	if (arena != NULL)
+		(void)mlock(arena, ARENA_SIZE);	/* best effort, as in secure_map() */
+	(void)pthread_mutex_unlock(&secure_mu);
 }
 
 static uint8_t *
@@ -143,22 +157,17 @@ chunk_put(uint8_t *p, size_t len, size_t used)
 static int
 arena_ready(void)
 {
-	if (arena != NULL) {
-		if (arena_forked) {
-			arena_forked = 0;
-			(void)mlock(arena, ARENA_SIZE);	/* best effort, as in secure_map() */
-		}
+	if (arena != NULL)
 		return 1;
-	}
 	if (arena_failed || (arena = secure_map(ARENA_SIZE)) == NULL) {
 		arena_failed = 1;
 		return 0;
 	}
 	/* once per process; glibc drops the handler if this code is unloaded */
-	if (pthread_atfork(NULL, NULL, arena_atfork_child) != 0) {
+	if (pthread_atfork(arena_atfork_prepare, arena_atfork_parent, arena_atfork_child) != 0) {
 		secure_unmap(arena, ARENA_SIZE);
 		arena = NULL;
-		arena_failed = 1;	/* blocks get mappings of their own: still locked */
+		arena_failed = 1;	/* blocks get mappings of their own */
 		return 0;
 	}
 	POISON(arena, ARENA_SIZE);

@@ -65,9 +65,11 @@ extern const struct odin_store_ops odin_store_files_ops;
  * backend never maps libpq and its ~25 libraries.  A plugin carries its
  * own copy of the common/ code it uses and exports exactly one symbol,
  * ODIN_STORE_PLUGIN_SYMBOL: its ops table, wrapped with what the loader
- * checks before it trusts the table (same ABI, same package version, the
- * same sizes of the structures that cross the boundary).  attach() gives
- * it the host's odin_log() (log.h: odin_log_forward).
+ * checks before it trusts the table (same ABI, the same sizes of the
+ * structures that cross the boundary; another package version only
+ * warns: an old process after an upgrade).  attach() gives it the host's
+ * odin_log() (log.h: odin_log_forward).  Bump ODIN_STORE_PLUGIN_ABI with
+ * any change of what an op means or takes.
  */
 #define ODIN_STORE_PLUGIN_SYMBOL "odin_store_plugin"
 #define ODIN_STORE_PLUGIN_ABI 5
@@ -76,7 +78,7 @@ extern const struct odin_store_ops odin_store_files_ops;
 
 struct odin_store_plugin {
 	unsigned abi;			/* ODIN_STORE_PLUGIN_ABI */
-	const char *version;		/* PACKAGE_VERSION it was built from */
+	const char *version;		/* PACKAGE_VERSION it was built from (a warning if not ours) */
 	size_t sizes[4];		/* ODIN_STORE_PLUGIN_SIZES */
 	const struct odin_store_ops *ops;
 	void (*attach)(void (*log)(int prio, const char *msg));

@@ -87,16 +87,6 @@ struct odin_store {
 	char kept_file[FS_NAME_MAX + 1];
 	int kept_rec;
 	int kept_state;
-	/*
-	 * And the record as that peek parsed it (secure memory), with the
-	 * fstat of kept_rec then: the lock takes it instead of reading and
-	 * parsing the record again when users/FILE still names that inode
-	 * and its size, mtime and ctime are unchanged.
-	 */
-	struct odin_record *kept_parsed;
-	int kept_parsed_ok;
-	int kept_clear;
-	struct stat kept_sb;
 	char *buf;			/* ODIN_RECORD_MAX + 1 bytes of secure memory, for record text */
 };
 
@@ -393,7 +383,6 @@ fs_close_store(struct odin_store *st)
 	fs_close(st->locksfd);
 	fs_close(st->kept_rec);
 	fs_close(st->kept_state);
-	odin_secure_free(st->kept_parsed);
 	odin_secure_free(st->buf);
 	free(st);
 }
@@ -406,18 +395,6 @@ fs_drop_kept(struct odin_store *st)
 	fs_close(st->kept_state);
 	st->kept_rec = st->kept_state = -1;
 	st->kept_file[0] = '\0';
-	if (st->kept_parsed_ok)
-		odin_record_wipe(st->kept_parsed);
-	st->kept_parsed_ok = 0;
-}
-
-/* The same inode, not changed since *a was taken: a write or chmod moves ctime, a rename the inode. */
-static int
-fs_same_version(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-	    a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 /* mkdir name at dirfd (0700, then root:root); an existing one is left to fs_open()'s checks. */
@@ -489,8 +466,7 @@ fs_create(const char *dir)
  * seals it).
  */
 static int
-fs_read_record(struct odin_txn *t, int *fdp, struct odin_record *rec, int *clear,
-    struct stat *sbp)
+fs_read_record(struct odin_txn *t, int *fdp, struct odin_record *rec, int *clear)
 {
 	struct odin_store *st = t->st;
 	const size_t bufsz = ODIN_RECORD_MAX + 1;
@@ -559,8 +535,6 @@ fs_read_record(struct odin_txn *t, int *fdp, struct odin_record *rec, int *clear
 	else if (st->base.key != NULL && rec->secret_len > 0 &&
 	    memmem(st->buf, len, "\nsecret enc1:", 13) == NULL)
 		*clear = 1;
-	if (rc == ODIN_OK && sbp != NULL)
-		*sbp = sb;
 out:
 	odin_wipe(st->buf, len < bufsz ? len : bufsz);
 	if (rc != ODIN_OK)
@@ -716,24 +690,18 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	const int oflags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	char file[FS_NAME_MAX + 1];
 	struct odin_txn *t;
-	struct stat sb, sb2, kept_sb;
-	int rc, created = 0, recfd = -1, kept, kept_parse = 0, kept_clear = 0;
+	struct stat sb, sb2;
+	int rc, created = 0, recfd = -1;
 
 	*txn = NULL;
 	odin_record_wipe(rec);
-	memset(&kept_sb, 0, sizeof(kept_sb));
 	/* store.c validated it already; a backend never trusts that alone. */
 	if ((rc = fs_encode(user, file)) != ODIN_OK) {
 		odin_log(LOG_ERR, "store %s: the name %s is too long for a file name", st->where, user);
 		return rc;
 	}
-	kept = st->kept_state >= 0 && strcmp(st->kept_file, file) == 0;
-	if ((flags & ODIN_LOCK_IF_EXISTS) != 0 && !kept) {
-		/*
-		 * Also refuses an unsafe record before a lock file is created for
-		 * it (with the peek's state fd there is nothing to create, and
-		 * the record is checked under the lock below).
-		 */
+	if ((flags & ODIN_LOCK_IF_EXISTS) != 0) {
+		/* Also refuses an unsafe record before a lock file is created for it. */
 		if (fstatat(st->usersfd, file, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				return ODIN_ENOENT;
@@ -757,18 +725,12 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	(void)snprintf(t->user, sizeof(t->user), "%s", user);	/* fits: validated */
 	memcpy(t->file, file, sizeof(t->file));
 
-	/* what the last peek of this user opened and parsed: no second open */
+	/* what the last peek of this user opened: no second open */
 	t->lockfd = -1;
-	if (kept) {
+	if (st->kept_state >= 0 && strcmp(st->kept_file, file) == 0) {
 		t->lockfd = st->kept_state;
 		recfd = st->kept_rec;
 		st->kept_state = st->kept_rec = -1;
-		if (st->kept_parsed_ok) {
-			*rec = *st->kept_parsed;
-			kept_clear = st->kept_clear;
-			kept_sb = st->kept_sb;
-			kept_parse = 1;
-		}
 	}
 	fs_drop_kept(st);
 	if (t->lockfd < 0)
@@ -823,18 +785,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		fs_close(recfd);
 		recfd = -1;
 	}
-	if (recfd >= 0 && kept_parse && fs_same_version(&sb2, &kept_sb)) {
-		/* the peek's parse of this very version: its checks again, no second read */
-		if ((rc = fs_check_stat(&sb2, st, "record", user)) == ODIN_OK)
-			t->reseal = kept_clear;
-		else
-			odin_record_wipe(rec);
-	} else {
-		if (kept_parse)
-			odin_record_wipe(rec);
-		rc = fs_read_record(t, &recfd, rec, &t->reseal, NULL);
-	}
-	odin_wipe(&kept_clear, sizeof(kept_clear));
+	rc = fs_read_record(t, &recfd, rec, &t->reseal);
 	fs_close(recfd);
 	if (rc == ODIN_OK || rc == ODIN_ENOENT) {
 		int e = fs_read_state(st, user, t->lockfd, rc == ODIN_OK ? rec : NULL,
@@ -869,7 +820,7 @@ static int
 fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 {
 	struct odin_txn t;
-	struct stat sb, rsb;
+	struct stat sb;
 	int rc, fd = -1, recfd = -1, clear, rw = 1;
 
 	odin_record_wipe(rec);
@@ -883,14 +834,7 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	t.st = st;
 	t.lockfd = -1;
 	(void)snprintf(t.user, sizeof(t.user), "%s", user);	/* fits: validated */
-	rc = fs_read_record(&t, &recfd, rec, &clear, &rsb);
-	/* as parsed, before the state is laid over it: for the lock that follows */
-	if (rc == ODIN_OK && (st->kept_parsed != NULL ||
-	    (st->kept_parsed = odin_secure_alloc(sizeof(*st->kept_parsed))) != NULL)) {
-		*st->kept_parsed = *rec;
-		st->kept_clear = clear;
-		st->kept_sb = rsb;
-	}
+	rc = fs_read_record(&t, &recfd, rec, &clear);
 	/* and the login state; no state file yet: the record's own.  Never created here. */
 	if (rc == ODIN_OK) {
 		fd = fs_openat(st->locksfd, t.file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -910,12 +854,9 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 		memcpy(st->kept_file, t.file, sizeof(st->kept_file));
 		st->kept_rec = recfd;
 		st->kept_state = fd;
-		st->kept_parsed_ok = st->kept_parsed != NULL;
 	} else {
 		fs_close(recfd);
 		fs_close(fd);
-		if (st->kept_parsed != NULL)
-			odin_record_wipe(st->kept_parsed);
 	}
 	odin_wipe(&t, sizeof(t));
 	return rc;

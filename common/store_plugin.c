@@ -9,7 +9,10 @@
  * dlopen() as /proc/self/fd/N, so nothing can be swapped in between the
  * check and the load.  (The directories above it are the administrator's
  * choice, as for the store directory.)  Then the exported descriptor must
- * match this build exactly before a single op is called.
+ * match this build's plugin interface (ABI number and the sizes of the
+ * structures that cross it) before a single op is called; a plugin of
+ * another release with the same interface is loaded with a warning (a
+ * service that runs since before an upgrade).
  */
 #include "autoconfig.h"
 
@@ -104,9 +107,8 @@ odin_store_plugin_load(const char *path, const char *name,
 	if (pl == NULL)
 		why = "no " ODIN_STORE_PLUGIN_SYMBOL " symbol";
 	else if (pl->abi != ODIN_STORE_PLUGIN_ABI || pl->version == NULL ||
-	    strcmp(pl->version, PACKAGE_VERSION) != 0 ||
 	    memcmp(pl->sizes, sizes, sizeof(sizes)) != 0)
-		why = "built for another version of odin-mfa (" PACKAGE_VERSION " here)";
+		why = "built for another version of odin-mfa, with another plugin interface (" PACKAGE_VERSION " here)";
 	else if (pl->ops == NULL || pl->attach == NULL || pl->ops->name == NULL ||
 	    strcmp(pl->ops->name, name) != 0)
 		why = "not the plugin of this backend";
@@ -115,6 +117,16 @@ odin_store_plugin_load(const char *path, const char *name,
 		(void)dlclose(h);
 		return ODIN_EIO;
 	}
+	/*
+	 * The same interface from another release: what a long-running service
+	 * meets after an upgrade (the PAM module is NODELETE: the process keeps
+	 * the module it loaded, the plugin on disk is the new one).  Loaded, so
+	 * that its logins go on; the log says to restart it.
+	 */
+	if (strcmp(pl->version, PACKAGE_VERSION) != 0)
+		odin_log(LOG_WARNING, "store plugin %s: from odin-mfa %.32s, this process runs %s "
+		    "(started before an upgrade? restart it); the same plugin interface: loaded",
+		    path, pl->version, PACKAGE_VERSION);
 	pl->attach(plugin_log);
 	*ops = pl->ops;
 	*handle = h;

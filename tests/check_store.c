@@ -1472,9 +1472,11 @@ START_TEST(state_in_place)
 END_TEST
 
 /*
- * The lock that follows a peek takes the peek's parse only for the version
- * the peek read: a record rewritten in place in between (the same inode;
- * never done by the store, which renames) is read again under the lock.
+ * The lock that follows a peek reads the record again, under the lock: a
+ * record rewritten in place in between (the same inode; never done by the
+ * store, which renames) is what the lock sees, and nothing of a peek of
+ * another user is taken.  (The peek's parse is not kept for the lock: it
+ * would hold the secret in memory for as long as the user takes to type.)
  */
 START_TEST(lock_after_peek_sees_in_place_change)
 {
