@@ -95,6 +95,29 @@ odin_store_plugin_load(const char *path, const char *name,
 	if ((fd = plugin_open(path, &rc)) < 0)
 		return rc;
 	(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	/*
+	 * glibc matches a loaded object by name before it looks at the file:
+	 * an object that stayed resident after an earlier load by this very
+	 * name (one that cannot be unloaded, such as a NODELETE module given
+	 * as pg_plugin by mistake) would be handed back instead of the file
+	 * checked above.  While some object answers to the name, move the fd
+	 * to another number.  (The checked file itself, already loaded under
+	 * another name, answers too: after a few moves it is simply loaded,
+	 * and glibc hands back that same object.)
+	 */
+	for (int moves = 0; moves < 8; moves++) {
+		void *old = dlopen(self, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+		int nfd;
+
+		if (old == NULL)
+			break;
+		(void)dlclose(old);
+		if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1)) < 0)
+			break;
+		(void)close(fd);
+		fd = nfd;
+		(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	}
 	h = dlopen(self, RTLD_NOW | RTLD_LOCAL);
 	(void)close(fd);
 	if (h == NULL) {

@@ -1223,6 +1223,32 @@ START_TEST(plugin_unsafe_refused)
 END_TEST
 
 /*
+ * An object that cannot be unloaded, loaded once through the plugin loader
+ * (the NODELETE PAM module given as pg_plugin by mistake: refused), keeps
+ * its name /proc/self/fd/N in this process.  A later load of the real
+ * plugin at the same fd number must still get the file it checked, not
+ * that resident object.
+ */
+START_TEST(plugin_name_not_taken_by_a_resident)
+{
+	char p[256], q[512];
+
+	snprintf(p, sizeof(p), "%s/odin_store_pg.so", root);
+	if (!copy_plugin(p, 0755)) {
+		fprintf(stderr, "plugin_name_not_taken_by_a_resident: built without libpq: skipped\n");
+		return;
+	}
+	snprintf(q, sizeof(q), "%s", TESTS_PG_PLUGIN);
+	ck_assert_ptr_nonnull(strstr(q, "common/.libs/odin_store_pg.so"));
+	strcpy(strstr(q, "common/.libs/odin_store_pg.so"), "pam_odin/.libs/pam_odin.so");
+	plugin_refused(q, ODIN_EIO, "no odin_store_plugin symbol");
+	ck_assert(mapped("pam_odin.so"));	/* premise: it stayed */
+	plugin_refused(p, ODIN_EIO, "postgresql: cannot connect");	/* loaded: it went on to connect */
+	ck_assert(!mapped("odin_store_pg.so"));
+}
+END_TEST
+
+/*
  * The real plugin loads (its own log line, "postgresql: cannot connect",
  * reaches this thread's sink through the host's odin_log), fails closed
  * on an unreachable server, and is unloaded again: libpq is mapped only
@@ -1764,6 +1790,7 @@ store_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, plugin_unsafe_refused);
 	tcase_add_test(tc, plugin_loads_and_unloads);
+	tcase_add_test(tc, plugin_name_not_taken_by_a_resident);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("state");
