@@ -12,7 +12,6 @@
 #include "autoconfig.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -138,23 +137,38 @@ odin_totp_step(int64_t now, unsigned period, int64_t *step)
 	return ODIN_OK;
 }
 
+/*
+ * A code value (below 10^digits) as digits zero-padded ASCII digits and a
+ * NUL, into out (digits + 1 bytes): by arithmetic, the same steps whatever
+ * the value.  The one place a code is spelled out.
+ */
+static void
+otp_digits(uint32_t v, unsigned digits, char *out)
+{
+	unsigned d;
+
+	out[digits] = '\0';
+	for (d = digits; d > 0; d--) {
+		out[d - 1] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 /* The zero-padded code for one step, into out (digits + 1 bytes). */
 static int
 otp_code_at(enum odin_alg alg, const uint8_t *key, size_t keylen,
     unsigned digits, int64_t step, char *out, size_t outsz)
 {
 	uint32_t v;
-	int rc, n;
+	int rc;
 
+	if (outsz < (size_t)digits + 1)
+		return ODIN_EINVAL;
 	rc = odin_hotp(alg, key, keylen, (uint64_t)step, digits, &v);
 	if (rc != ODIN_OK)
 		return rc;
-	n = snprintf(out, outsz, "%0*u", (int)digits, (unsigned)v);
-	v = 0;
-	if (n < 0 || (size_t)n != digits) {
-		odin_wipe(out, outsz);
-		return ODIN_EINVAL;
-	}
+	otp_digits(v, digits, out);
+	odin_wipe(&v, sizeof(v));
 	return ODIN_OK;
 }
 
@@ -220,8 +234,7 @@ otp_scan(const struct odin_totp_params *p, const uint8_t *key, size_t keylen,
 	int64_t best_any = -1, best_fresh = -1, lo, hi, s, m;
 	enum odin_hash h;
 	size_t dl, i;
-	uint32_t v;
-	unsigned d;
+	uint32_t v = 0;
 	int rc, ok;
 
 	*any = *fresh = -1;
@@ -239,12 +252,8 @@ otp_scan(const struct odin_totp_params *p, const uint8_t *key, size_t keylen,
 		goto out;
 	}
 	for (s = lo, i = 0; s <= hi; s++, i++) {
-		/* the code of step s, zero-padded: digits by arithmetic, not by printf */
 		v = odin_hotp_truncate(macs + i * dl, dl) % otp_pow10[p->digits];
-		for (d = p->digits; d > 0; d--) {
-			cand[d - 1] = (char)('0' + v % 10);
-			v /= 10;
-		}
+		otp_digits(v, p->digits, cand);
 		m = -(int64_t)odin_ct_equal(cand, code, p->digits);
 		/* Ascending s: the last assignment wins, i.e. the highest. */
 		best_any = (s & m) | (best_any & ~m);

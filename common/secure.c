@@ -58,8 +58,8 @@ odin_free_str(char *s)
  * starts with it taken by a thread that is not there) and lock the
  * child's arena again at once.  A login needs a handful of blocks (the
  * store's read buffer, the account's records, the transaction's copy);
- * one mapping for all of them costs three system calls and, when the
- * module is unloaded, one munmap, where a mapping per block cost five
+ * one mapping for all of them costs three system calls once per process
+ * and one munmap at exit, where a mapping per block cost five
  * calls and a TLB flush each (issue 14).  A request the arena cannot
  * hold gets a mapping of its own, as before.
  *
