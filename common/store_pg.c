@@ -318,10 +318,10 @@ static const char pg_privileges_sql[] =
  *      odin_srv_info    a row without its secret or any hash (the salts
  *                       a host needs to hash a typed code are there);
  *      odin_srv_submit  one login's answer (a TOTP code, a backup code's
- *      odin_srv_collect or a bypass code's hash) judged and counted, the
- *                       verdict given by the second call only once the
- *                       count is committed; the host's clock only
- *                       reported back;
+ *      odin_srv_collect or a bypass code's hash): counted and filed by the
+ *                       first call, which judges nothing; judged by the
+ *                       second only once the count is committed; the
+ *                       host's clock only reported back;
  *      odin_srv_token   an enrollment token's hash: counted, or spent;
  *      odin_srv_enroll  a new secret sealed into a row that is missing, or
  *                       pending without an active token.
@@ -416,65 +416,67 @@ static const char pg_server_sql[] =
 	" FROM users x WHERE x.user_name = u; END $f$;"
 	/*
 	 * A login is two calls, so that no verdict can be seen before its count
-	 * is committed: a caller could otherwise undo the count (ROLLBACK, or an
-	 * exception in a DO block) and guess for free.  odin_srv_submit judges
-	 * without consuming anything, counts the attempt (right or wrong: the
-	 * same work either way, every step of the window computed) and files
-	 * the verdict under a random ticket; it answers only the ticket.
-	 * odin_srv_collect gives the verdict only if the submit's transaction
-	 * is committed, and only then takes the step, the backup code or the
-	 * bypass use, clearing the count (and a lockout that count started).
+	 * is committed: a caller could otherwise undo the count (ROLLBACK, a
+	 * savepoint, or an exception in a DO block) and guess for free.
+	 *
+	 * odin_srv_submit judges nothing.  It counts the attempt and files the
+	 * answer under a random ticket; it answers only the ticket.  Whatever
+	 * it does and leaves behind -- the rows it reads, writes and their
+	 * sizes, which the caller can measure inside its own transaction
+	 * (pg_stat_get_xact_*, pg_relation_size) before rolling it back --
+	 * depends on what the caller sent (kept only in a fixed shape: a
+	 * TOTP code of 6 to 8 digits, a 32-byte hash, or nothing) and on the
+	 * row's state, never on whether the answer is right.
+	 *
+	 * odin_srv_collect judges, and only once the submit's transaction is
+	 * committed: a code by the database's clock when it was counted, a
+	 * backup or bypass code by its hash.  It takes the step, the backup
+	 * code or the bypass use and clears the count (and a lockout that
+	 * count started).  A code of a step already taken is refused and its
+	 * count given back, as the files store never takes one: it is not a
+	 * guess at a code that still works.
 	 */
 	"CREATE TABLE IF NOT EXISTS odin_pending (ticket text PRIMARY KEY, user_name text NOT NULL,"
 	" xid xid8 NOT NULL, verdict text NOT NULL, kind text, step bigint NOT NULL, hash bytea,"
 	" started bigint NOT NULL, created bigint NOT NULL);"
+	"ALTER TABLE odin_pending ADD COLUMN IF NOT EXISTS answer text;"
 	"REVOKE ALL ON odin_pending FROM PUBLIC;"
 	"DROP FUNCTION IF EXISTS odin_srv_login(text, text, text, bytea, bigint);"
 	"CREATE OR REPLACE FUNCTION odin_srv_submit(u text, kind text, code text, h bytea, host_now bigint,"
 	" OUT ticket text, OUT skew bigint)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
-	" DECLARE r users%ROWTYPE; p odin_policy%ROWTYPE; now bigint; k bytea; s bigint; st bigint := 0;"
-	"  ok boolean := false; i integer; v text; started bigint := 0;"
+	" DECLARE r users%ROWTYPE; now bigint; v text; started bigint := 0; a text; hh bytea;"
+	"  k text := 'other';"
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  skew := host_now - now;"
 	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
 	PG_SRV_DURABLE_COMMIT
 	"  DELETE FROM odin_pending WHERE created < now - 600;"
-	"  SELECT * INTO STRICT p FROM odin_policy;"
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
-	"  IF NOT FOUND OR NOT r.mfa_enabled THEN v := 'absent';"
-	"  ELSIF r.lockout_until > now THEN v := 'locked'; started := r.lockout_until;"
-	"  ELSE"
-	"   IF kind = 'totp' AND code IS NOT NULL THEN"
-	"    k := odin_srv_open(u, r.mfa_secret);"
-	"    IF k IS NULL THEN v := 'unsealed'; END IF;"
-	"    FOR i IN 0 .. 2 * p.win LOOP"
-	"     s := now / r.period + CASE WHEN i % 2 = 0 THEN -(i / 2) ELSE (i + 1) / 2 END;"
-	"     IF k IS NOT NULL AND s > 0 AND odin_srv_totp(k, r.algorithm, r.digits, s) = code AND st = 0"
-	"      THEN st := s; END IF;"
-	"    END LOOP;"
-	"    IF v IS NULL AND st > 0 AND st <= r.last_step THEN v := 'replay'; END IF;"
-	"    ok := st > r.last_step;"
-	"   ELSIF kind = 'backup' AND h IS NOT NULL THEN"
-	"    ok := EXISTS (SELECT 1 FROM backup_codes WHERE user_name = u AND hash = h);"
-	"   ELSIF kind = 'bypass' AND h IS NOT NULL AND r.bypass IS NOT NULL THEN"
-	"    ok := pg_catalog.split_part(r.bypass, ' ', 2)::bigint > now AND"
-	"     pg_catalog.decode(pg_catalog.split_part(r.bypass, ' ', 5), 'hex') = h;"
-	"   END IF;"
-	"   IF v IS NULL THEN"
-	"    started := odin_srv_count(u, now);"
-	"    IF started <= now THEN started := 0; END IF;"
-	"    v := CASE WHEN ok THEN 'ok' ELSE 'wrong' END;"
-	"   END IF;"
+	/* nothing filed: the collect answers "absent" */
+	"  IF NOT FOUND OR NOT r.mfa_enabled THEN RETURN; END IF;"
+	"  IF kind = 'totp' AND code ~ '^[0-9]{" ODIN_PG_STR(ODIN_DIGITS_MIN) "," ODIN_PG_STR(ODIN_DIGITS_MAX) "}$' THEN"
+	"   k := 'totp'; a := code;"
+	"  ELSIF kind IN ('backup', 'bypass') AND pg_catalog.length(h) = " ODIN_PG_STR(ODIN_BACKUP_HASH_LEN) " THEN"
+	"   k := kind; hh := h;"
 	"  END IF;"
-	"  INSERT INTO odin_pending VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, kind, st, h,"
-	"   started, now);"
+	"  IF r.lockout_until > now THEN v := 'locked'; started := r.lockout_until;"
+	/* a row the database did not seal: an admin's mistake, not a guess (not counted) */
+	"  ELSIF k = 'totp' AND (r.mfa_secret IS NULL OR r.mfa_secret NOT LIKE 'srv1:%') THEN v := 'unsealed';"
+	"  ELSE"
+	"   started := odin_srv_count(u, now);"
+	"   IF started <= now THEN started := 0; END IF;"
+	"   v := 'counted';"
+	"  END IF;"
+	"  INSERT INTO odin_pending (ticket, user_name, xid, verdict, kind, step, hash, started, created,"
+	"   answer) VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, k, 0, hh, started, now, a);"
 	" END $f$;"
 	"CREATE OR REPLACE FUNCTION odin_srv_collect(u text, t text, OUT verdict text,"
 	" OUT locked_until bigint, OUT used_step bigint)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
-	" DECLARE q odin_pending%ROWTYPE; r users%ROWTYPE; now bigint;"
+	" DECLARE q odin_pending%ROWTYPE; r users%ROWTYPE; p odin_policy%ROWTYPE; now bigint; k bytea;"
+	"  s bigint; st bigint := 0; i integer;"
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  locked_until := 0; used_step := 0;"
@@ -485,7 +487,8 @@ static const char pg_server_sql[] =
 	"   RAISE EXCEPTION 'odin-mfa: a verdict is given only after its count is committed';"
 	"  END IF;"
 	"  locked_until := q.started;"
-	"  IF q.verdict <> 'ok' THEN verdict := q.verdict; used_step := q.step; RETURN; END IF;"
+	"  IF q.verdict <> 'counted' THEN verdict := q.verdict; RETURN; END IF;"
+	"  SELECT * INTO STRICT p FROM odin_policy;"
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
 	/* still enabled, and no lockout but the one this attempt's own count started */
 	"  IF NOT FOUND OR NOT r.mfa_enabled OR (r.lockout_until > now AND r.lockout_until <> q.started) THEN"
@@ -493,14 +496,34 @@ static const char pg_server_sql[] =
 	"   locked_until := r.lockout_until; RETURN;"
 	"  END IF;"
 	"  verdict := 'wrong';"
-	"  IF q.kind = 'totp' THEN"
-	"   IF r.last_step < q.step THEN"
-	"    UPDATE users SET last_step = q.step WHERE user_name = u; verdict := 'ok';"
-	"   ELSE verdict := 'replay'; END IF;"
-	"  ELSIF q.kind = 'backup' THEN"
+	"  IF q.kind = 'totp' AND q.answer IS NOT NULL THEN"
+	"   k := odin_srv_open(u, r.mfa_secret);"
+	"   IF k IS NULL THEN verdict := 'unsealed'; RETURN; END IF;"
+	/* the window around the time the answer was counted, by the database's clock */
+	"   FOR i IN 0 .. 2 * p.win LOOP"
+	"    s := q.created / r.period + CASE WHEN i % 2 = 0 THEN -(i / 2) ELSE (i + 1) / 2 END;"
+	"    IF s > 0 AND st = 0 AND odin_srv_totp(k, r.algorithm, r.digits, s) = q.answer THEN"
+	"     st := s; END IF;"
+	"   END LOOP;"
+	"   IF st > 0 AND st <= r.last_step THEN"
+	"    verdict := 'replay';"
+	/* the count given back: before it, or before the lockout it started */
+	"    IF q.started = 0 THEN"
+	"     UPDATE users SET failures = failures - 1 WHERE user_name = u AND failures > 0;"
+	"    ELSIF r.lockout_until = q.started THEN"
+	"     UPDATE users SET failures = GREATEST(p.max_failures - 1, 0), lockout_until = 0,"
+	"      lockout_count = GREATEST(lockout_count - 1, 0) WHERE user_name = u;"
+	"     locked_until := 0;"
+	"    END IF;"
+	"    RETURN;"
+	"   END IF;"
+	"   IF st > 0 THEN"
+	"    UPDATE users SET last_step = st WHERE user_name = u; verdict := 'ok';"
+	"   END IF;"
+	"  ELSIF q.kind = 'backup' AND q.hash IS NOT NULL THEN"
 	"   DELETE FROM backup_codes WHERE user_name = u AND hash = q.hash;"
 	"   IF FOUND THEN verdict := 'ok'; END IF;"
-	"  ELSIF q.kind = 'bypass' AND r.bypass IS NOT NULL AND"
+	"  ELSIF q.kind = 'bypass' AND q.hash IS NOT NULL AND r.bypass IS NOT NULL AND"
 	"   pg_catalog.split_part(r.bypass, ' ', 2)::bigint > now AND"
 	"   pg_catalog.decode(pg_catalog.split_part(r.bypass, ' ', 5), 'hex') = q.hash THEN"
 	"   IF odin_bypass_use(u, r.bypass) THEN verdict := 'ok'; END IF;"
@@ -508,7 +531,7 @@ static const char pg_server_sql[] =
 	"  IF verdict = 'ok' THEN"
 	"   UPDATE users SET failures = 0, lockout_until = 0, lockout_count = 0, updated = now"
 	"    WHERE user_name = u;"
-	"   locked_until := 0; used_step := q.step;"
+	"   locked_until := 0; used_step := st;"
 	"  END IF;"
 	" END $f$;"
 	/*
@@ -2198,7 +2221,7 @@ pg_verify_two(struct odin_store *st, const char *user, const char **vals,
 	PGresult *res;
 	int rc;
 
-	/* 1. judged and counted; committed when the statement returns (autocommit) */
+	/* 1. counted and filed (not judged); committed when the statement returns (autocommit) */
 	res = pg_run(st, "verify", user, "SELECT ticket, skew FROM"
 	    " odin_srv_submit($1::text, $2::text, $3::text, pg_catalog.decode($4::text, 'hex'), $5::bigint)",
 	    5, vals, &rc);
@@ -2243,8 +2266,8 @@ pg_verify(struct odin_store *st, const char *user, const struct odin_server_answ
 	}
 	vals[4] = hn;
 	/*
-	 * One round trip: odin_srv_login judges and counts, commits the count,
-	 * then gives the verdict.  Where db-init has not made the procedure
+	 * One round trip: odin_srv_login counts the answer, commits the count,
+	 * then judges it.  Where db-init has not made the procedure
 	 * yet (the log says to run it), and CALL itself found nothing to call,
 	 * the two functions are called in turn.
 	 */

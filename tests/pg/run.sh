@@ -87,7 +87,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
     "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 $(seq -f 'sp%g' 1 10) spq; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside $(seq -f 'sp%g' 1 10) spq; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -785,6 +785,81 @@ check "server mode: ... not twice ($RES)" '[ "$RES" = PAM_AUTH_ERR ]'
 BP=$(sed -n 's/^    \([0-9a-z]\{4\}-[0-9a-z]\{4\}-[0-9a-z]\{4\}\)$/\1/p' "$T/cli.out")
 slogin S1 srvtok "$BP"
 check "server mode: a bypass code ($RES)" '[ "$RES" = PAM_SUCCESS ] && [ -z "$(pg_psql "SELECT bypass FROM users WHERE user_name = '"'srvtok'"'")" ]'
+# no verdict leaks out of a submit that is rolled back: whatever the host can
+# measure in its own transaction (the table statistics of every relation of the
+# store and their TOAST tables; an answer padded to cross the TOAST threshold)
+# is the same for a right answer and a wrong one.  A submit that judged left a
+# row 8 bytes shorter for a right code, and fetched fewer backup codes for a
+# right hash: a host could guess thousands of codes a second, each rolled back.
+echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import sside >> "$T/cli.out" 2>&1
+RC=$(oathtool --totp -b "$SECRET")
+WC=$(printf '%06d' $(( (10#$RC + 1) % 1000000 )))
+BH=$(pg_psql "SELECT pg_catalog.encode(hash, 'hex') FROM backup_codes WHERE user_name = 'srvtok' LIMIT 1")
+f0=$(pg_psql "SELECT failures || ' ' || last_step FROM users WHERE user_name = 'sside'")
+srv1_psql -v rc="$RC" -v wc="$WC" -v bh="$BH" > "$T/psql.out" <<'SQL'
+SELECT set_config('odin.rc', :'rc', false), set_config('odin.wc', :'wc', false),
+    set_config('odin.bh', :'bh', false) \g /dev/null
+DO $$
+DECLARE rels oid[]; b bigint[]; a bigint[]; d text[]; leaks text := ''; n int := 0; pad int;
+  rc text := current_setting('odin.rc'); wc text := current_setting('odin.wc');
+  bh bytea := pg_catalog.decode(current_setting('odin.bh'), 'hex');
+  wh bytea := pg_catalog.sha256(pg_catalog.convert_to('not a backup code', 'UTF8'));
+  -- 1984 bytes that do not compress
+  noise bytea := (SELECT pg_catalog.string_agg(pg_catalog.sha256(pg_catalog.int4send(g)), ''::bytea ORDER BY g)
+    FROM pg_catalog.generate_series(1, 62) g);
+  kinds text[]; codes text[]; hs bytea[]; i int;
+BEGIN
+  SELECT pg_catalog.array_agg(o) INTO rels FROM (
+    SELECT c.oid AS o FROM pg_catalog.pg_class c WHERE c.relnamespace = current_schema()::regnamespace
+    UNION SELECT c.reltoastrelid FROM pg_catalog.pg_class c
+      WHERE c.relnamespace = current_schema()::regnamespace AND c.reltoastrelid <> 0
+    UNION SELECT x.indexrelid FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class c ON c.reltoastrelid = x.indrelid
+      WHERE c.relnamespace = current_schema()::regnamespace) r;
+  FOR pad IN -1 .. 48 LOOP
+    -- a plain code; a code with a padded hash (1900 to 1947 bytes); a backup hash
+    -- right, wrong, wrong, right: the dead tuples of earlier trials (rolled back) may
+    -- change what one scan reads, whatever the answer; a leak is a right answer
+    -- that looks like neither wrong one
+    IF pad < 0 THEN kinds := ARRAY['totp', 'totp', 'totp', 'totp']; codes := ARRAY[rc, wc, wc, rc];
+      hs := ARRAY[NULL, NULL, NULL, NULL]::bytea[];
+    ELSIF pad < 48 THEN kinds := ARRAY['totp', 'totp', 'totp', 'totp']; codes := ARRAY[rc, wc, wc, rc];
+      hs := pg_catalog.array_fill(pg_catalog.substr(noise, 1, 1900 + pad), ARRAY[4]);
+    ELSE kinds := ARRAY['backup', 'backup', 'backup', 'backup']; codes := ARRAY[NULL, NULL, NULL, NULL];
+      hs := ARRAY[bh, wh, wh, bh];
+    END IF;
+    d := ARRAY[]::text[];
+    FOR i IN 1 .. 4 LOOP
+      BEGIN
+        SELECT pg_catalog.array_agg(v ORDER BY o, k) INTO b FROM pg_catalog.unnest(rels) o, LATERAL (VALUES
+          (1, pg_stat_get_xact_tuples_inserted(o)), (2, pg_stat_get_xact_tuples_updated(o)),
+          (3, pg_stat_get_xact_tuples_deleted(o)), (4, pg_stat_get_xact_tuples_hot_updated(o)),
+          (5, pg_stat_get_xact_tuples_fetched(o)), (6, pg_stat_get_xact_tuples_returned(o)),
+          (7, pg_stat_get_xact_numscans(o))) s(k, v);
+        PERFORM odin_srv_submit(CASE WHEN kinds[i] = 'backup' THEN 'srvtok' ELSE 'sside' END,
+          kinds[i], codes[i], hs[i], 0);
+        SELECT pg_catalog.array_agg(v ORDER BY o, k) INTO a FROM pg_catalog.unnest(rels) o, LATERAL (VALUES
+          (1, pg_stat_get_xact_tuples_inserted(o)), (2, pg_stat_get_xact_tuples_updated(o)),
+          (3, pg_stat_get_xact_tuples_deleted(o)), (4, pg_stat_get_xact_tuples_hot_updated(o)),
+          (5, pg_stat_get_xact_tuples_fetched(o)), (6, pg_stat_get_xact_tuples_returned(o)),
+          (7, pg_stat_get_xact_numscans(o))) s(k, v);
+        d := d || (SELECT pg_catalog.string_agg((a[j] - b[j])::text, ',' ORDER BY j)
+          FROM pg_catalog.generate_subscripts(a, 1) j);
+        RAISE EXCEPTION 'undo';
+      EXCEPTION WHEN raise_exception THEN NULL;
+      END;
+    END LOOP;
+    n := n + 1;
+    IF d[1] <> ALL (ARRAY[d[2], d[3]]) AND d[4] <> ALL (ARRAY[d[2], d[3]]) THEN
+      leaks := leaks || ' ' || pad;
+    END IF;
+  END LOOP;
+  RAISE NOTICE 'trials % leaks [%]', n, leaks;
+END $$;
+SQL
+f1=$(pg_psql "SELECT failures || ' ' || last_step FROM users WHERE user_name = 'sside'")
+as_srv1 "CALL odin_srv_login('sside', 'totp', '$RC', NULL, 0, NULL, NULL, NULL, NULL)" > "$T/psql2.out"
+check "server host role: a rolled-back submit shows the same for a right answer as for a wrong one (50 pairs: $(grep -o 'trials.*' "$T/psql.out"); nothing kept: $f0 -> $f1; and the right code was right: $(cut -d'|' -f1 "$T/psql2.out"))" \
+    'grep -q "trials 50 leaks \[\]" "$T/psql.out" && [ "$f0" = "$f1" ] && grep -q "^ok|" "$T/psql2.out"'
 "$CLI" --config "$T/S1/odin.conf" check > "$T/cli.out" 2>&1
 check "server mode: the doctor on S1 sees a host role that may not list records" \
     'grep -q "member of odin_host or odin_verifier" "$T/cli.out" && grep -q "may not list the records" "$T/cli.out"'
