@@ -87,7 +87,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
     "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside $(seq -f 'sp%g' 1 10) spq; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside sscs $(seq -f 'sp%g' 1 10) spq; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -315,6 +315,13 @@ check "host role: adding a backup code is a permission error" \
 check "host role: the schema version cannot be changed" 'denied "UPDATE odin_schema SET version = 1"'
 as_web1 "SELECT odin_enroll('pgalice', NULL, 'SHA1', 6, 30, 0, 0, 0, 0, 0, NULL, 0, 0, '')" > "$T/psql.out"
 check "host role: odin_enroll() over an enabled row answers false" 'grep -qx f "$T/psql.out"'
+# a host may enroll a user who has no row, but only with a record every host can
+# read: no secret, digits 0, a negative count is refused, and no row is made
+as_web1 "SELECT odin_enroll('pgnorow', NULL, 'SHA1', 0, 0, 0, 0, 0, 0, -5, NULL, 0, 0, '')" > "$T/psql.out"
+as_web1 "SELECT odin_enroll('pgnorow', 'enc1:00', 'SHA1', 0, 30, 0, 0, 0, 0, 0, NULL, 0, 0, '')" >> "$T/psql.out"
+n=$(pg_psql "SELECT count(*) FROM users WHERE user_name = 'pgnorow'")
+check "host role: odin_enroll() of a record no host could read answers false, no row made ($(tr '\n' ' ' < "$T/psql.out"), $n)" \
+    '[ "$(tr "\n" " " < "$T/psql.out")" = "f f " ] && [ "$n" = 0 ]'
 as_web1 "SELECT odin_bypass_use('pgalice', '1 4102444800 0 x y')" > "$T/psql.out"
 check "host role: odin_bypass_use() without that bypass code answers false" 'grep -qx f "$T/psql.out"'
 check "... and the row is byte for byte what it was" '[ "$(rowsum pgalice)" = "$sum0" ]'
@@ -860,6 +867,13 @@ f1=$(pg_psql "SELECT failures || ' ' || last_step FROM users WHERE user_name = '
 as_srv1 "CALL odin_srv_login('sside', 'totp', '$RC', NULL, 0, NULL, NULL, NULL, NULL)" > "$T/psql2.out"
 check "server host role: a rolled-back submit shows the same for a right answer as for a wrong one (50 pairs: $(grep -o 'trials.*' "$T/psql.out"); nothing kept: $f0 -> $f1; and the right code was right: $(cut -d'|' -f1 "$T/psql2.out"))" \
     'grep -q "trials 50 leaks \[\]" "$T/psql.out" && [ "$f0" = "$f1" ] && grep -q "^ok|" "$T/psql2.out"'
+# the functions read the same whatever the session's string syntax: no backslash
+# in their bodies (compiled in the caller's session, with its settings)
+echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import sscs >> "$T/cli.out" 2>&1
+srv1_psql -c "SET standard_conforming_strings = off" -c "SET escape_string_warning = off" \
+    -c "CALL odin_srv_login('sscs', 'totp', '$(oathtool --totp -b "$SECRET")', NULL, 0, NULL, NULL, NULL, NULL)" > "$T/psql.out"
+check "server host role: a login in a session with standard_conforming_strings = off ($(head -c 80 "$T/psql.out"))" \
+    'grep -q "^ok|" "$T/psql.out"'
 "$CLI" --config "$T/S1/odin.conf" check > "$T/cli.out" 2>&1
 check "server mode: the doctor on S1 sees a host role that may not list records" \
     'grep -q "member of odin_host or odin_verifier" "$T/cli.out" && grep -q "may not list the records" "$T/cli.out"'
