@@ -432,40 +432,51 @@ static const char pg_server_sql[] =
 	 * is committed: a caller could otherwise undo the count (ROLLBACK, a
 	 * savepoint, or an exception in a DO block) and guess for free.
 	 *
-	 * odin_srv_submit judges nothing.  It counts the attempt and files the
-	 * answer under a random ticket; it answers only the ticket.  Whatever
-	 * it does and leaves behind -- the rows it reads, writes and their
-	 * sizes, which the caller can measure inside its own transaction
-	 * (pg_stat_get_xact_*, pg_relation_size) before rolling it back --
-	 * depends on what the caller sent (kept only in a fixed shape: a
-	 * TOTP code of 6 to 8 digits, a 32-byte hash, or nothing) and on the
-	 * row's state, never on whether the answer is right.
+	 * odin_srv_submit does not judge whether an answer is right.  It
+	 * counts the attempt and files the answer under a random ticket; it
+	 * answers only the ticket.  Whatever it does and leaves behind -- the
+	 * rows it reads, writes and their sizes, which the caller can measure
+	 * inside its own transaction (pg_stat_get_xact_*, pg_relation_size)
+	 * before rolling it back -- depends on what the caller sent (kept
+	 * only in a fixed shape: a TOTP code of 6 to 8 digits, a 32-byte hash,
+	 * or nothing) and on the row's state, never on whether the answer is
+	 * right.  The one thing it does tell: a code of a step already taken
+	 * is refused there, uncounted, as the files store refuses it before
+	 * counting -- a code that no longer works, nothing about one that does
+	 * (every step of the window is computed either way).
 	 *
 	 * odin_srv_collect judges, and only once the submit's transaction is
 	 * committed: a code by the database's clock when it was counted, a
 	 * backup or bypass code by its hash.  It takes the step, the backup
 	 * code or the bypass use and clears the count (and a lockout that
-	 * count started).  A code of a step already taken is refused and its
-	 * count given back, as the files store never takes one: it is not a
-	 * guess at a code that still works.
+	 * count started).  A code whose step another login took since the
+	 * submit is a replay, counted (no count is given back: which count is
+	 * still this one's cannot be told once another login reset it).
+	 *
+	 * Old tickets (600 s) are deleted by later submits, skipping any a
+	 * caller holds locked (an open transaction of its own must not make
+	 * every other login wait), and no longer collected.
 	 */
 	"CREATE TABLE IF NOT EXISTS odin_pending (ticket text PRIMARY KEY, user_name text NOT NULL,"
 	" xid xid8 NOT NULL, verdict text NOT NULL, kind text, step bigint NOT NULL, hash bytea,"
 	" started bigint NOT NULL, created bigint NOT NULL);"
 	"ALTER TABLE odin_pending ADD COLUMN IF NOT EXISTS answer text;"
+	"CREATE INDEX IF NOT EXISTS odin_pending_created ON odin_pending (created);"
 	"REVOKE ALL ON odin_pending FROM PUBLIC;"
 	"DROP FUNCTION IF EXISTS odin_srv_login(text, text, text, bytea, bigint);"
 	"CREATE OR REPLACE FUNCTION odin_srv_submit(u text, kind text, code text, h bytea, host_now bigint,"
 	" OUT ticket text, OUT skew bigint)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
-	" DECLARE r users%ROWTYPE; now bigint; v text; started bigint := 0; a text; hh bytea;"
-	"  k text := 'other';"
+	" DECLARE r users%ROWTYPE; p odin_policy%ROWTYPE; now bigint; v text; started bigint := 0; a text;"
+	"  hh bytea; k text := 'other'; key bytea; s bigint; st bigint := 0; i integer;"
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  skew := host_now - now;"
 	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
 	PG_SRV_DURABLE_COMMIT
-	"  DELETE FROM odin_pending WHERE created < now - 600;"
+	"  DELETE FROM odin_pending d WHERE d.ticket IN (SELECT o.ticket FROM odin_pending o"
+	"   WHERE o.created < now - 600 FOR UPDATE SKIP LOCKED);"
+	"  SELECT * INTO STRICT p FROM odin_policy;"
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
 	/* nothing filed: the collect answers "absent" */
 	"  IF NOT FOUND OR NOT r.mfa_enabled THEN RETURN; END IF;"
@@ -475,9 +486,19 @@ static const char pg_server_sql[] =
 	"   k := kind; hh := h;"
 	"  END IF;"
 	"  IF r.lockout_until > now THEN v := 'locked'; started := r.lockout_until;"
+	"  ELSIF k = 'totp' THEN"
 	/* a row the database did not seal: an admin's mistake, not a guess (not counted) */
-	"  ELSIF k = 'totp' AND (r.mfa_secret IS NULL OR r.mfa_secret NOT LIKE 'srv1:%') THEN v := 'unsealed';"
-	"  ELSE"
+	"   key := odin_srv_open(u, r.mfa_secret);"
+	"   IF key IS NULL THEN v := 'unsealed'; END IF;"
+	"   FOR i IN 0 .. 2 * p.win LOOP"
+	"    s := now / r.period + CASE WHEN i % 2 = 0 THEN -(i / 2) ELSE (i + 1) / 2 END;"
+	"    IF key IS NOT NULL AND s > 0 AND odin_srv_totp(key, r.algorithm, r.digits, s) = a AND st = 0"
+	"     THEN st := s; END IF;"
+	"   END LOOP;"
+	/* only a step already taken: whether a code is right for one not taken is the collect's */
+	"   IF v IS NULL AND st > 0 AND st <= r.last_step THEN v := 'replay'; END IF;"
+	"  END IF;"
+	"  IF v IS NULL THEN"
 	"   started := odin_srv_count(u, now);"
 	"   IF started <= now THEN started := 0; END IF;"
 	"   v := 'counted';"
@@ -495,7 +516,7 @@ static const char pg_server_sql[] =
 	"  locked_until := 0; used_step := 0;"
 	PG_SRV_DURABLE_COMMIT
 	"  DELETE FROM odin_pending WHERE ticket = t AND user_name = u RETURNING * INTO q;"
-	"  IF NOT FOUND THEN verdict := 'absent'; RETURN; END IF;"
+	"  IF NOT FOUND OR q.created < now - 600 THEN verdict := 'absent'; RETURN; END IF;"
 	"  IF pg_catalog.pg_xact_status(q.xid) IS DISTINCT FROM 'committed' THEN"
 	"   RAISE EXCEPTION 'odin-mfa: a verdict is given only after its count is committed';"
 	"  END IF;"
@@ -518,20 +539,8 @@ static const char pg_server_sql[] =
 	"    IF s > 0 AND st = 0 AND odin_srv_totp(k, r.algorithm, r.digits, s) = q.answer THEN"
 	"     st := s; END IF;"
 	"   END LOOP;"
-	"   IF st > 0 AND st <= r.last_step THEN"
-	"    verdict := 'replay';"
-	/* the count given back: before it, or before the lockout it started */
-	"    IF q.started = 0 THEN"
-	"     UPDATE users SET failures = failures - 1 WHERE user_name = u AND failures > 0;"
-	"    ELSIF r.lockout_until = q.started THEN"
-	"     UPDATE users SET failures = GREATEST(p.max_failures - 1, 0), lockout_until = 0,"
-	"      lockout_count = GREATEST(lockout_count - 1, 0) WHERE user_name = u;"
-	"     locked_until := 0;"
-	"    END IF;"
-	"    RETURN;"
-	"   END IF;"
-	"   IF st > 0 THEN"
-	"    UPDATE users SET last_step = st WHERE user_name = u; verdict := 'ok';"
+	"   IF st > 0 AND st <= r.last_step THEN verdict := 'replay';"
+	"   ELSIF st > 0 THEN UPDATE users SET last_step = st WHERE user_name = u; verdict := 'ok';"
 	"   END IF;"
 	"  ELSIF q.kind = 'backup' AND q.hash IS NOT NULL THEN"
 	"   DELETE FROM backup_codes WHERE user_name = u AND hash = q.hash;"

@@ -87,7 +87,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
     "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside sscs $(seq -f 'sp%g' 1 10) spq; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside sscs sbank sold $(seq -f 'sp%g' 1 10) spq; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -874,6 +874,39 @@ srv1_psql -c "SET standard_conforming_strings = off" -c "SET escape_string_warni
     -c "CALL odin_srv_login('sscs', 'totp', '$(oathtool --totp -b "$SECRET")', NULL, 0, NULL, NULL, NULL, NULL)" > "$T/psql.out"
 check "server host role: a login in a session with standard_conforming_strings = off ($(head -c 80 "$T/psql.out"))" \
     'grep -q "^ok|" "$T/psql.out"'
+# a ticket banked before a login, collected after the user's count was reset and
+# two wrong codes counted again: its replay gives nothing back
+for u in sbank sold; do echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import $u >> "$T/cli.out" 2>&1; done
+C=$(oathtool --totp -b "$SECRET")
+srv1_psql -v c="$C" > "$T/psql.out" <<'SQL'
+SELECT ticket AS banked FROM odin_srv_submit('sbank', 'totp', :'c', NULL, 0) \gset
+SELECT verdict FROM odin_srv_collect('sbank', 'no such ticket');
+CALL odin_srv_login('sbank', 'totp', :'c', NULL, 0, NULL, NULL, NULL, NULL);
+CALL odin_srv_login('sbank', 'totp', '000000', NULL, 0, NULL, NULL, NULL, NULL);
+CALL odin_srv_login('sbank', 'totp', '000000', NULL, 0, NULL, NULL, NULL, NULL);
+SELECT verdict FROM odin_srv_collect('sbank', :'banked');
+SQL
+f=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sbank'")
+check "server host role: a banked ticket of a used code, collected later, is a replay that gives no count back ($(cut -d'|' -f1 "$T/psql.out" | tr '\n' ' '), failures $f)" \
+    '[ "$(cut -d"|" -f1 "$T/psql.out" | tr "\n" " ")" = "absent ok wrong wrong replay " ] && [ "$f" = 2 ]'
+# an old ticket (600 s) is not collected; and one a host holds locked (an open
+# transaction of its own) does not make another user's login wait
+T1=$(srv1_psql -c "SELECT ticket FROM odin_srv_submit('sold', 'totp', '000000', NULL, 0)")
+T2=$(srv1_psql -c "SELECT ticket FROM odin_srv_submit('sold', 'totp', '000000', NULL, 0)")
+pg_psql "UPDATE odin_pending SET created = created - 601 WHERE ticket IN ('$T1', '$T2')" >/dev/null
+srv1_psql -c "SELECT verdict FROM odin_srv_collect('sold', '$T1')" > "$T/psql.out"
+srv1_psql -c "BEGIN" -c "SELECT verdict FROM odin_srv_collect('sold', '$T2')" -c "SELECT pg_sleep(8)" -c "ROLLBACK" > "$T/psql3.out" &
+holder=$!
+for i in $(seq 50); do
+	[ "$(pg_psql "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE query LIKE '%pg_sleep(8)%' AND state = 'active' AND pid <> pg_backend_pid()")" = 1 ] && break
+	sleep 0.1
+done
+t0=$(date +%s%N)
+srv1_psql -c "SET lock_timeout = '4s'" -c "CALL odin_srv_login('sscs', 'totp', '000000', NULL, 0, NULL, NULL, NULL, NULL)" > "$T/psql2.out"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait $holder
+check "server host role: an old ticket is not collected ($(head -c 20 "$T/psql.out")); another login does not wait for one a host holds locked ($(cut -d'|' -f1 "$T/psql2.out" | head -c 60), $ms ms)" \
+    'grep -qx absent "$T/psql.out" && grep -q "^wrong|" "$T/psql2.out" && [ "$ms" -lt 3000 ]'
 "$CLI" --config "$T/S1/odin.conf" check > "$T/cli.out" 2>&1
 check "server mode: the doctor on S1 sees a host role that may not list records" \
     'grep -q "member of odin_host or odin_verifier" "$T/cli.out" && grep -q "may not list the records" "$T/cli.out"'
