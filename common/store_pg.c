@@ -462,6 +462,8 @@ static const char pg_server_sql[] =
 	" started bigint NOT NULL, created bigint NOT NULL);"
 	"ALTER TABLE odin_pending ADD COLUMN IF NOT EXISTS answer text;"
 	"CREATE INDEX IF NOT EXISTS odin_pending_created ON odin_pending (created);"
+	/* tickets filed by older functions carry a verdict this collect would hand out unchecked */
+	"DELETE FROM odin_pending WHERE verdict NOT IN ('counted', 'replay', 'locked', 'unsealed');"
 	"REVOKE ALL ON odin_pending FROM PUBLIC;"
 	"DROP FUNCTION IF EXISTS odin_srv_login(text, text, text, bytea, bigint);"
 	"CREATE OR REPLACE FUNCTION odin_srv_submit(u text, kind text, code text, h bytea, host_now bigint,"

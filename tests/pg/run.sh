@@ -907,6 +907,14 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 wait $holder
 check "server host role: an old ticket is not collected ($(head -c 20 "$T/psql.out")); another login does not wait for one a host holds locked ($(cut -d'|' -f1 "$T/psql2.out" | head -c 60), $ms ms)" \
     'grep -qx absent "$T/psql.out" && grep -q "^wrong|" "$T/psql2.out" && [ "$ms" -lt 3000 ]'
+# a ticket an older db-init's submit filed (its verdict already judged) is dropped
+# by db-init, not handed out by the new collect
+pg_psql "INSERT INTO odin_pending (ticket, user_name, xid, verdict, kind, step, hash, started, created) VALUES ('oldformat', 'sold', pg_catalog.pg_current_xact_id(), 'ok', 'totp', 1, NULL, 0, extract(epoch FROM now())::bigint)" >/dev/null
+"$CLI" --config "$T/SA/odin.conf" admin db-init > "$T/cli.out" 2>&1
+rc=$?
+srv1_psql -c "SELECT verdict FROM odin_srv_collect('sold', 'oldformat')" > "$T/psql.out"
+check "server mode: db-init drops a ticket an older submit filed with its verdict (exit $rc, $(cat "$T/psql.out"))" \
+    '[ $rc -eq 0 ] && grep -qx absent "$T/psql.out"'
 "$CLI" --config "$T/S1/odin.conf" check > "$T/cli.out" 2>&1
 check "server mode: the doctor on S1 sees a host role that may not list records" \
     'grep -q "member of odin_host or odin_verifier" "$T/cli.out" && grep -q "may not list the records" "$T/cli.out"'
