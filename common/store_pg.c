@@ -332,9 +332,10 @@ static const char pg_privileges_sql[] =
  *                       a host needs to hash a typed code are there);
  *      odin_srv_submit  one login's answer (a TOTP code, a backup code's
  *      odin_srv_collect or a bypass code's hash): counted and filed by the
- *                       first call, which judges nothing; judged by the
- *                       second only once the count is committed; the
- *                       host's clock only reported back;
+ *                       first call, which judges only whether a code's
+ *                       step was taken already; judged by the second
+ *                       only once the count is committed; the host's
+ *                       clock only reported back;
  *      odin_srv_token   an enrollment token's hash: counted, or spent;
  *      odin_srv_enroll  a new secret sealed into a row that is missing, or
  *                       pending without an active token.
@@ -2245,7 +2246,7 @@ pg_verify_two(struct odin_store *st, const char *user, const char **vals,
 	PGresult *res;
 	int rc;
 
-	/* 1. counted and filed (not judged); committed when the statement returns (autocommit) */
+	/* 1. counted and filed (not judged right or wrong); committed when the statement returns */
 	res = pg_run(st, "verify", user, "SELECT ticket, skew FROM"
 	    " odin_srv_submit($1::text, $2::text, $3::text, pg_catalog.decode($4::text, 'hex'), $5::bigint)",
 	    5, vals, &rc);
