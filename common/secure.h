@@ -27,8 +27,7 @@ int odin_random(void *buf, size_t n);
  * request, or one the arena cannot hold, gets pages of its own); the
  * arena is unmapped at exit (or should its code be unloaded), and locked
  * again in a child of fork() as it starts (a child inherits no lock).
- * Returns NULL
- * when out of memory.  odin_secure_free() wipes the block at once; NULL is
+ * Returns NULL when out of memory.  odin_secure_free() wipes the block at once; NULL is
  * fine.  For the few buffers that hold a secret in clear (a record, a
  * record's text, a key), not for small or frequent allocations.
  */

@@ -218,6 +218,20 @@ static const char pg_upgrade_3_sql[] =
  * better are named with pg_catalog.
  */
 #define ODIN_PG_HOST_ROLE "odin_host"
+/*
+ * The parts of a record that odin_enroll and odin_srv_enroll both take as
+ * arguments (alg, dig, per, iter, salt, hashes), as SQL that is true when
+ * one is out of what a login reads back.
+ */
+#define PG_ENROLL_BAD \
+	" alg IS NULL OR alg NOT IN ('SHA1', 'SHA256', 'SHA512')" \
+	" OR dig IS NULL OR dig NOT BETWEEN " ODIN_PG_STR(ODIN_DIGITS_MIN) " AND " ODIN_PG_STR(ODIN_DIGITS_MAX) \
+	" OR per IS NULL OR per NOT BETWEEN " ODIN_PG_STR(ODIN_PERIOD_MIN) " AND " ODIN_PG_STR(ODIN_PERIOD_MAX) \
+	" OR iter IS NULL" \
+	" OR (iter > 0 AND (salt IS NULL OR pg_catalog.length(salt) <> " ODIN_PG_STR(ODIN_BACKUP_SALT_LEN) "))" \
+	" OR hashes IS NULL" \
+	" OR hashes !~ '^([0-9a-f]{64}(,[0-9a-f]{64}){0," ODIN_PG_STR(ODIN_BACKUP_MAX_LESS1) "})?$'" \
+	" OR (iter = 0 AND hashes <> '')"
 static const char pg_privileges_sql[] =
 	"DO $do$ DECLARE who text; BEGIN"
 	" IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN"
@@ -262,18 +276,11 @@ static const char pg_privileges_sql[] =
 	" hashes text) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER AS $f$"
 	" BEGIN"
 	/* a record every host can read back: nothing a login would refuse as corrupt */
-	"  IF secret IS NULL OR (secret NOT LIKE 'enc1:%' AND secret NOT LIKE 'srv1:%')"
-	"   OR alg IS NULL OR alg NOT IN ('SHA1', 'SHA256', 'SHA512')"
-	"   OR dig IS NULL OR dig NOT BETWEEN " ODIN_PG_STR(ODIN_DIGITS_MIN) " AND " ODIN_PG_STR(ODIN_DIGITS_MAX)
-	"   OR per IS NULL OR per NOT BETWEEN " ODIN_PG_STR(ODIN_PERIOD_MIN) " AND " ODIN_PG_STR(ODIN_PERIOD_MAX)
+	"  IF secret IS NULL OR (secret NOT LIKE 'enc1:%' AND secret NOT LIKE 'srv1:%') OR" PG_ENROLL_BAD
 	"   OR ls IS NULL OR ls < 0 OR fl IS NULL OR fl < 0 OR lu IS NULL OR lu < 0 OR lc IS NULL OR lc < 0"
-	"   OR cr IS NULL OR cr < 0 OR up IS NULL OR up < 0 OR iter IS NULL"
+	"   OR cr IS NULL OR cr < 0 OR up IS NULL OR up < 0"
 	"   OR (iter <> 0 AND iter NOT BETWEEN " ODIN_PG_STR(ODIN_BACKUP_ITER_MIN) " AND "
-	ODIN_PG_STR(ODIN_BACKUP_ITER_MAX) ")"
-	"   OR (iter > 0 AND (salt IS NULL OR pg_catalog.length(salt) <> " ODIN_PG_STR(ODIN_BACKUP_SALT_LEN) "))"
-	"   OR hashes IS NULL"
-	"   OR hashes !~ '^([0-9a-f]{64}(,[0-9a-f]{64}){0," ODIN_PG_STR(ODIN_BACKUP_MAX_LESS1) "})?$'"
-	"   OR (iter = 0 AND hashes <> '') THEN RETURN false; END IF;"
+	ODIN_PG_STR(ODIN_BACKUP_ITER_MAX) ") THEN RETURN false; END IF;"
 	"  PERFORM 1 FROM users WHERE user_name = u FOR UPDATE;"
 	"  IF FOUND THEN"
 	"   UPDATE users SET mfa_enabled = true, pending = false, mfa_secret = secret, algorithm = alg,"
@@ -390,6 +397,21 @@ static const char pg_server_sql[] =
 	"   | (pg_catalog.get_byte(h, o + 2)::bigint << 8) | pg_catalog.get_byte(h, o + 3)::bigint;"
 	"  RETURN pg_catalog.lpad((v % pg_catalog.power(10::numeric, dig)::bigint)::text, dig, '0');"
 	" END $f$;"
+	/*
+	 * The step of the window around time t0 whose code is "code" (the
+	 * current step first, then one back, one ahead, ...), or 0: every step's
+	 * code is computed whichever matches, and the first match is kept.
+	 */
+	"CREATE OR REPLACE FUNCTION odin_srv_match(k bytea, alg text, dig integer, per integer, t0 bigint,"
+	" win integer, code text) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $f$"
+	" DECLARE s bigint; st bigint := 0; i integer;"
+	" BEGIN"
+	"  FOR i IN 0 .. 2 * win LOOP"
+	"   s := t0 / per + CASE WHEN i % 2 = 0 THEN -(i / 2) ELSE (i + 1) / 2 END;"
+	"   IF s > 0 AND odin_srv_totp(k, alg, dig, s) = code AND st = 0 THEN st := s; END IF;"
+	"  END LOOP;"
+	"  RETURN st;"
+	" END $f$;"
 	/* a failure counted with the rule of odin_auth_fail(); the resulting lockout_until */
 	"CREATE OR REPLACE FUNCTION odin_srv_count(u text, now bigint) RETURNS bigint LANGUAGE plpgsql AS $f$"
 	" DECLARE p odin_policy%ROWTYPE; r users%ROWTYPE;"
@@ -471,7 +493,7 @@ static const char pg_server_sql[] =
 	" OUT ticket text, OUT skew bigint)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
 	" DECLARE r users%ROWTYPE; p odin_policy%ROWTYPE; now bigint; v text; started bigint := 0; a text;"
-	"  hh bytea; k text := 'other'; key bytea; s bigint; st bigint := 0; i integer;"
+	"  hh bytea; k text := 'other'; key bytea; st bigint := 0;"
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  skew := host_now - now;"
@@ -492,12 +514,8 @@ static const char pg_server_sql[] =
 	"  ELSIF k = 'totp' THEN"
 	/* a row the database did not seal: an admin's mistake, not a guess (not counted) */
 	"   key := odin_srv_open(u, r.mfa_secret);"
-	"   IF key IS NULL THEN v := 'unsealed'; END IF;"
-	"   FOR i IN 0 .. 2 * p.win LOOP"
-	"    s := now / r.period + CASE WHEN i % 2 = 0 THEN -(i / 2) ELSE (i + 1) / 2 END;"
-	"    IF key IS NOT NULL AND s > 0 AND odin_srv_totp(key, r.algorithm, r.digits, s) = a AND st = 0"
-	"     THEN st := s; END IF;"
-	"   END LOOP;"
+	"   IF key IS NULL THEN v := 'unsealed';"
+	"   ELSE st := odin_srv_match(key, r.algorithm, r.digits, r.period, now, p.win, a); END IF;"
 	/* only a step already taken: whether a code is right for one not taken is the collect's */
 	"   IF v IS NULL AND st > 0 AND st <= r.last_step THEN v := 'replay'; END IF;"
 	"  END IF;"
@@ -513,7 +531,7 @@ static const char pg_server_sql[] =
 	" OUT locked_until bigint, OUT used_step bigint)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
 	" DECLARE q odin_pending%ROWTYPE; r users%ROWTYPE; p odin_policy%ROWTYPE; now bigint; k bytea;"
-	"  s bigint; st bigint := 0; i integer;"
+	"  st bigint := 0;"
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  locked_until := 0; used_step := 0;"
@@ -537,11 +555,7 @@ static const char pg_server_sql[] =
 	"   k := odin_srv_open(u, r.mfa_secret);"
 	"   IF k IS NULL THEN verdict := 'unsealed'; RETURN; END IF;"
 	/* the window around the time the answer was counted, by the database's clock */
-	"   FOR i IN 0 .. 2 * p.win LOOP"
-	"    s := q.created / r.period + CASE WHEN i % 2 = 0 THEN -(i / 2) ELSE (i + 1) / 2 END;"
-	"    IF s > 0 AND st = 0 AND odin_srv_totp(k, r.algorithm, r.digits, s) = q.answer THEN"
-	"     st := s; END IF;"
-	"   END LOOP;"
+	"   st := odin_srv_match(k, r.algorithm, r.digits, r.period, q.created, p.win, q.answer);"
 	"   IF st > 0 AND st <= r.last_step THEN verdict := 'replay';"
 	"   ELSIF st > 0 THEN UPDATE users SET last_step = st WHERE user_name = u; verdict := 'ok';"
 	"   END IF;"
@@ -609,19 +623,12 @@ static const char pg_server_sql[] =
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  SELECT win INTO STRICT w FROM odin_policy;"
-	"  IF secret IS NULL OR alg IS NULL OR dig IS NULL OR per IS NULL OR ls IS NULL OR iter IS NULL"
-	"   OR hashes IS NULL OR was IS NULL"
-	"   OR hashes !~ '^([0-9a-f]{64}(,[0-9a-f]{64}){0," ODIN_PG_STR(ODIN_BACKUP_MAX_LESS1) "})?$'"
-	"   OR (iter > 0 AND (salt IS NULL OR pg_catalog.length(salt) <> " ODIN_PG_STR(ODIN_BACKUP_SALT_LEN) "))"
-	"   OR (iter = 0 AND hashes <> '') THEN RETURN false; END IF;"
-	/* a host's fast clock must not leave the new record with a step the database has not reached */
-	"  ls := LEAST(ls, now / per + w);"
-	"  IF alg NOT IN ('SHA1', 'SHA256', 'SHA512')"
-	"   OR dig NOT BETWEEN " ODIN_PG_STR(ODIN_DIGITS_MIN) " AND " ODIN_PG_STR(ODIN_DIGITS_MAX)
-	"   OR per NOT BETWEEN " ODIN_PG_STR(ODIN_PERIOD_MIN) " AND " ODIN_PG_STR(ODIN_PERIOD_MAX)
+	"  IF secret IS NULL OR ls IS NULL OR was IS NULL OR" PG_ENROLL_BAD
 	"   OR pg_catalog.length(secret) NOT BETWEEN " ODIN_PG_STR(ODIN_SECRET_MIN) " AND "
 	ODIN_PG_STR(ODIN_SECRET_MAX) "   OR iter NOT IN (0, " ODIN_PG_STR(ODIN_BACKUP_ITER) ")"
 	"  THEN RETURN false; END IF;"
+	/* a host's fast clock must not leave the new record with a step the database has not reached */
+	"  ls := LEAST(ls, now / per + w);"
 	"  PERFORM 1 FROM users WHERE user_name = u FOR UPDATE;"
 	"  IF FOUND THEN"
 	"   IF was < 0 THEN RETURN false; END IF;"
@@ -648,7 +655,9 @@ static const char pg_server_sql[] =
 	" END $f$;"
 	"DO $do$ DECLARE f text; BEGIN"
 	" FOREACH f IN ARRAY ARRAY['odin_srv_seal(text, bytea)', 'odin_srv_open(text, text)',"
-	"  'odin_srv_totp(bytea, text, integer, bigint)', 'odin_srv_count(text, bigint)',"
+	"  'odin_srv_totp(bytea, text, integer, bigint)',"
+	"  'odin_srv_match(bytea, text, integer, integer, bigint, integer, text)',"
+	"  'odin_srv_count(text, bigint)',"
 	"  'odin_srv_info(text)', 'odin_srv_submit(text, text, text, bytea, bigint)',"
 	"  'odin_srv_collect(text, text)',"
 	"  'odin_srv_token(text, bytea)',"
