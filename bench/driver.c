@@ -388,6 +388,46 @@ setup_service(const struct inst *in, unsigned s)
 	free(line);
 }
 
+/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), bit by bit. */
+static uint32_t
+crc32c(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	int k;
+
+	while (n-- > 0) {
+		c ^= *p++;
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1u)));
+	}
+	return ~c;
+}
+
+static void
+le(uint8_t *p, uint64_t v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * pam_odin's state file as an enrollment leaves it (odin-mfa.conf(5),
+ * LOGIN STATE): in slot 0 the record's own state under its generation,
+ * seq = the generation's low 40 bits, not durable; slot 1 empty.
+ */
+static void
+odin_state_file(uint8_t out[128], uint64_t generation, long updated)
+{
+	memset(out, 0, 128);
+	memcpy(out, "OdS1", 4);
+	le(out + 8, generation & ((UINT64_C(1) << 40) - 1), 8);	/* seq */
+	le(out + 16, generation, 8);
+	le(out + 40, (uint64_t)updated, 8);
+	le(out + 60, crc32c(out, 60), 4);
+}
+
 /* Writes store s: N users numbered 0..N-1.  Fast: no fsync, one dir fd. */
 static void
 setup_store(const struct inst *in, unsigned s)
@@ -457,7 +497,8 @@ setup_store(const struct inst *in, unsigned s)
 		user_name(u, name, sizeof(name));
 		/*
 		 * pam_odin: what an enrollment leaves (odin-mfa.conf(5)): the
-		 * record with its generation, and the state file of two empty slots.
+		 * record with its generation, and the state file with its first
+		 * slot (odin_state_file).
 		 */
 		if (in->m == M_ODIN)
 			len = snprintf(buf, sizeof(buf),
@@ -473,8 +514,12 @@ setup_store(const struct inst *in, unsigned s)
 		if (len < 0 || (size_t)len >= sizeof(buf))
 			die("record too long");
 		write_at(dfd, name, buf, (size_t)len, 0600);
-		if (in->m == M_ODIN)
-			write_at(lfd, name, zeros, sizeof(zeros), 0600);
+		if (in->m == M_ODIN) {
+			uint8_t state[128];
+
+			odin_state_file(state, ((u + 1ULL) << 40) | 1, now);
+			write_at(lfd, name, (const char *)state, sizeof(state), 0600);
+		}
 	}
 	close(dfd);
 	if (lfd >= 0)

@@ -18,8 +18,11 @@ set -eu
 
 work=$1 build=$2 secdir=$3 out=$4
 H=$build/tests/pam_harness
+RT=$build/tests/recordtool
 command -v strace >/dev/null || { echo "syscalls: strace not installed: skipped" >&2; exit 0; }
-[ -x "$H" ] || { echo "syscalls: $H missing (make check builds it): skipped" >&2; exit 0; }
+for f in "$H" "$RT"; do
+	[ -x "$f" ] || { echo "syscalls: $f missing (make check builds it): skipped" >&2; exit 0; }
+done
 command -v oathtool >/dev/null || { echo "syscalls: oathtool missing: skipped" >&2; exit 0; }
 
 d=$work/syscalls
@@ -36,13 +39,12 @@ printf 'auth required %s/pam_google_authenticator.so secret=%s/${USER} user=root
 trap 'kill $logpid 2>/dev/null' EXIT
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -S /dev/log ] && break; sleep 0.1; done
 
-# users as an enrollment leaves them: pam_odin's record (with a generation)
-# and its state file of two empty slots; google-authenticator's file
+# users as an enrollment leaves them: pam_odin's record and state file as
+# its store writes them (tests/recordtool); google-authenticator's file
 enroll() {
-	printf 'odin-mfa-record 1\nstate enabled\nsecret %s\nalgorithm SHA1\ndigits 6\nperiod 30\nlast_step 0\nfailures 0\nlockout_until 0\nlockout_count 0\nbackup_kdf none\ncreated 1700000000\nupdated 1700000000\ngeneration 0000010000000001\nend\n' \
-		"$SECRET" > "$d/store/users/root"
-	head -c 128 /dev/zero > "$d/store/locks/root"
-	chmod 600 "$d/store/users/root" "$d/store/locks/root"
+	rm -f "$d/store/users/root" "$d/store/locks/root"
+	printf 'odin-mfa-record 1\nstate enabled\nsecret %s\nalgorithm SHA1\ndigits 6\nperiod 30\nlast_step 0\nfailures 0\nlockout_until 0\nlockout_count 0\nbackup_kdf none\ncreated 1700000000\nupdated 1700000000\nend\n' \
+		"$SECRET" | "$RT" "$d/odin.conf" put root
 	printf '%s\n" TOTP_AUTH\n" DISALLOW_REUSE\n' "$SECRET" > "$d/ga/root"
 	chmod 400 "$d/ga/root"
 	sync

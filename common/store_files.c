@@ -99,7 +99,7 @@ struct odin_txn {
 	struct odin_slots sl;		/* the state file's slots (slots.h) */
 	struct odin_slots_base stored;	/* the record as stored, when have_base */
 	int have_base;			/* a record with a generation: a login's save goes to a slot */
-	int rename_pending;		/* the record was replaced without the directory fsync */
+	int record_synced;		/* this transaction made the record durable (fsync users/) */
 	int readonly;			/* the store is on a read-only file system */
 	int reseal;			/* the secret is stored in clear and a key is set */
 };
@@ -661,8 +661,18 @@ fs_read_state(const struct odin_store *st, const char *user, int fd, struct odin
 		odin_slots_use(sl, gen);
 	}
 	if (sl->bad > 0) {
-		/* a write that a crash tore may have taken a code: none of its time is taken again */
-		/* the time of the state file's last write, read now that it is locked */
+		unsigned voided = rec->nbackup;
+
+		/*
+		 * A lost write may have taken a code, at any time up to now: the
+		 * state file's mtime says when it was last written, but a slot
+		 * write does not make the mtime durable, so after a power loss it
+		 * can be older than that write.  Every code of a step up to now's
+		 * (or the mtime's, should the clock have gone back) plus the
+		 * widest window is refused, and every backup code, which a lost
+		 * write may have used, is void.  fs_lock() writes this state at
+		 * once, so that the fence does not move on with the clock.
+		 */
 		if (fstat(fd, &sb) != 0) {
 			rc = errno;
 			odin_log(LOG_ERR, "store %s: cannot stat the lock file of %s: %s",
@@ -670,18 +680,26 @@ fs_read_state(const struct odin_store *st, const char *user, int fd, struct odin
 			return fs_err(rc);
 		}
 		fence = odin_slots_fence((int64_t)sb.st_mtime, rec->period);
+		if (fence < odin_slots_fence((int64_t)time(NULL), rec->period))
+			fence = odin_slots_fence((int64_t)time(NULL), rec->period);
 		if (rec->last_step < fence)
 			rec->last_step = fence;
+		odin_wipe(rec->backup, sizeof(rec->backup));
+		rec->nbackup = 0;
 		if ((how & FS_STATE_PEEK) == 0)
 			odin_log(LOG_WARNING, "store %s: a login-state slot of %s was torn, corrupt "
 			    "or not this record's (a crash during a write?): %s; codes up to step %lld "
-			    "are refused",
+			    "are refused%s",
 			    st->where, user, sl->cur >= 0 ? "the other one is used" :
-			    "the record's state is used", (long long)rec->last_step);
+			    "the record's state is used", (long long)rec->last_step,
+			    voided > 0 ? ", and its backup codes are void (odin-mfa-cli backup-codes "
+			    "makes new ones)" : "");
 	}
 	*have_base = 1;
 	return ODIN_OK;
 }
+
+static int fs_save_state(struct odin_txn *t, struct odin_login_state *s, int flags);
 
 static int
 fs_lock(struct odin_store *st, const char *user, int flags,
@@ -720,6 +738,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	/* secure memory: the txn keeps the record as stored, secret included (slots.h) */
 	if ((t = odin_secure_alloc(sizeof(*t))) == NULL)
 		return ODIN_ENOMEM;
+	memset(t, 0, sizeof(*t));
 	t->base.ops = &odin_store_files_ops;
 	t->st = st;
 	(void)snprintf(t->user, sizeof(t->user), "%s", user);	/* fits: validated */
@@ -788,10 +807,15 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	rc = fs_read_record(t, &recfd, rec, &t->reseal);
 	fs_close(recfd);
 	if (rc == ODIN_OK || rc == ODIN_ENOENT) {
+		struct odin_login_state s;
 		int e = fs_read_state(st, user, t->lockfd, rc == ODIN_OK ? rec : NULL,
 		    (flags & ODIN_LOCK_RESET_STATE) != 0 ? FS_STATE_RESET : 0, &t->sl, &t->stored,
 		    &t->have_base);
 
+		/* a bad slot's fence, written before anything is judged against it (durable) */
+		if (e == ODIN_OK && rc == ODIN_OK && t->sl.bad > 0 && t->have_base && !t->readonly &&
+		    odin_slots_diff(&t->stored, rec, &s) == 1)
+			e = fs_save_state(t, &s, 0);
 		if (e != ODIN_OK) {
 			rc = e;
 			goto fail;
@@ -905,7 +929,8 @@ fs_state_clear(struct odin_txn *t, int i)
 
 /*
  * A login's save: the state s into the target slot, in place (no temporary
- * file, no rename, no directory fsync).  Durable (flags 0): fdatasync
+ * file, no rename; users/ is synced only before a generation's first
+ * slot, see below).  Durable (flags 0): fdatasync
  * before ODIN_OK; an attempt (ODIN_SAVE_ATTEMPT): the write alone, which
  * outlives the process.  The slot written is never the one that holds the
  * newest durable state, so a torn write loses at most itself.
@@ -930,6 +955,22 @@ fs_save_state(struct odin_txn *t, struct odin_login_state *s, int flags)
 		e = EFBIG;
 		goto fail;
 	}
+	/*
+	 * The first slot of a generation: its record made durable first.  A
+	 * record replaced by a login's attempt (an upgrade, a reseal) was not,
+	 * nor one whose writer was killed between its rename and the fsync of
+	 * users/: after a power loss the record before it would come back,
+	 * and a code this generation's slots took would be taken again.  So a
+	 * slot of a generation exists only once its record is durable, and
+	 * every later slot can rely on that (fs_save leaves one at once).
+	 */
+	step = "fsync users/";
+	if (t->sl.cur < 0 && !t->record_synced && fsync(st->usersfd) != 0) {
+		e = errno;
+		goto fail;
+	}
+	t->record_synced = 1;
+	step = "write";
 	odin_slot_encode(s, slot);
 	n = -1;
 #ifdef RWF_DSYNC
@@ -961,15 +1002,6 @@ fs_save_state(struct odin_txn *t, struct odin_login_state *s, int flags)
 	if (s->durable && !synced && fdatasync(t->lockfd) != 0) {
 		e = errno;
 		goto fail;
-	}
-	/* a durable state of a record whose replacement is not yet durable: that first */
-	step = "fsync users/";
-	if (s->durable && t->rename_pending) {
-		if (fsync(st->usersfd) != 0) {
-			e = errno;
-			goto fail;
-		}
-		t->rename_pending = 0;
 	}
 	odin_slots_wrote(&t->sl, s);
 	/* a bad slot beside a good one would fence every read: cleared (lost, it stays bad: safe) */
@@ -1078,12 +1110,19 @@ fs_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 		return fs_err(e);
 	}
 	/* later saves in this transaction: against the record as now stored */
-	t->rename_pending = (flags & ODIN_SAVE_ATTEMPT) != 0;
+	t->record_synced = (flags & ODIN_SAVE_ATTEMPT) == 0;
 	t->reseal = 0;
 	if ((rc = odin_slots_base(rec, gen, &t->stored)) != ODIN_OK)
 		return rc;
 	t->have_base = 1;
 	odin_slots_use(&t->sl, gen);
+	/*
+	 * A durable record: its first slot now (the record's own state, not
+	 * synced), so that the first login does not fsync users/ again.  Lost
+	 * or not written: that login does.
+	 */
+	if (t->record_synced && !t->readonly && odin_slots_diff(&t->stored, rec, &s) == 1)
+		(void)fs_save_state(t, &s, ODIN_SAVE_ATTEMPT);
 	return ODIN_OK;
 
 fail:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: ISC
 # Debian packages odin-mfa needs.  Sourced by demo/quickstart and tests/run-all.
 ODIN_BUILD_DEPS="build-essential autoconf automake libtool pkg-config libpam0g-dev libssl-dev libqrencode-dev libpng-dev"
-ODIN_TEST_DEPS="check oathtool zbar-tools faketime expect clang valgrind jq librsvg2-bin pgbouncer groff-base man-db pamtester openssh-server openssh-client sudo util-linux procps openssl python3 gdb strace libpam-google-authenticator libpam-oath postgresql libpq-dev cppcheck clang-tidy clang-tools clang-tools-14 libclang-rt-14-dev debootstrap lintian debhelper dpkg-dev"
+ODIN_TEST_DEPS="check oathtool zbar-tools faketime expect clang valgrind jq librsvg2-bin pgbouncer groff-base man-db pamtester openssh-server openssh-client sudo util-linux e2fsprogs procps openssl python3 gdb strace libpam-google-authenticator libpam-oath postgresql libpq-dev cppcheck clang-tidy clang-tools clang-tools-14 libclang-rt-14-dev debootstrap lintian debhelper dpkg-dev"
 
 # odin_apt_install PKG...: installs what is missing (needs root).
 odin_apt_install() {
