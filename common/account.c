@@ -827,6 +827,14 @@ odin_account_import(struct odin_store *st, const char *user,
 		rc = ODIN_EEXIST;
 		goto out;
 	}
+	/*
+	 * The same secret again (a configuration job importing the same file
+	 * twice): the codes it has already accepted stay used.
+	 */
+	if (rc == ODIN_OK && cur->secret_len == nr->secret_len && cur->alg == nr->alg &&
+	    cur->period == nr->period && odin_ct_equal(cur->secret, nr->secret, nr->secret_len) &&
+	    cur->last_step > nr->last_step)
+		nr->last_step = cur->last_step;
 	if ((rc = odin_store_save(txn, nr, 0)) == ODIN_OK)
 		*nbackup = nr->nbackup;
 out:

@@ -163,6 +163,36 @@ START_TEST(verify_right_wrong_replay)
 }
 END_TEST
 
+/*
+ * admin import --force of the same secret again (a configuration job run
+ * twice): the code already accepted stays used.  Another secret starts
+ * afresh.
+ */
+START_TEST(import_again_keeps_used_codes)
+{
+	struct odin_import imp;
+	struct odin_attempt a;
+	char code[16];
+	unsigned nb;
+
+	enable("alice");
+	oath(T0, code);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", code, T0, &a), ODIN_OK);
+	enable("alice");
+	ck_assert_int_eq(info("alice").last_step, T0 / 30);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", code, T0 + 5, &a), ODIN_EREPLAY);
+	/* another secret: its codes, from step 0 */
+	memset(&imp, 0, sizeof(imp));
+	ck_assert_int_eq(odin_base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", imp.secret,
+	    sizeof(imp.secret), &imp.secret_len), ODIN_OK);
+	imp.alg = ODIN_ALG_SHA1;
+	imp.digits = 6;
+	imp.period = 30;
+	ck_assert_int_eq(odin_account_import(st, "alice", &imp, 1, T0, &nb), ODIN_OK);
+	ck_assert_int_eq(info("alice").last_step, 0);
+}
+END_TEST
+
 START_TEST(verify_locks_out_and_then_judges_nothing)
 {
 	struct odin_attempt a;
@@ -796,6 +826,7 @@ contract_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, store_round_trip);
+	tcase_add_test(tc, import_again_keeps_used_codes);
 	tcase_add_test(tc, store_delete_and_list);
 	tcase_add_test(tc, one_winner_lock_save);
 	tcase_add_test(tc, one_winner_verify);
