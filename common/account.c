@@ -829,12 +829,21 @@ odin_account_import(struct odin_store *st, const char *user,
 	}
 	/*
 	 * The same secret again (a configuration job importing the same file
-	 * twice): the codes it has already accepted stay used.
+	 * twice): the codes it has already accepted stay used -- its step,
+	 * and its backup codes as they are, where it has any (the file's
+	 * scratch codes may be ones it used).
 	 */
 	if (rc == ODIN_OK && cur->secret_len == nr->secret_len && cur->alg == nr->alg &&
-	    cur->period == nr->period && odin_ct_equal(cur->secret, nr->secret, nr->secret_len) &&
-	    cur->last_step > nr->last_step)
-		nr->last_step = cur->last_step;
+	    cur->period == nr->period && odin_ct_equal(cur->secret, nr->secret, nr->secret_len)) {
+		if (cur->last_step > nr->last_step)
+			nr->last_step = cur->last_step;
+		if (cur->backup_iter != 0) {
+			nr->backup_iter = cur->backup_iter;
+			memcpy(nr->backup_salt, cur->backup_salt, sizeof(nr->backup_salt));
+			memcpy(nr->backup, cur->backup, sizeof(nr->backup));
+			nr->nbackup = cur->nbackup;
+		}
+	}
 	if ((rc = odin_store_save(txn, nr, 0)) == ODIN_OK)
 		*nbackup = nr->nbackup;
 out:

@@ -212,6 +212,8 @@ int
 odin_store_lock(struct odin_store *st, const char *user, int flags,
     struct odin_txn **txn, struct odin_record *rec)
 {
+	int rc;
+
 	if (txn != NULL)
 		*txn = NULL;
 	if (rec != NULL)
@@ -221,7 +223,11 @@ odin_store_lock(struct odin_store *st, const char *user, int flags,
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
-	return store_ops(st)->lock(st, user, flags, txn, rec);
+	/* a lock may write too: a login state's repair (store_files.c), under the same guard */
+	store_guard_begin();
+	rc = store_ops(st)->lock(st, user, flags, txn, rec);
+	store_guard_end();
+	return rc;
 }
 
 int

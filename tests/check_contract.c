@@ -181,6 +181,23 @@ START_TEST(import_again_keeps_used_codes)
 	enable("alice");
 	ck_assert_int_eq(info("alice").last_step, T0 / 30);
 	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", code, T0 + 5, &a), ODIN_EREPLAY);
+	/* with scratch codes (a google-authenticator file): one used, the file imported again */
+	memset(&imp, 0, sizeof(imp));
+	ck_assert_int_eq(odin_base32_decode(KEY_B32, imp.secret, sizeof(imp.secret), &imp.secret_len), ODIN_OK);
+	imp.alg = ODIN_ALG_SHA1;
+	imp.digits = 6;
+	imp.period = 30;
+	imp.nscratch = 2;
+	strcpy(imp.scratch[0], "12345678");
+	strcpy(imp.scratch[1], "23456789");
+	ck_assert_int_eq(odin_account_import(st, "alice", &imp, 1, T0, &nb), ODIN_OK);
+	ck_assert_uint_eq(nb, 2);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", "12345678", T0 + 10, &a), ODIN_OK);
+	ck_assert_int_eq(a.method, ODIN_AUTH_BACKUP);
+	ck_assert_int_eq(odin_account_import(st, "alice", &imp, 1, T0 + 20, &nb), ODIN_OK);
+	ck_assert_uint_eq(nb, 1);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", "12345678", T0 + 25, &a), ODIN_ENOMATCH);
+	ck_assert_int_eq(odin_account_verify(st, &cfg, "alice", "23456789", T0 + 25, &a), ODIN_OK);
 	/* another secret: its codes, from step 0 */
 	memset(&imp, 0, sizeof(imp));
 	ck_assert_int_eq(odin_base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", imp.secret,

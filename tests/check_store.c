@@ -1873,8 +1873,8 @@ END_TEST
  * A record written durably leaves the first slot of its generation at once
  * (so that the first login need not fsync users/ before its own); a record
  * replaced by an attempt (not synced) leaves none, and the first slot
- * written after it is preceded by the fsync (seen with the faults shim in
- * tests/faults/powerloss.test).
+ * written after it is preceded by the fsync (seen with strace, and across
+ * a power loss, in tests/faults/powerloss.test).
  */
 START_TEST(state_first_slot_of_a_generation)
 {
