@@ -679,9 +679,9 @@ fs_read_state(const struct odin_store *st, const char *user, int fd, struct odin
 			    st->where, user, strerror(rc));
 			return fs_err(rc);
 		}
-		fence = odin_slots_fence((int64_t)sb.st_mtime, rec->period);
-		if (fence < odin_slots_fence((int64_t)time(NULL), rec->period))
-			fence = odin_slots_fence((int64_t)time(NULL), rec->period);
+		fence = odin_slots_fence((int64_t)time(NULL), rec->period);
+		if (fence < odin_slots_fence((int64_t)sb.st_mtime, rec->period))
+			fence = odin_slots_fence((int64_t)sb.st_mtime, rec->period);
 		if (rec->last_step < fence)
 			rec->last_step = fence;
 		odin_wipe(rec->backup, sizeof(rec->backup));

@@ -1423,6 +1423,16 @@ END_TEST
 
 #define STATE_T 1700000000	/* the faked time of the state file's last write: step 56666666 */
 
+/* r as an enabled record with the test secret, nothing else set. */
+static void
+enabled_record(struct odin_record *r)
+{
+	odin_record_init(r, 1690000000);
+	r->state = ODIN_STATE_ENABLED;
+	memcpy(r->secret, "12345678901234567890", 20);
+	r->secret_len = 20;
+}
+
 /* An enabled record of user (a generation of its own) and its state after one durable save. */
 static void
 enable_with_state(struct odin_store *st, const char *user, int64_t last_step)
@@ -1433,10 +1443,7 @@ enable_with_state(struct odin_store *st, const char *user, int64_t last_step)
 
 	rc = odin_store_lock(st, user, 0, &txn, &r);
 	ck_assert(rc == ODIN_OK || rc == ODIN_ENOENT);
-	odin_record_init(&r, 1690000000);
-	r.state = ODIN_STATE_ENABLED;
-	memcpy(r.secret, "12345678901234567890", 20);
-	r.secret_len = 20;
+	enabled_record(&r);
 	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);	/* a replacement: a generation */
 	r.last_step = last_step;
 	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);	/* a login: a slot */
@@ -1830,10 +1837,7 @@ START_TEST(state_bad_slot_voids_backup_codes)
 	unsigned i;
 
 	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &txn, &r), ODIN_ENOENT);
-	odin_record_init(&r, 1690000000);
-	r.state = ODIN_STATE_ENABLED;
-	memcpy(r.secret, "12345678901234567890", 20);
-	r.secret_len = 20;
+	enabled_record(&r);
 	r.backup_iter = ODIN_BACKUP_ITER_MIN;
 	memset(r.backup_salt, 7, sizeof(r.backup_salt));
 	r.nbackup = 3;
@@ -1886,10 +1890,7 @@ START_TEST(state_first_slot_of_a_generation)
 	int n;
 
 	ck_assert_int_eq(odin_store_lock(st, "alice", 0, &txn, &r), ODIN_ENOENT);
-	odin_record_init(&r, 1690000000);
-	r.state = ODIN_STATE_ENABLED;
-	memcpy(r.secret, "12345678901234567890", 20);
-	r.secret_len = 20;
+	enabled_record(&r);
 	r.last_step = 33;
 	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_OK);
 	odin_store_unlock(txn);
