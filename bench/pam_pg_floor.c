@@ -4,7 +4,10 @@
  * as a PAM module: what any module that asks a database must do at least.
  * It asks for the code (the same conversation as pam_odin), connects with
  * libpq as pam_odin's plugin does (the conninfo on the first line of
- * conninfo_file=PATH, the password on the first line of password_file=PATH),
+ * conninfo_file=PATH, the password on the first line of password_file=PATH,
+ * and the plugin's application_name and client_encoding, which a pooler
+ * would otherwise SET on its server connection whenever a login of the
+ * other kind used it last),
  * runs SELECT 1, disconnects and says yes to any code.  With "row" it
  * reads the user's row with its backup codes instead (the statement
  * pam_odin's plugin reads a record with), the floor of any design that
@@ -51,7 +54,8 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 	struct pam_response *resp = NULL;
 	const char *cpath = NULL, *ppath = NULL, *user = NULL;
 	int row = 0, write = 0, fn = 0;
-	const char *kw[3] = { "dbname", "password", NULL }, *val[3];
+	const char *kw[5] = { "dbname", "password", "application_name", "client_encoding", NULL };
+	const char *val[5];
 	char conninfo[1024], password[256];
 	PGconn *c;
 	PGresult *res;
@@ -83,7 +87,9 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 	free(resp);
 	val[0] = conninfo;	/* dbname as a conninfo string: expanded by libpq */
 	val[1] = password;
-	val[2] = NULL;
+	val[2] = "odin-mfa";	/* store_pg.c: pg_pinned */
+	val[3] = "SQL_ASCII";
+	val[4] = NULL;
 	c = PQconnectdbParams(kw, val, 1);
 	ok = c != NULL && PQstatus(c) == CONNECTION_OK;
 	if (ok && (row || fn) && (pam_get_user(ph, &user, NULL) != PAM_SUCCESS || user == NULL))

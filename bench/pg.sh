@@ -101,8 +101,10 @@ PGPASSWORD=$(cat "$PG_PWFILE") "$PG_BIN/psql" -qX -h "$PG_SOCK" -U odin -d odin 
     { echo "bench/pg.sh: cannot make the function floor"; exit 2; }
 mkdir -p "$T/pam.d"
 echo "auth required pam_permit.so" > "$T/pam.d/floor"
-# the connection floor: a module that connects as the plugin does, SELECT 1, nothing else
-${CC:-cc} -O2 -Wall -Wextra -shared -fPIC -o "$T/pam_pg_floor.so" "$HERE/pam_pg_floor.c" \
+# the connection floor: a module that connects as the plugin does, SELECT 1, nothing else;
+# NODELETE as pam_odin.so and its plugin are, so that neither side pays for unloading
+# libpq and its libraries at pam_end and the floor is the connection's cost alone
+${CC:-cc} -O2 -Wall -Wextra -shared -fPIC -Wl,-z,nodelete -o "$T/pam_pg_floor.so" "$HERE/pam_pg_floor.c" \
     -I"$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)" -lpq -lpam ||
     { echo "bench/pg.sh: cannot build bench/pam_pg_floor.c"; exit 2; }
 echo "$PG_CONNINFO" > "$T/conninfo"

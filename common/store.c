@@ -136,7 +136,6 @@ odin_store_open_config(const struct odin_config *cfg, struct odin_store **st)
 {
 	const struct odin_store_ops *pg = NULL;
 	struct odin_key *key = NULL;
-	void *plugin = NULL;
 	int rc;
 
 	if (st == NULL)
@@ -152,22 +151,17 @@ odin_store_open_config(const struct odin_config *cfg, struct odin_store **st)
 			return ODIN_EINVAL;
 		}
 		rc = odin_store_plugin_load(cfg->pg_plugin[0] != '\0' ? cfg->pg_plugin :
-		    ODIN_PLUGIN_DIR "/odin_store_pg.so", "postgresql", &pg, &plugin);
+		    ODIN_PLUGIN_DIR "/odin_store_pg.so", "postgresql", &pg);
 		if (rc != ODIN_OK)
 			return rc;
-		if (pg->open_config == NULL) {
-			odin_store_plugin_unload(plugin);
+		if (pg->open_config == NULL)
 			return ODIN_EINVAL;
-		}
 	}
 	if (cfg->secret_key_file[0] != '\0') {
-		if ((key = malloc(sizeof(*key))) == NULL) {
-			odin_store_plugin_unload(plugin);
+		if ((key = malloc(sizeof(*key))) == NULL)
 			return ODIN_ENOMEM;
-		}
 		if ((rc = odin_key_load(cfg->secret_key_file, key)) != ODIN_OK) {
 			odin_free_wipe(key, sizeof(*key));
-			odin_store_plugin_unload(plugin);
 			return rc;
 		}
 	}
@@ -178,11 +172,9 @@ odin_store_open_config(const struct odin_config *cfg, struct odin_store **st)
 	if (rc != ODIN_OK) {
 		*st = NULL;
 		odin_free_wipe(key, sizeof(*key));
-		odin_store_plugin_unload(plugin);
 		return rc;
 	}
 	((struct odin_store_base *)(void *)*st)->key = key;
-	((struct odin_store_base *)(void *)*st)->plugin = plugin;
 	return ODIN_OK;
 }
 
@@ -196,16 +188,13 @@ void
 odin_store_close(struct odin_store *st)
 {
 	struct odin_key *key;
-	void *plugin;
 
 	if (st == NULL)
 		return;
 	key = ((struct odin_store_base *)(void *)st)->key;
-	plugin = ((struct odin_store_base *)(void *)st)->plugin;
 	store_ops(st)->close(st);
 	if (key != NULL)
 		odin_free_wipe(key, sizeof(*key));
-	odin_store_plugin_unload(plugin);	/* after close: its code ran close */
 }
 
 int

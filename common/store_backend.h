@@ -42,16 +42,17 @@ struct odin_store_ops {
 
 /*
  * Every backend's store/txn starts with this, so the generic calls can
- * dispatch.  verifies is the backend's to set (store only).  key and
- * plugin (store only; NULL in a txn) are set by
- * odin_store_open_config() and owned by the generic layer; a backend
- * seals/opens secrets with key when it is not NULL.  plugin is the
- * dlopen() handle of the backend's plugin, closed after ops->close().
+ * dispatch.  verifies is the backend's to set (store only).  key (store
+ * only; NULL in a txn) is set by odin_store_open_config() and owned by
+ * the generic layer; a backend seals/opens secrets with key when it is
+ * not NULL.  unused is always NULL: it held the plugin's handle while
+ * plugins were unloaded at close, and stays so that the layout, which
+ * the plugin interface checks (ODIN_STORE_PLUGIN_SIZES), is unchanged.
  */
 struct odin_store_base {
 	const struct odin_store_ops *ops;
 	struct odin_key *key;
-	void *plugin;
+	void *unused;
 	int verifies;		/* set by the backend: this store checks codes itself */
 };
 
@@ -89,13 +90,13 @@ struct odin_store_plugin {
  * after opening it with O_NOFOLLOW and checking on the fd that it is a
  * regular file owned by root and not group/other-writable; the checked
  * file itself is loaded (/proc/self/fd/N).  The plugin's ops must be the
- * backend name.  Returns ODIN_OK (*ops and *handle set), ODIN_EUNSAFE
- * (symlink, owner, mode, not a regular file), ODIN_EIO (missing, not
- * loadable, not a plugin of this build); every refusal is one log line.
+ * backend name.  A plugin loaded stays loaded (NODELETE): the next load of
+ * that same file, checked again, reuses it.  Returns ODIN_OK (*ops set),
+ * ODIN_EUNSAFE (symlink, owner, mode, not a regular file), ODIN_EIO
+ * (missing, not loadable, not a plugin of this build); every refusal is
+ * one log line.
  */
-int odin_store_plugin_load(const char *path, const char *name,
-    const struct odin_store_ops **ops, void **handle);
-void odin_store_plugin_unload(void *handle);
+int odin_store_plugin_load(const char *path, const char *name, const struct odin_store_ops **ops);
 
 /*
  * During a save (store.c lifts the caller's file-size limit as far as it

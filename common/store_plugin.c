@@ -13,13 +13,25 @@
  * structures that cross it) before a single op is called; a plugin of
  * another release with the same interface is loaded with a warning (a
  * service that runs since before an upgrade).
+ *
+ * A plugin that passed stays loaded for the life of the process
+ * (RTLD_NODELETE), like the PAM module itself (Makefile.am): unloading
+ * libpq and the ~25 libraries under it at the end of every login cost a
+ * login process almost a millisecond (bench/pg.sh), runs the teardown of
+ * libraries (Kerberos, GnuTLS, OpenSSL) never meant to be unloaded, and
+ * made a long-lived process map and relocate them all again at its next
+ * login.  The next load of the same file (the same device and inode,
+ * after the same checks on a freshly opened fd) reuses it; a file that
+ * differs (an upgrade) is loaded beside it and checked as above.
  */
 #include "autoconfig.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,11 +48,10 @@ plugin_log(int prio, const char *msg)
 	odin_log(prio, "%s", msg);
 }
 
-/* Opens and checks path; returns the fd or -1 with *rc set (logged). */
+/* Opens and checks path; returns the fd (*sb its fstat) or -1 with *rc set (logged). */
 static int
-plugin_open(const char *path, int *rc)
+plugin_open(const char *path, struct stat *sb, int *rc)
 {
-	struct stat sb;
 	int fd;
 
 	if (path[0] != '/') {
@@ -60,17 +71,17 @@ plugin_open(const char *path, int *rc)
 		return -1;
 	}
 	*rc = ODIN_EUNSAFE;
-	if (fstat(fd, &sb) != 0) {
+	if (fstat(fd, sb) != 0) {
 		odin_log(LOG_ERR, "store plugin %s: cannot stat: %s", path, strerror(errno));
 		*rc = ODIN_EIO;
-	} else if (!S_ISREG(sb.st_mode)) {
+	} else if (!S_ISREG(sb->st_mode)) {
 		odin_log(LOG_ERR, "store plugin %s: not a regular file: refused", path);
-	} else if (sb.st_uid != 0) {
+	} else if (sb->st_uid != 0) {
 		odin_log(LOG_ERR, "store plugin %s: owned by uid %lu, not root: refused",
-		    path, (unsigned long)sb.st_uid);
-	} else if ((sb.st_mode & 022) != 0) {
+		    path, (unsigned long)sb->st_uid);
+	} else if ((sb->st_mode & 022) != 0) {
 		odin_log(LOG_ERR, "store plugin %s: mode %04o, group/other-writable: refused",
-		    path, (unsigned)(sb.st_mode & 07777));
+		    path, (unsigned)(sb->st_mode & 07777));
 	} else {
 		*rc = ODIN_OK;
 		return fd;
@@ -79,27 +90,95 @@ plugin_open(const char *path, int *rc)
 	return -1;
 }
 
+/*
+ * The plugins this process has loaded: the file each came from and its
+ * descriptor, already checked.  A list that only grows, by one atomic
+ * push, and is never freed (a process loads one plugin per upgrade at
+ * most): a reader needs no lock, and two logins that load the same file
+ * at the same moment both load it, glibc handing both the same object.
+ */
+struct resident {
+	dev_t dev;
+	ino_t ino;
+	const struct odin_store_plugin *pl;
+	struct resident *next;
+};
+static struct resident *residents;
+
+/* The resident plugin loaded from this file, or NULL. */
+static const struct odin_store_plugin *
+resident_find(const struct stat *sb)
+{
+	const struct resident *r;
+
+	for (r = __atomic_load_n(&residents, __ATOMIC_ACQUIRE); r != NULL; r = r->next)
+		if (r->dev == sb->st_dev && r->ino == sb->st_ino)
+			return r->pl;
+	return NULL;
+}
+
+static void
+resident_add(const struct stat *sb, const struct odin_store_plugin *pl)
+{
+	struct resident *r = malloc(sizeof(*r));
+
+	if (r == NULL)
+		return;		/* the next load of the file checks and loads it again */
+	r->dev = sb->st_dev;
+	r->ino = sb->st_ino;
+	r->pl = pl;
+	r->next = __atomic_load_n(&residents, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&residents, &r->next, r, 0, __ATOMIC_RELEASE,
+	    __ATOMIC_RELAXED))
+		;
+}
+
+/*
+ * The same interface from another release: what a long-running service
+ * meets after an upgrade (the PAM module is NODELETE: the process keeps
+ * the module it loaded, the plugin on disk is the new one).  Loaded, so
+ * that its logins go on; the log says, at each of them, to restart it.
+ */
+static void
+release_warn(const char *path, const struct odin_store_plugin *pl)
+{
+	if (strcmp(pl->version, PACKAGE_VERSION) != 0)
+		odin_log(LOG_WARNING, "store plugin %s: from odin-mfa %.32s, this process runs %s "
+		    "(started before an upgrade? restart it); the same plugin interface: loaded",
+		    path, pl->version, PACKAGE_VERSION);
+}
+
 int
-odin_store_plugin_load(const char *path, const char *name,
-    const struct odin_store_ops **ops, void **handle)
+odin_store_plugin_load(const char *path, const char *name, const struct odin_store_ops **ops)
 {
 	static const size_t sizes[4] = ODIN_STORE_PLUGIN_SIZES;
 	const struct odin_store_plugin *pl;
+	struct stat sb;
 	char self[64];
 	const char *why = NULL;
-	void *h;
+	void *h, *kept = NULL;
 	int fd, rc;
 
 	*ops = NULL;
-	*handle = NULL;
-	if ((fd = plugin_open(path, &rc)) < 0)
+	if ((fd = plugin_open(path, &sb, &rc)) < 0)
 		return rc;
+	/* the file just checked was loaded and checked before: that object */
+	if ((pl = resident_find(&sb)) != NULL) {
+		(void)close(fd);
+		if (strcmp(pl->ops->name, name) != 0) {
+			odin_log(LOG_ERR, "store plugin %s: not the plugin of this backend: refused", path);
+			return ODIN_EIO;
+		}
+		release_warn(path, pl);
+		*ops = pl->ops;
+		return ODIN_OK;
+	}
 	(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	/*
 	 * glibc matches a loaded object by name before it looks at the file:
 	 * an object that stayed resident after an earlier load by this very
-	 * name (one that cannot be unloaded, such as a NODELETE module given
-	 * as pg_plugin by mistake) would be handed back instead of the file
+	 * name (a plugin of the release before an upgrade, or a NODELETE
+	 * module given as pg_plugin by mistake) would be handed back instead of the file
 	 * checked above.  While some object answers to the name, move the fd
 	 * to another number.  (The checked file itself, already loaded under
 	 * another name, answers too: after a few moves it is simply loaded,
@@ -119,10 +198,10 @@ odin_store_plugin_load(const char *path, const char *name,
 		(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	}
 	h = dlopen(self, RTLD_NOW | RTLD_LOCAL);
-	(void)close(fd);
 	if (h == NULL) {
 		const char *e = dlerror();
 
+		(void)close(fd);
 		odin_log(LOG_ERR, "store plugin %s: cannot load: %s", path, e != NULL ? e : "?");
 		return ODIN_EIO;
 	}
@@ -135,30 +214,25 @@ odin_store_plugin_load(const char *path, const char *name,
 	else if (pl->ops == NULL || pl->attach == NULL || pl->ops->name == NULL ||
 	    strcmp(pl->ops->name, name) != 0)
 		why = "not the plugin of this backend";
+	/*
+	 * Resident from here on: NODELETE, set on the loaded object by a
+	 * second dlopen() with RTLD_NOLOAD (glibc), while fd still holds the
+	 * name, so that no other object can answer to it.  A refused plugin
+	 * is unloaded.
+	 */
+	if (why == NULL && (kept = dlopen(self, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE)) != h)
+		why = "cannot keep it loaded";
+	(void)close(fd);
 	if (why != NULL) {
 		odin_log(LOG_ERR, "store plugin %s: %s: refused", path, why);
+		if (kept != NULL)
+			(void)dlclose(kept);
 		(void)dlclose(h);
 		return ODIN_EIO;
 	}
-	/*
-	 * The same interface from another release: what a long-running service
-	 * meets after an upgrade (the PAM module is NODELETE: the process keeps
-	 * the module it loaded, the plugin on disk is the new one).  Loaded, so
-	 * that its logins go on; the log says to restart it.
-	 */
-	if (strcmp(pl->version, PACKAGE_VERSION) != 0)
-		odin_log(LOG_WARNING, "store plugin %s: from odin-mfa %.32s, this process runs %s "
-		    "(started before an upgrade? restart it); the same plugin interface: loaded",
-		    path, pl->version, PACKAGE_VERSION);
+	release_warn(path, pl);
 	pl->attach(plugin_log);
+	resident_add(&sb, pl);
 	*ops = pl->ops;
-	*handle = h;
 	return ODIN_OK;
-}
-
-void
-odin_store_plugin_unload(void *handle)
-{
-	if (handle != NULL)
-		(void)dlclose(handle);
 }
