@@ -89,6 +89,14 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 #define PG_SRV_DURABLE_COMMIT \
 	"  IF pg_catalog.current_setting('synchronous_commit') IN ('off', 'local', 'remote_write') THEN" \
 	"   PERFORM pg_catalog.set_config('synchronous_commit', 'on', true); END IF;"
+/*
+ * In odin_srv_submit and odin_srv_collect: what a TOTP code's step depends
+ * on besides the code and the time, as one digest of the row r's sealed
+ * secret, algorithm, digits and period and the policy p's window.
+ */
+#define PG_SRV_HELD \
+	"pg_catalog.sha256(pg_catalog.convert_to(r.mfa_secret || ' ' || r.algorithm || ' ' ||" \
+	" r.digits || ' ' || r.period || ' ' || p.win, 'UTF8'))"
 /* odin_srv_login's arguments, as GRANT and REVOKE name the procedure */
 #define PG_SRV_LOGIN_ARGS "text, text, text, bytea, bigint, text, bigint, bigint, bigint"
 
@@ -455,7 +463,7 @@ static const char pg_server_sql[] =
 	 * is committed: a caller could otherwise undo the count (ROLLBACK, a
 	 * savepoint, or an exception in a DO block) and guess for free.
 	 *
-	 * odin_srv_submit does not judge whether an answer is right.  It
+	 * odin_srv_submit does not tell whether an answer is right.  It
 	 * counts the attempt and files the answer under a random ticket; it
 	 * answers only the ticket.  Whatever it does and leaves behind -- the
 	 * rows it reads, writes and their sizes, which the caller can measure
@@ -466,11 +474,18 @@ static const char pg_server_sql[] =
 	 * right.  The one thing it does tell: a code of a step already taken
 	 * is refused there, uncounted, as the files store refuses it before
 	 * counting -- a code that no longer works, nothing about one that does
-	 * (every step of the window is computed either way).
+	 * (every step of the window is computed either way).  The step a code
+	 * matched (0 for none) is filed with the ticket, beside a digest of
+	 * what it was matched on (PG_SRV_HELD): a field of fixed width
+	 * whatever it holds, in a table only the owner reads, handed to
+	 * nobody but the collect.
 	 *
 	 * odin_srv_collect judges, and only once the submit's transaction is
-	 * committed: a code by the database's clock when it was counted, a
-	 * backup or bypass code by its hash.  It takes the step, the backup
+	 * committed: a code by the database's clock when it was counted (the
+	 * submit's step, or where the row has changed since -- another secret,
+	 * algorithm, digits, period or window -- the code matched again on the
+	 * row as it is), a backup or bypass code by its hash.  It takes the
+	 * step, the backup
 	 * code or the bypass use and clears the count (and a lockout that
 	 * count started).  A code whose step another login took since the
 	 * submit is a replay, counted (no count is given back: which count is
@@ -484,6 +499,7 @@ static const char pg_server_sql[] =
 	" xid xid8 NOT NULL, verdict text NOT NULL, kind text, step bigint NOT NULL, hash bytea,"
 	" started bigint NOT NULL, created bigint NOT NULL);"
 	"ALTER TABLE odin_pending ADD COLUMN IF NOT EXISTS answer text;"
+	"ALTER TABLE odin_pending ADD COLUMN IF NOT EXISTS held bytea;"
 	"CREATE INDEX IF NOT EXISTS odin_pending_created ON odin_pending (created);"
 	/* tickets filed by older functions carry a verdict this collect would hand out unchecked */
 	"DELETE FROM odin_pending WHERE verdict NOT IN ('counted', 'replay', 'locked', 'unsealed');"
@@ -524,8 +540,10 @@ static const char pg_server_sql[] =
 	"   IF started <= now THEN started := 0; END IF;"
 	"   v := 'counted';"
 	"  END IF;"
+	/* the step the code matched (0: none) beside what it was matched on, for the collect */
 	"  INSERT INTO odin_pending (ticket, user_name, xid, verdict, kind, step, hash, started, created,"
-	"   answer) VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, k, 0, hh, started, now, a);"
+	"   answer, held) VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, k, st, hh, started, now, a,"
+	"   CASE WHEN k = 'totp' AND v = 'counted' THEN " PG_SRV_HELD " END);"
 	" END $f$;"
 	"CREATE OR REPLACE FUNCTION odin_srv_collect(u text, t text, OUT verdict text,"
 	" OUT locked_until bigint, OUT used_step bigint)"
@@ -552,12 +570,16 @@ static const char pg_server_sql[] =
 	"  END IF;"
 	"  verdict := 'wrong';"
 	"  IF q.kind = 'totp' AND q.answer IS NOT NULL THEN"
-	"   k := odin_srv_open(u, r.mfa_secret);"
-	"   IF k IS NULL THEN verdict := 'unsealed'; RETURN; END IF;"
+	/* the submit's match, where the row still holds what it was matched on */
+	"   IF q.held IS NOT NULL AND q.held = " PG_SRV_HELD " THEN st := q.step;"
+	"   ELSE"
+	"    k := odin_srv_open(u, r.mfa_secret);"
+	"    IF k IS NULL THEN verdict := 'unsealed'; RETURN; END IF;"
 	/* the window around the time the answer was counted, by the database's clock */
-	"   st := odin_srv_match(k, r.algorithm, r.digits, r.period, q.created, p.win, q.answer);"
+	"    st := odin_srv_match(k, r.algorithm, r.digits, r.period, q.created, p.win, q.answer);"
+	"   END IF;"
 	"   IF st > 0 AND st <= r.last_step THEN verdict := 'replay';"
-	"   ELSIF st > 0 THEN UPDATE users SET last_step = st WHERE user_name = u; verdict := 'ok';"
+	"   ELSIF st > 0 THEN verdict := 'ok';"
 	"   END IF;"
 	"  ELSIF q.kind = 'backup' AND q.hash IS NOT NULL THEN"
 	"   DELETE FROM backup_codes WHERE user_name = u AND hash = q.hash;"
@@ -568,8 +590,8 @@ static const char pg_server_sql[] =
 	"   IF odin_bypass_use(u, r.bypass) THEN verdict := 'ok'; END IF;"
 	"  END IF;"
 	"  IF verdict = 'ok' THEN"
-	"   UPDATE users SET failures = 0, lockout_until = 0, lockout_count = 0, updated = now"
-	"    WHERE user_name = u;"
+	"   UPDATE users SET last_step = CASE WHEN st > 0 THEN st ELSE last_step END, failures = 0,"
+	"    lockout_until = 0, lockout_count = 0, updated = now WHERE user_name = u;"
 	"   locked_until := 0; used_step := st;"
 	"  END IF;"
 	" END $f$;"

@@ -87,7 +87,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
     "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside sscs sbank sold $(seq -f 'sp%g' 1 10) spq; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside sscs sbank sold sresec $(seq -f 'sp%g' 1 10) spq; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -719,13 +719,14 @@ C=$(oathtool --totp -b "$SECRET")
 # what the host asks of the database for a login, counted by the server
 # itself (pg_stat_user_functions, flushed when the login's backend exits)
 pg_psql "ALTER ROLE odin_srv1 SET track_functions = 'all'" >/dev/null
-fcalls() { pg_psql "SELECT pg_catalog.string_agg(funcname || '=' || calls, ' ' ORDER BY funcname) FROM pg_stat_user_functions WHERE funcname IN ('odin_srv_info', 'odin_srv_submit', 'odin_srv_collect', 'odin_srv_login')"; }
+fcalls() { pg_psql "SELECT pg_catalog.string_agg(funcname || '=' || calls, ' ' ORDER BY funcname) FROM pg_stat_user_functions WHERE funcname IN ('odin_srv_info', 'odin_srv_submit', 'odin_srv_collect', 'odin_srv_login', 'odin_srv_open', 'odin_srv_match')"; }
 pg_psql "SELECT pg_stat_reset()" >/dev/null
 slogin S1 srvsam "$C"
 check "server mode: a login on S1, judged by the database ($RES)" '[ "$RES" = PAM_SUCCESS ]'
 for i in $(seq 50); do calls=$(fcalls); [ -n "$calls" ] && break; sleep 0.1; done
+# (the secret opened and the code matched once: the collect takes the submit's step)
 check "... one read before the prompt, then the answer straight to the judge, in one statement: $calls" \
-    '[ "$calls" = "odin_srv_collect=1 odin_srv_info=1 odin_srv_login=1 odin_srv_submit=1" ]'
+    '[ "$calls" = "odin_srv_collect=1 odin_srv_info=1 odin_srv_login=1 odin_srv_match=1 odin_srv_open=1 odin_srv_submit=1" ]'
 pg_psql "ALTER ROLE odin_srv1 RESET track_functions" >/dev/null
 # a database whose db-init predates the procedure: the login still gets its
 # verdict, in two calls, and the log says to run db-init (which makes it)
@@ -889,6 +890,17 @@ SQL
 f=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sbank'")
 check "server host role: a banked ticket of a used code, collected later, is a replay that gives no count back ($(cut -d'|' -f1 "$T/psql.out" | tr '\n' ' '), failures $f)" \
     '[ "$(cut -d"|" -f1 "$T/psql.out" | tr "\n" " ")" = "absent ok wrong wrong replay " ] && [ "$f" = 2 ]'
+# a right code's ticket, collected after an admin gave the user another secret:
+# judged on the row as it is now (the step the submit matched was the old secret's)
+SECRET2=KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU
+echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import sresec >> "$T/cli.out" 2>&1
+C=$(oathtool --totp -b "$SECRET")
+TR=$(srv1_psql -c "SELECT ticket FROM odin_srv_submit('sresec', 'totp', '$C', NULL, 0)")
+echo "$SECRET2" | "$CLI" --config "$T/SA/odin.conf" admin import --force sresec >> "$T/cli.out" 2>&1
+srv1_psql -c "SELECT verdict FROM odin_srv_collect('sresec', '$TR')" > "$T/psql.out"
+ls2=$(pg_psql "SELECT last_step FROM users WHERE user_name = 'sresec'")
+check "server host role: a right code's ticket, collected after the secret changed, is judged on the new one ($(cat "$T/psql.out"), last_step $ls2)" \
+    'grep -qx wrong "$T/psql.out" && [ "$(oathtool --totp -b "$SECRET2")" != "$C" ]'
 # an old ticket (600 s) is not collected; and one a host holds locked (an open
 # transaction of its own) does not make another user's login wait
 T1=$(srv1_psql -c "SELECT ticket FROM odin_srv_submit('sold', 'totp', '000000', NULL, 0)")
