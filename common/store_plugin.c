@@ -29,7 +29,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,10 +92,11 @@ plugin_open(const char *path, struct stat *sb, int *rc)
 
 /*
  * The plugins this process has loaded: the file each came from and its
- * descriptor, already checked.  A list that only grows, by one atomic
- * push, and is never freed (a process loads one plugin per upgrade at
- * most): a reader needs no lock, and two logins that load the same file
- * at the same moment both load it, glibc handing both the same object.
+ * descriptor, already checked.  A list that only grows and is never freed
+ * (a process loads one plugin per upgrade at most).  Loads are one at a
+ * time (load_mu): two logins of one process that loaded the same new file
+ * at once would each probe names the other's object answers to, and
+ * glibc gives such an object every name it was probed by.
  */
 struct resident {
 	dev_t dev;
@@ -104,33 +105,39 @@ struct resident {
 	struct resident *next;
 };
 static struct resident *residents;
+static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_forksafe;
 
-/* The resident plugin loaded from this file, or NULL. */
+/* fork() waits for a load in another thread: the child's mutex is never left held */
+static void
+load_lock(void)
+{
+	(void)pthread_mutex_lock(&load_mu);
+}
+
+static void
+load_unlock(void)
+{
+	(void)pthread_mutex_unlock(&load_mu);
+}
+
+static void
+load_init(void)
+{
+	load_forksafe = pthread_atfork(load_lock, load_unlock, load_unlock) == 0;
+}
+
+/* The resident plugin loaded from this file, or NULL (load_mu held). */
 static const struct odin_store_plugin *
 resident_find(const struct stat *sb)
 {
 	const struct resident *r;
 
-	for (r = __atomic_load_n(&residents, __ATOMIC_ACQUIRE); r != NULL; r = r->next)
+	for (r = residents; r != NULL; r = r->next)
 		if (r->dev == sb->st_dev && r->ino == sb->st_ino)
 			return r->pl;
 	return NULL;
-}
-
-static void
-resident_add(const struct stat *sb, const struct odin_store_plugin *pl)
-{
-	struct resident *r = malloc(sizeof(*r));
-
-	if (r == NULL)
-		return;		/* the next load of the file checks and loads it again */
-	r->dev = sb->st_dev;
-	r->ino = sb->st_ino;
-	r->pl = pl;
-	r->next = __atomic_load_n(&residents, __ATOMIC_RELAXED);
-	while (!__atomic_compare_exchange_n(&residents, &r->next, r, 0, __ATOMIC_RELEASE,
-	    __ATOMIC_RELAXED))
-		;
 }
 
 /*
@@ -148,22 +155,20 @@ release_warn(const char *path, const struct odin_store_plugin *pl)
 		    path, pl->version, PACKAGE_VERSION);
 }
 
-int
-odin_store_plugin_load(const char *path, const char *name, const struct odin_store_ops **ops)
+/* odin_store_plugin_load with load_mu held; closes fd. */
+static int
+plugin_load_locked(const char *path, const char *name, int fd, const struct stat *sb,
+    const struct odin_store_ops **ops)
 {
 	static const size_t sizes[4] = ODIN_STORE_PLUGIN_SIZES;
 	const struct odin_store_plugin *pl;
-	struct stat sb;
+	struct resident *r;
 	char self[64];
 	const char *why = NULL;
 	void *h, *kept = NULL;
-	int fd, rc;
 
-	*ops = NULL;
-	if ((fd = plugin_open(path, &sb, &rc)) < 0)
-		return rc;
 	/* the file just checked was loaded and checked before: that object */
-	if ((pl = resident_find(&sb)) != NULL) {
+	if ((pl = resident_find(sb)) != NULL) {
 		(void)close(fd);
 		if (strcmp(pl->ops->name, name) != 0) {
 			odin_log(LOG_ERR, "store plugin %s: not the plugin of this backend: refused", path);
@@ -173,16 +178,24 @@ odin_store_plugin_load(const char *path, const char *name, const struct odin_sto
 		*ops = pl->ops;
 		return ODIN_OK;
 	}
+	if ((r = malloc(sizeof(*r))) == NULL) {	/* before the load: a plugin kept is a plugin listed */
+		(void)close(fd);
+		odin_log(LOG_ERR, "store plugin %s: out of memory", path);
+		return ODIN_ENOMEM;
+	}
 	(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	/*
 	 * glibc matches a loaded object by name before it looks at the file:
 	 * an object that stayed resident after an earlier load by this very
 	 * name (a plugin of the release before an upgrade, or a NODELETE
-	 * module given as pg_plugin by mistake) would be handed back instead of the file
-	 * checked above.  While some object answers to the name, move the fd
-	 * to another number.  (The checked file itself, already loaded under
-	 * another name, answers too: after a few moves it is simply loaded,
-	 * and glibc hands back that same object.)
+	 * module given as pg_plugin by mistake) would be handed back instead
+	 * of the file checked above.  While some object answers to the name,
+	 * move the fd to another number; a move that fails is a refusal.
+	 * (Each resident has the one name it was loaded under, the lists
+	 * above see to it; the checked file itself, already loaded under
+	 * another name by another copy of this code in the process, answers
+	 * too: after a few moves it is simply loaded, and glibc hands back
+	 * that same object.)
 	 */
 	for (int moves = 0; moves < 8; moves++) {
 		void *old = dlopen(self, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
@@ -191,8 +204,13 @@ odin_store_plugin_load(const char *path, const char *name, const struct odin_sto
 		if (old == NULL)
 			break;
 		(void)dlclose(old);
-		if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1)) < 0)
-			break;
+		if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1)) < 0) {
+			odin_log(LOG_ERR, "store plugin %s: cannot move it to a free name: %s: refused",
+			    path, strerror(errno));
+			(void)close(fd);
+			free(r);
+			return ODIN_EIO;
+		}
 		(void)close(fd);
 		fd = nfd;
 		(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
@@ -202,6 +220,7 @@ odin_store_plugin_load(const char *path, const char *name, const struct odin_sto
 		const char *e = dlerror();
 
 		(void)close(fd);
+		free(r);
 		odin_log(LOG_ERR, "store plugin %s: cannot load: %s", path, e != NULL ? e : "?");
 		return ODIN_EIO;
 	}
@@ -228,11 +247,37 @@ odin_store_plugin_load(const char *path, const char *name, const struct odin_sto
 		if (kept != NULL)
 			(void)dlclose(kept);
 		(void)dlclose(h);
+		free(r);
 		return ODIN_EIO;
 	}
 	release_warn(path, pl);
 	pl->attach(plugin_log);
-	resident_add(&sb, pl);
+	r->dev = sb->st_dev;
+	r->ino = sb->st_ino;
+	r->pl = pl;
+	r->next = residents;
+	residents = r;
 	*ops = pl->ops;
 	return ODIN_OK;
+}
+
+int
+odin_store_plugin_load(const char *path, const char *name, const struct odin_store_ops **ops)
+{
+	struct stat sb;
+	int fd, rc;
+
+	*ops = NULL;
+	if ((fd = plugin_open(path, &sb, &rc)) < 0)
+		return rc;
+	(void)pthread_once(&load_once, load_init);
+	if (!load_forksafe) {
+		(void)close(fd);
+		odin_log(LOG_ERR, "store plugin %s: cannot register its fork handlers: refused", path);
+		return ODIN_ENOMEM;
+	}
+	load_lock();
+	rc = plugin_load_locked(path, name, fd, &sb, ops);
+	load_unlock();
+	return rc;
 }

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1293,6 +1294,54 @@ START_TEST(plugin_loads_and_stays)
 }
 END_TEST
 
+/* plugin_first_load_races: one thread's load of the plugin at path */
+#define LOAD_THREADS 16
+static pthread_barrier_t load_bar;
+
+static void *
+load_thread(void *arg)
+{
+	const struct odin_store_ops *ops = NULL;
+
+	(void)pthread_barrier_wait(&load_bar);
+	return odin_store_plugin_load(arg, "postgresql", &ops) == ODIN_OK ? (void *)ops : NULL;
+}
+
+/*
+ * Sixteen logins of one process load a new plugin file at the same moment:
+ * each gets the same object.  Then a file put in its place (an upgrade)
+ * is loaded: the object those loads left behind must not answer to the
+ * name the new file is loaded under.  (Loads that raced each other
+ * probed names the first object answered to by its file, and glibc gave
+ * it every such name: the new file then got the old object.)
+ */
+START_TEST(plugin_first_load_races)
+{
+	pthread_t t[LOAD_THREADS];
+	void *got[LOAD_THREADS];
+	char p[256], q[256];
+
+	snprintf(p, sizeof(p), "%s/odin_store_pg.so", root);
+	if (!copy_plugin(p, 0755)) {
+		fprintf(stderr, "plugin_first_load_races: built without libpq: skipped\n");
+		return;
+	}
+	ck_assert_int_eq(pthread_barrier_init(&load_bar, NULL, LOAD_THREADS), 0);
+	for (int i = 0; i < LOAD_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, load_thread, p), 0);
+	for (int i = 0; i < LOAD_THREADS; i++)
+		ck_assert_int_eq(pthread_join(t[i], &got[i]), 0);
+	ck_assert_int_eq(pthread_barrier_destroy(&load_bar), 0);
+	for (int i = 0; i < LOAD_THREADS; i++)
+		ck_assert_msg(got[i] != NULL && got[i] == got[0], "load %d: %p, load 0: %p", i, got[i], got[0]);
+	snprintf(q, sizeof(q), "%s/odin_store_pg.so.new", root);
+	ck_assert(copy_plugin(q, 0755));
+	ck_assert_int_eq(rename(q, p), 0);
+	plugin_refused(p, ODIN_EIO, "postgresql: cannot connect");
+	ck_assert_msg(mapped_as(p, 1), "the plugin put in place of the raced one was not loaded");
+}
+END_TEST
+
 /* Files written by a process running with another group (su, sudo, the CLI) are root:root. */
 START_TEST(files_root_group)
 {
@@ -1971,6 +2020,7 @@ store_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, plugin_unsafe_refused);
 	tcase_add_test(tc, plugin_loads_and_stays);
+	tcase_add_test(tc, plugin_first_load_races);
 	tcase_add_test(tc, plugin_name_not_taken_by_a_resident);
 	suite_add_tcase(s, tc);
 
