@@ -97,6 +97,17 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 #define PG_SRV_HELD \
 	"pg_catalog.sha256(pg_catalog.convert_to(r.mfa_secret || ' ' || r.algorithm || ' ' ||" \
 	" r.digits || ' ' || r.period || ' ' || p.win, 'UTF8'))"
+/*
+ * In odin_srv_submit and odin_srv_collect: 64 bits of an HMAC of the
+ * ticket T under the server key, which the step filed with a ticket is
+ * XORed with, so that its bytes are as random for a wrong code (step 0)
+ * as for a right one: a compressed full-page image in the WAL, whose size
+ * the caller can read inside its own transaction (EXPLAIN (ANALYZE, WAL),
+ * pg_current_wal_insert_lsn), would be smaller for a 0.
+ */
+#define PG_SRV_STEP_MASK(T) \
+	"('x' || pg_catalog.substr(pg_catalog.encode(hmac(" T ", (SELECT o.k FROM odin_server_key o)," \
+	" 'sha256'), 'hex'), 1, 16))::bit(64)::bigint"
 /* odin_srv_login's arguments, as GRANT and REVOKE name the procedure */
 #define PG_SRV_LOGIN_ARGS "text, text, text, bytea, bigint, text, bigint, bigint, bigint"
 
@@ -475,10 +486,10 @@ static const char pg_server_sql[] =
 	 * is refused there, uncounted, as the files store refuses it before
 	 * counting -- a code that no longer works, nothing about one that does
 	 * (every step of the window is computed either way).  The step a code
-	 * matched (0 for none) is filed with the ticket, beside a digest of
-	 * what it was matched on (PG_SRV_HELD): a field of fixed width
-	 * whatever it holds, in a table only the owner reads, handed to
-	 * nobody but the collect.
+	 * matched (0 for none) is filed with the ticket, masked
+	 * (PG_SRV_STEP_MASK: as random for a wrong code as for a right one),
+	 * beside a digest of what it was matched on (PG_SRV_HELD), in a table
+	 * only the owner reads, for nobody but the collect.
 	 *
 	 * odin_srv_collect judges, and only once the submit's transaction is
 	 * committed: a code by the database's clock when it was counted (the
@@ -542,7 +553,8 @@ static const char pg_server_sql[] =
 	"  END IF;"
 	/* the step the code matched (0: none) beside what it was matched on, for the collect */
 	"  INSERT INTO odin_pending (ticket, user_name, xid, verdict, kind, step, hash, started, created,"
-	"   answer, held) VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, k, st, hh, started, now, a,"
+	"   answer, held) VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, k,"
+	"   st # " PG_SRV_STEP_MASK("ticket") ", hh, started, now, a,"
 	"   CASE WHEN k = 'totp' AND v = 'counted' THEN " PG_SRV_HELD " END);"
 	" END $f$;"
 	"CREATE OR REPLACE FUNCTION odin_srv_collect(u text, t text, OUT verdict text,"
@@ -571,7 +583,8 @@ static const char pg_server_sql[] =
 	"  verdict := 'wrong';"
 	"  IF q.kind = 'totp' AND q.answer IS NOT NULL THEN"
 	/* the submit's match, where the row still holds what it was matched on */
-	"   IF q.held IS NOT NULL AND q.held = " PG_SRV_HELD " THEN st := q.step;"
+	"   IF q.held IS NOT NULL AND q.held = " PG_SRV_HELD " THEN"
+	"    st := q.step # " PG_SRV_STEP_MASK("q.ticket") ";"
 	"   ELSE"
 	"    k := odin_srv_open(u, r.mfa_secret);"
 	"    IF k IS NULL THEN verdict := 'unsealed'; RETURN; END IF;"

@@ -87,7 +87,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
     "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside sscs sbank sold sresec $(seq -f 'sp%g' 1 10) spq; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside sscs sbank sold sresec smask $(seq -f 'sp%g' 1 10) spq; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -901,6 +901,19 @@ srv1_psql -c "SELECT verdict FROM odin_srv_collect('sresec', '$TR')" > "$T/psql.
 ls2=$(pg_psql "SELECT last_step FROM users WHERE user_name = 'sresec'")
 check "server host role: a right code's ticket, collected after the secret changed, is judged on the new one ($(cat "$T/psql.out"), last_step $ls2)" \
     'grep -qx wrong "$T/psql.out" && [ "$(oathtool --totp -b "$SECRET2")" != "$C" ]'
+# the step a submit files with its ticket is masked: a wrong code's (0) and a right
+# one's are alike random bytes (a compressed page image in the WAL would show a 0)
+echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import smask >> "$T/cli.out" 2>&1
+C=$(oathtool --totp -b "$SECRET")
+TW=$(srv1_psql -c "SELECT ticket FROM odin_srv_submit('smask', 'totp', '$(wrong_for_now)', NULL, 0)")
+TG=$(srv1_psql -c "SELECT ticket FROM odin_srv_submit('smask', 'totp', '$C', NULL, 0)")
+sw=$(pg_psql "SELECT step FROM odin_pending WHERE ticket = '$TW'")
+sg=$(pg_psql "SELECT step FROM odin_pending WHERE ticket = '$TG'")
+now_step=$(( $(date +%s) / 30 ))
+vw=$(srv1_psql -c "SELECT verdict FROM odin_srv_collect('smask', '$TW')")
+vg=$(srv1_psql -c "SELECT verdict FROM odin_srv_collect('smask', '$TG')")
+check "server host role: a ticket's step is masked, a wrong code's ($sw) as a right one's ($sg, step about $now_step); collected: $vw, $vg" \
+    '[ -n "$sw" ] && [ "$sw" != 0 ] && [ -n "$sg" ] && [ "$sg" -lt $((now_step - 2)) -o "$sg" -gt $((now_step + 2)) ] && [ "$vw" = wrong ] && [ "$vg" = ok ]'
 # an old ticket (600 s) is not collected; and one a host holds locked (an open
 # transaction of its own) does not make another user's login wait
 T1=$(srv1_psql -c "SELECT ticket FROM odin_srv_submit('sold', 'totp', '000000', NULL, 0)")
