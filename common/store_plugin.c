@@ -165,7 +165,8 @@ plugin_load_locked(const char *path, const char *name, int fd, const struct stat
 	struct resident *r;
 	char self[64];
 	const char *why = NULL;
-	void *h, *kept = NULL;
+	void *h = NULL, *kept = NULL;
+	int rc = ODIN_EIO;
 
 	/* the file just checked was loaded and checked before: that object */
 	if ((pl = resident_find(sb)) != NULL) {
@@ -179,9 +180,9 @@ plugin_load_locked(const char *path, const char *name, int fd, const struct stat
 		return ODIN_OK;
 	}
 	if ((r = malloc(sizeof(*r))) == NULL) {	/* before the load: a plugin kept is a plugin listed */
-		(void)close(fd);
 		odin_log(LOG_ERR, "store plugin %s: out of memory", path);
-		return ODIN_ENOMEM;
+		rc = ODIN_ENOMEM;
+		goto fail;
 	}
 	(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	/*
@@ -207,22 +208,17 @@ plugin_load_locked(const char *path, const char *name, int fd, const struct stat
 		if ((nfd = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1)) < 0) {
 			odin_log(LOG_ERR, "store plugin %s: cannot move it to a free name: %s: refused",
 			    path, strerror(errno));
-			(void)close(fd);
-			free(r);
-			return ODIN_EIO;
+			goto fail;
 		}
 		(void)close(fd);
 		fd = nfd;
 		(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	}
-	h = dlopen(self, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL) {
+	if ((h = dlopen(self, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		const char *e = dlerror();
 
-		(void)close(fd);
-		free(r);
 		odin_log(LOG_ERR, "store plugin %s: cannot load: %s", path, e != NULL ? e : "?");
-		return ODIN_EIO;
+		goto fail;
 	}
 	pl = dlsym(h, ODIN_STORE_PLUGIN_SYMBOL);
 	if (pl == NULL)
@@ -239,17 +235,13 @@ plugin_load_locked(const char *path, const char *name, int fd, const struct stat
 	 * name, so that no other object can answer to it.  A refused plugin
 	 * is unloaded.
 	 */
-	if (why == NULL && (kept = dlopen(self, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE)) != h)
+	else if ((kept = dlopen(self, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE)) != h)
 		why = "cannot keep it loaded";
-	(void)close(fd);
 	if (why != NULL) {
 		odin_log(LOG_ERR, "store plugin %s: %s: refused", path, why);
-		if (kept != NULL)
-			(void)dlclose(kept);
-		(void)dlclose(h);
-		free(r);
-		return ODIN_EIO;
+		goto fail;
 	}
+	(void)close(fd);
 	release_warn(path, pl);
 	pl->attach(plugin_log);
 	r->dev = sb->st_dev;
@@ -259,6 +251,15 @@ plugin_load_locked(const char *path, const char *name, int fd, const struct stat
 	residents = r;
 	*ops = pl->ops;
 	return ODIN_OK;
+
+fail:
+	if (kept != NULL)
+		(void)dlclose(kept);
+	if (h != NULL)
+		(void)dlclose(h);
+	(void)close(fd);
+	free(r);
+	return rc;
 }
 
 int
