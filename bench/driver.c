@@ -1863,6 +1863,10 @@ cmd_report(int argc, char **argv)
 	g = kvd(kv("permit.n%u.p50", sizes[ns - 1])) / kvd(kv("permit.n1.p50"));
 	target(v <= (g > 1 ? g : 1), "flat in N: pam_odin p50(N=%u) / p50(N=1) = %.2f, within "
 	    "pam_permit's own drift %.2f", sizes[ns - 1], v, g);
+	f = kvd(kv("floor.n%u.p50", sizes[ns - 1])) / kvd(kv("floor.n1.p50"));
+	if (!isnan(f))
+		printf("  - for scale: the in-place floor module, whose writes go to one of N "
+		    "users' state files as pam_odin's do, grew %.2f\n", f);
 	target(kv("result.odin_race_bad_rounds") != NULL &&
 	    strcmp(kv("result.odin_race_bad_rounds"), "0") == 0,
 	    "race: pam_odin exactly 1 success in every round (%s)",
