@@ -191,7 +191,7 @@ acct_verify_locked(struct odin_store *st, const struct odin_config *cfg, const c
 	struct odin_auth_result res, fres;
 	struct odin_auth_plan plan;
 	struct odin_txn *txn = NULL;
-	int rc, e;
+	int rc, e, skew = ODIN_OK;
 
 	memset(&res, 0, sizeof(res));
 	memset(&fres, 0, sizeof(fres));
@@ -233,8 +233,14 @@ acct_verify_locked(struct odin_store *st, const struct odin_config *cfg, const c
 	acct_note(cfg, user, &res, fres.lockout_seconds);
 	a->lockout_seconds = fres.lockout_seconds;
 	rc = acct_wrong(e);
+	skew = e;
 out:
 	odin_store_unlock(txn);
+	/* counted, and the lock given back: what only a wrong code costs comes now */
+	if (skew == ODIN_ENOMATCH) {
+		odin_auth_skew(cfg, r, input, now, skew, &res);
+		acct_note(cfg, user, &res, 0);
+	}
 	odin_wipe(&plan, sizeof(plan));
 	odin_secure_free(recs);
 	return rc;
@@ -395,6 +401,9 @@ acct_verify_atomic(struct odin_store *st, const struct odin_config *cfg, const c
 	acct_note(cfg, user, &res, started);
 	a->lockout_seconds = started;
 	rc = acct_wrong(e);
+	/* counted: what only a wrong code costs comes now */
+	odin_auth_skew(cfg, r, input, now, e, &res);
+	acct_note(cfg, user, &res, 0);
 out:
 	odin_wipe(&plan, sizeof(plan));
 	odin_wipe(&ans, sizeof(ans));

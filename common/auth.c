@@ -70,7 +70,7 @@ auth_totp(const struct odin_config *cfg, const struct odin_record *r, const char
     int64_t now, struct odin_auth_result *res, struct odin_auth_plan *plan)
 {
 	struct odin_totp_params tp;
-	int64_t matched = 0, off = 0;
+	int64_t matched = 0;
 	int e;
 
 	tp.alg = r->alg;
@@ -87,13 +87,7 @@ auth_totp(const struct odin_config *cfg, const struct odin_record *r, const char
 		res->reason = "replayed code";
 		break;
 	case ODIN_ENOMATCH:
-		res->reason = "wrong code";
-		/* diagnostics only: the code stays refused */
-		if (cfg->skew_steps > 0 && odin_totp_find_skew(&tp, r->secret,
-		    r->secret_len, norm, now, cfg->skew_steps, &off) == ODIN_OK) {
-			res->skew = 1;
-			res->skew_seconds = off * (int64_t)r->period;
-		}
+		res->reason = "wrong code";	/* the skew search is odin_auth_skew()'s, after the count */
 		break;
 	default:
 		res->reason = odin_strerror(e);
@@ -188,6 +182,35 @@ odin_auth_apply(const struct odin_config *cfg, struct odin_record *r, int e,
 	return e;
 }
 
+void
+odin_auth_skew(const struct odin_config *cfg, const struct odin_record *r, const char *input,
+    int64_t now, int decided, struct odin_auth_result *res)
+{
+	struct odin_totp_params tp;
+	char norm[AUTH_NORM_MAX];
+	int64_t off = 0;
+
+	res->skew = 0;
+	res->skew_seconds = 0;
+	if (decided != ODIN_ENOMATCH || res->method != ODIN_AUTH_TOTP || input == NULL ||
+	    cfg->skew_steps == 0 || r->state != ODIN_STATE_ENABLED || r->secret_len == 0 ||
+	    odin_input_classify(input, r->digits, norm, sizeof(norm)) != ODIN_INPUT_TOTP) {
+		odin_wipe(norm, sizeof(norm));
+		return;
+	}
+	tp.alg = r->alg;
+	tp.digits = r->digits;
+	tp.period = r->period;
+	tp.window = cfg->window;
+	/* diagnostics only: the code stays refused */
+	if (odin_totp_find_skew(&tp, r->secret, r->secret_len, norm, now, cfg->skew_steps,
+	    &off) == ODIN_OK) {
+		res->skew = 1;
+		res->skew_seconds = off * (int64_t)r->period;
+	}
+	odin_wipe(norm, sizeof(norm));
+}
+
 int
 odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
     const char *input, int64_t now, struct odin_auth_result *res)
@@ -196,6 +219,7 @@ odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
 	int e;
 
 	e = odin_auth_decide(cfg, r, input, now, res, &plan);
+	odin_auth_skew(cfg, r, input, now, e, res);
 	e = odin_auth_apply(cfg, r, e, &plan, now, res);
 	odin_wipe(&plan, sizeof(plan));
 	return e;

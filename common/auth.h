@@ -61,12 +61,26 @@ int odin_auth_check(const struct odin_config *cfg, struct odin_record *r,
 
 /*
  * The decision of odin_auth_check() without changing r: same returns and
- * res; on ODIN_OK *plan says what to record, on anything else the caller
- * counts one failure (odin_auth_fail() or the store's count).
+ * res, but no skew diagnosis (res->skew 0); on ODIN_OK *plan says what to
+ * record, on anything else the caller counts one failure (odin_auth_fail()
+ * or the store's count).  The same work for a right code as for a wrong
+ * one of the same kind: nothing between a store's lock and its count may
+ * show the verdict (to a caller who watches the CPU and kills the process
+ * before the count is written, say).
  */
 int odin_auth_decide(const struct odin_config *cfg, const struct odin_record *r,
     const char *input, int64_t now, struct odin_auth_result *res,
     struct odin_auth_plan *plan);
+
+/*
+ * For a wrong TOTP code (decided: odin_auth_decide()'s return for res):
+ * whether it is right for a step up to cfg->skew_steps away, a device
+ * clock off by res->skew_seconds (res->skew set).  Diagnostics only, and
+ * work only a wrong code makes: call it once the attempt is counted.
+ * Clears res->skew otherwise.
+ */
+void odin_auth_skew(const struct odin_config *cfg, const struct odin_record *r,
+    const char *input, int64_t now, int decided, struct odin_auth_result *res);
 
 /* One use of r's bypass code (cleared with its last use): ODIN_OK, or ODIN_EINVAL if none. */
 int odin_auth_use_bypass(struct odin_record *r);

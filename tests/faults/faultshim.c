@@ -8,6 +8,8 @@
  *   ODIN_FAULT_DIR=/abs/store     calls on paths under it, or on fds opened
  *                                 under it, are "tracked"; nothing else is
  *   ODIN_FAULT_TRACE=FILE         append "PID KIND NAME" for every tracked call
+ *   ODIN_FAULT_TRACE_CPU=1        ... and " NS": the process's CPU time (ns)
+ *                                 as the call is about to be made
  *   ODIN_FAULT=KIND:N:ACTION      the Nth tracked call of KIND (1-based) ...
  *       ACTION = EIO|ENOSPC|EROFS|EDQUOT|EACCES|EPERM|ENOLCK|EINTR|<number>
  *                the call fails with that errno, without being made
@@ -36,6 +38,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FS_MAXFD 1024
@@ -48,6 +51,7 @@ static const char *const fs_kind_names[K_NKINDS] = { "open", "write", "pwrite",
 static char fs_dir[PATH_MAX];
 static size_t fs_dirlen;
 static char fs_trace[PATH_MAX];
+static int fs_trace_cpu;
 static int fs_fault_kind = -1;
 static unsigned long fs_fault_n;
 static int fs_fault_errno;	/* 0: kill */
@@ -76,6 +80,7 @@ fs_init(void)
 	}
 	if (t != NULL && strlen(t) < sizeof(fs_trace))
 		strcpy(fs_trace, t);
+	fs_trace_cpu = getenv("ODIN_FAULT_TRACE_CPU") != NULL;
 	if (f != NULL && sscanf(f, "%15[a-z]:%lu:%15[A-Za-z0-9]", kind, &fs_fault_n, act) == 3) {
 		for (i = 0; i < K_NKINDS; i++)
 			if (strcmp(kind, fs_kind_names[i]) == 0)
@@ -152,8 +157,17 @@ fs_hook(enum fs_kind k, const char *name)
 		char line[160];
 		int fd, n;
 
-		n = snprintf(line, sizeof(line), "%ld %s %s\n", (long)getpid(),
-		    fs_kind_names[k], name);
+		struct timespec cpu = { 0, 0 };
+
+		/* the raw call: libfaketime, preloaded with us, must not touch this clock */
+		if (fs_trace_cpu)
+			(void)syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &cpu);
+		if (fs_trace_cpu)
+			n = snprintf(line, sizeof(line), "%ld %s %s %lld\n", (long)getpid(),
+			    fs_kind_names[k], name, (long long)cpu.tv_sec * 1000000000LL + cpu.tv_nsec);
+		else
+			n = snprintf(line, sizeof(line), "%ld %s %s\n", (long)getpid(),
+			    fs_kind_names[k], name);
 		fd = (int)syscall(SYS_openat, AT_FDCWD, fs_trace,
 		    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (fd >= 0 && n > 0) {
