@@ -109,7 +109,10 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 	"('x' || pg_catalog.substr(pg_catalog.encode(hmac(" T ", (SELECT o.k FROM odin_server_key o)," \
 	" 'sha256'), 'hex'), 1, 16))::bit(64)::bigint"
 /* odin_srv_login's arguments, as GRANT and REVOKE name the procedure */
+#define PG_PROOF_LEN 32	/* odin_srv_token's proof: gen_random_bytes(32) */
 #define PG_SRV_LOGIN_ARGS "text, text, text, bytea, bigint, text, bigint, bigint, bigint"
+/* odin_srv_enroll's arguments: the last is the proof odin_srv_token gave for a spent token */
+#define PG_SRV_ENROLL_ARGS "text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint, bytea"
 
 struct odin_store {
 	struct odin_store_base base;
@@ -131,6 +134,14 @@ struct odin_store {
 	char snap_user[ODIN_USER_MAX + 1];
 	char snap_sealed[PG_SEALED_MAX + 1];
 	char snap_param[3][16];	/* algorithm, digits, period */
+	/*
+	 * Server mode: what odin_srv_token handed back for the token this
+	 * handle presented (and only for that user), which odin_srv_enroll asks
+	 * for: no other host can enroll the row while the user scans the code.
+	 */
+	uint8_t proof[PG_PROOF_LEN];
+	int proof_ok;
+	char proof_user[ODIN_USER_MAX + 1];
 };
 
 struct odin_txn {
@@ -153,8 +164,17 @@ static const struct odin_store_ops pg_ops;
 /* The values of the record's "bypass" and "enroll_token" lines (record.h), kept by the database too. */
 #define PG_BYPASS_RULE \
 	"(bypass IS NULL OR bypass ~ '^[1-9][0-9]? [0-9]+ [0-9]+ [0-9a-f]{32} [0-9a-f]{64}$')"
+/*
+ * A token spent by odin_srv_token (server mode) keeps the hash of the
+ * proof it handed to the host that presented it, which odin_srv_enroll
+ * asks for: "spent ISSUED PROOFHASH".  Everyone else reads it without.
+ */
+#define PG_TOKEN_NO_PROOF(P) \
+	"(CASE WHEN " P "enroll_token LIKE 'spent % %' THEN 'spent ' ||" \
+	" pg_catalog.split_part(" P "enroll_token, ' ', 2) ELSE " P "enroll_token END)"
 #define PG_TOKEN_RULE \
-	"(enroll_token IS NULL OR enroll_token ~ '^(active [0-9]+ [0-9]+ [0-9a-f]{32} [0-9a-f]{64}|spent [0-9]+)$')"
+	"(enroll_token IS NULL OR enroll_token ~" \
+	" '^(active [0-9]+ [0-9]+ [0-9a-f]{32} [0-9a-f]{64}|spent [0-9]+( [0-9a-f]{64})?)$')"
 
 static const char pg_schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS odin_schema (version integer NOT NULL);"
@@ -372,6 +392,9 @@ static const char pg_server_sql[] =
 	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_mfa_secret_check;"
 	"ALTER TABLE users ADD CONSTRAINT users_mfa_secret_check CHECK (mfa_secret IS NULL"
 	" OR mfa_secret LIKE 'enc1:%' OR mfa_secret LIKE 'srv1:%');"
+	/* a token spent here keeps the hash of its proof (odin_srv_token) */
+	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_enroll_token_check;"
+	"ALTER TABLE users ADD CONSTRAINT users_enroll_token_check CHECK " PG_TOKEN_RULE ";"
 	"CREATE TABLE IF NOT EXISTS odin_server_key (k text NOT NULL);"
 	"DO $do$ BEGIN"
 	" IF NOT EXISTS (SELECT 1 FROM odin_server_key) AND EXISTS (SELECT 1 FROM users"
@@ -465,7 +488,7 @@ static const char pg_server_sql[] =
 	/* the hash is the 5th field of both: left out */
 	"  pg_catalog.substring(x.bypass, '^([^ ]+ [^ ]+ [^ ]+ [^ ]+) '),"
 	"  CASE WHEN x.enroll_token LIKE 'active %' THEN"
-	"  pg_catalog.substring(x.enroll_token, '^([^ ]+ [^ ]+ [^ ]+ [^ ]+) ') ELSE x.enroll_token END"
+	"  pg_catalog.substring(x.enroll_token, '^([^ ]+ [^ ]+ [^ ]+ [^ ]+) ') ELSE " PG_TOKEN_NO_PROOF("x.") " END"
 	" INTO mfa_enabled, algorithm, digits, period, last_step, failures, lockout_until, lockout_count,"
 	"  backup_kdf, backup_iter, backup_salt, created, updated, nbackup, bypass, enroll_token"
 	" FROM users x WHERE x.user_name = u; END $f$;"
@@ -628,7 +651,10 @@ static const char pg_server_sql[] =
 	"   FROM %1$I.odin_srv_collect(u, t) c;"
 	"  END $p$', current_schema()); END $do$;"
 	"REVOKE ALL ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS ") FROM PUBLIC;"
-	"CREATE OR REPLACE FUNCTION odin_srv_token(u text, h bytea, OUT verdict text, OUT locked_until bigint)"
+	/* was: no proof */
+	"DROP FUNCTION IF EXISTS odin_srv_token(text, bytea);"
+	"CREATE OR REPLACE FUNCTION odin_srv_token(u text, h bytea, OUT verdict text, OUT locked_until bigint,"
+	" OUT proof bytea)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
 	" DECLARE r users%ROWTYPE; now bigint;"
 	" BEGIN"
@@ -641,7 +667,9 @@ static const char pg_server_sql[] =
 	"  IF r.lockout_until > now THEN verdict := 'locked'; locked_until := r.lockout_until; RETURN; END IF;"
 	"  IF pg_catalog.split_part(r.enroll_token, ' ', 2)::bigint > now AND h IS NOT NULL AND"
 	"   pg_catalog.decode(pg_catalog.split_part(r.enroll_token, ' ', 5), 'hex') = h THEN"
-	"   UPDATE users SET enroll_token = 'spent ' || pg_catalog.split_part(r.enroll_token, ' ', 3),"
+	"   proof := gen_random_bytes(32);"
+	"   UPDATE users SET enroll_token = 'spent ' || pg_catalog.split_part(r.enroll_token, ' ', 3) || ' ' ||"
+	"    pg_catalog.encode(pg_catalog.sha256(proof), 'hex'),"
 	"    failures = 0, lockout_until = 0, lockout_count = 0, updated = now WHERE user_name = u;"
 	"   verdict := 'ok'; RETURN;"
 	"  END IF;"
@@ -652,7 +680,7 @@ static const char pg_server_sql[] =
 	/* was: the row's "updated" as the caller read it, -1 if it read none (compare-and-set) */
 	"DROP FUNCTION IF EXISTS odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text);"
 	"CREATE OR REPLACE FUNCTION odin_srv_enroll(u text, secret bytea, alg text, dig integer, per integer,"
-	" ls bigint, iter integer, salt bytea, hashes text, was bigint) RETURNS boolean"
+	" ls bigint, iter integer, salt bytea, hashes text, was bigint, proof bytea) RETURNS boolean"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
 	" DECLARE now bigint; w integer;"
 	" BEGIN"
@@ -673,7 +701,8 @@ static const char pg_server_sql[] =
 	"    backup_iter = iter, backup_salt = salt, created = now, updated = now, bypass = NULL,"
 	"    enroll_token = NULL"
 	"    WHERE user_name = u AND pending AND updated = was"
-	"    AND (enroll_token IS NULL OR enroll_token LIKE 'spent %');"
+	"    AND (enroll_token IS NULL OR (proof IS NOT NULL AND enroll_token = " PG_TOKEN_NO_PROOF("")
+	"    || ' ' || pg_catalog.encode(pg_catalog.sha256(proof), 'hex')));"
 	"   IF NOT FOUND THEN RETURN false; END IF;"
 	"   DELETE FROM backup_codes WHERE user_name = u;"
 	"  ELSE"
@@ -688,6 +717,12 @@ static const char pg_server_sql[] =
 	"   WHERE x.h <> '';"
 	"  RETURN true;"
 	" END $f$;"
+	/* a host built before the proof: a missing row, or a pending one without a token */
+	"CREATE OR REPLACE FUNCTION odin_srv_enroll(u text, secret bytea, alg text, dig integer, per integer,"
+	" ls bigint, iter integer, salt bytea, hashes text, was bigint) RETURNS boolean"
+	" LANGUAGE plpgsql SECURITY DEFINER AS $f$ BEGIN"
+	"  RETURN odin_srv_enroll(u, secret, alg, dig, per, ls, iter, salt, hashes, was, NULL::bytea);"
+	" END $f$;"
 	"DO $do$ DECLARE f text; BEGIN"
 	" FOREACH f IN ARRAY ARRAY['odin_srv_seal(text, bytea)', 'odin_srv_open(text, text)',"
 	"  'odin_srv_totp(bytea, text, integer, bigint)',"
@@ -696,15 +731,16 @@ static const char pg_server_sql[] =
 	"  'odin_srv_info(text)', 'odin_srv_submit(text, text, text, bytea, bigint)',"
 	"  'odin_srv_collect(text, text)',"
 	"  'odin_srv_token(text, bytea)',"
-	"  'odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint)'] LOOP"
+	"  'odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint)',"
+	"  'odin_srv_enroll(" PG_SRV_ENROLL_ARGS ")'] LOOP"
 	"  EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = %I, pg_temp', f, current_schema());"
 	"  EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);"
 	" END LOOP; END $do$;"
 	"GRANT EXECUTE ON FUNCTION odin_srv_info(text), odin_srv_submit(text, text, text, bytea, bigint),"
 	" odin_srv_collect(text, text),"
 	" odin_srv_token(text, bytea),"
-	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint) TO "
-	ODIN_PG_VERIFIER_ROLE ";"
+	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint),"
+	" odin_srv_enroll(" PG_SRV_ENROLL_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";"
 	"GRANT EXECUTE ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";"
 	/*
 	 * Nobody else keeps a right on what the server mode keeps: default
@@ -727,8 +763,8 @@ static const char pg_server_sql[] =
 	" END LOOP; END $do$;"
 	"GRANT EXECUTE ON FUNCTION odin_srv_info(text), odin_srv_submit(text, text, text, bytea, bigint),"
 	" odin_srv_collect(text, text), odin_srv_token(text, bytea),"
-	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint) TO "
-	ODIN_PG_VERIFIER_ROLE ";"
+	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint),"
+	" odin_srv_enroll(" PG_SRV_ENROLL_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";"
 	"GRANT EXECUTE ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";";
 /* db-init's policy row (pg_server_sql): $1..$4 = max_failures, lockout_seconds, cap, window */
 static const char pg_policy_sql[] =
@@ -1204,6 +1240,15 @@ pg_close(struct odin_store *st)
 	free(st);
 }
 
+/* The proof of a spent token (struct odin_store), dropped and wiped. */
+static void
+pg_drop_proof(struct odin_store *st)
+{
+	odin_wipe(st->proof, sizeof(st->proof));
+	st->proof_ok = 0;
+	st->proof_user[0] = '\0';
+}
+
 /* The snapshot kept for a settle (odin_store_snapshot), dropped and wiped. */
 static void
 pg_drop_snapshot(struct odin_store *st)
@@ -1233,7 +1278,7 @@ pg_put(char *buf, size_t *off, const char *key, const char *value)
 #define PG_COLUMNS_WITH(secret, backup) \
 	"mfa_enabled, " secret ", algorithm, digits, period, last_step, failures," \
 	" lockout_until, lockout_count, backup_kdf, backup_iter, encode(backup_salt, 'hex')," \
-	" created, updated, " backup ", bypass, enroll_token"
+	" created, updated, " backup ", bypass, " PG_TOKEN_NO_PROOF("")
 #define PG_BACKUP_CODES \
 	"(SELECT string_agg(encode(b.hash, 'hex'), ',' ORDER BY b.idx) FROM backup_codes b" \
 	"  WHERE b.user_name = u.user_name)"
@@ -2363,18 +2408,30 @@ pg_token(struct odin_store *st, const char *user, const uint8_t *hash, int64_t h
 	int rc;
 
 	(void)host_now;
+	pg_drop_proof(st);
 	odin_base16_encode(hash, ODIN_BACKUP_HASH_LEN, hx);
-	res = pg_run(st, "enrollment token", user, "SELECT verdict, locked_until FROM"
-	    " odin_srv_token($1::text, pg_catalog.decode($2::text, 'hex'))", 2, vals, &rc);
+	res = pg_run(st, "enrollment token", user, "SELECT verdict, locked_until,"
+	    " pg_catalog.encode(proof, 'hex') FROM odin_srv_token($1::text,"
+	    " pg_catalog.decode($2::text, 'hex'))", 2, vals, &rc);
 	odin_wipe(hx, sizeof(hx));
 	if (res == NULL)
 		return rc;
 	rc = ODIN_EIO;
-	if (PQntuples(res) == 1 && PQnfields(res) == 2 && !PQgetisnull(res, 0, 0)) {
+	if (PQntuples(res) == 1 && PQnfields(res) == 3 && !PQgetisnull(res, 0, 0)) {
 		rc = pg_verdict(PQgetvalue(res, 0, 0));
 		if (rc == ODIN_ENOENT)
 			rc = ODIN_ECHANGED;	/* no outstanding token */
 		v->locked_until = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		/* a spent token comes with its proof, or the spend is of no use: refused */
+		if (rc == ODIN_OK && (PQgetisnull(res, 0, 2) || odin_base16_decode(PQgetvalue(res, 0, 2),
+		    (size_t)PQgetlength(res, 0, 2), st->proof, sizeof(st->proof)) != ODIN_OK)) {
+			odin_log(LOG_ERR, "postgresql: enrollment token for %s: spent without a proof", user);
+			pg_drop_proof(st);
+			rc = ODIN_EIO;
+		} else if (rc == ODIN_OK) {
+			(void)snprintf(st->proof_user, sizeof(st->proof_user), "%s", user);	/* fits: validated */
+			st->proof_ok = 1;
+		}
 	}
 	PQclear(res);
 	return rc;
@@ -2385,12 +2442,18 @@ pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec
 {
 	char secret[2 * ODIN_SECRET_MAX + 1], salt[2 * ODIN_BACKUP_SALT_LEN + 1];
 	char hashes[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1], nums[5][24];
-	const char *v[10];
+	char proof[2 * PG_PROOF_LEN + 1];
+	const char *v[11];
 	PGresult *res;
 	int rc;
 
 	if (rec->secret_len == 0 || rec->secret_len > ODIN_SECRET_MAX || rec->nbackup > ODIN_BACKUP_MAX)
 		return ODIN_EINVAL;
+	/* the proof of the token this handle spent for this user, if it spent one */
+	proof[0] = '\0';
+	if (st->proof_ok && strcmp(st->proof_user, user) == 0)
+		odin_base16_encode(st->proof, sizeof(st->proof), proof);
+	pg_drop_proof(st);	/* one enrollment per proof */
 	odin_base16_encode(rec->secret, rec->secret_len, secret);
 	odin_base16_encode(rec->backup_salt, sizeof(rec->backup_salt), salt);
 	pg_hashes((const uint8_t (*)[ODIN_BACKUP_HASH_LEN])rec->backup, rec->nbackup, hashes);
@@ -2409,9 +2472,10 @@ pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec
 	v[8] = hashes;
 	(void)snprintf(nums[4], sizeof(nums[4]), "%" PRId64, was_updated < 0 ? (int64_t)-1 : was_updated);
 	v[9] = nums[4];
+	v[10] = proof[0] != '\0' ? proof : NULL;
 	res = pg_run(st, "enroll", user, "SELECT odin_srv_enroll($1::text, pg_catalog.decode($2::text, 'hex'),"
 	    " $3::text, $4::integer, $5::integer, $6::bigint, $7::integer, pg_catalog.decode($8::text, 'hex'),"
-	    " $9::text, $10::bigint)", 10, v, &rc);
+	    " $9::text, $10::bigint, pg_catalog.decode($11::text, 'hex'))", 11, v, &rc);
 	if (res != NULL) {
 		if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 			odin_log(LOG_ERR, "postgresql: enroll for %s: refused by the database: the record "
@@ -2423,6 +2487,7 @@ pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec
 	}
 	odin_wipe(secret, sizeof(secret));
 	odin_wipe(hashes, sizeof(hashes));
+	odin_wipe(proof, sizeof(proof));
 	return rc;
 }
 

@@ -87,7 +87,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
     "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvbad1 srvbad2 sside sscs sbank sold sresec smask $(seq -f 'sp%g' 1 10) spq; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvtk2 srvbad1 srvbad2 sside sscs sbank sold sresec smask $(seq -f 'sp%g' 1 10) spq; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -783,6 +783,28 @@ RES=$(sed -n 's/^RESULT //p' "$T/out")
 row=$(pg_psql "SELECT mfa_enabled, enroll_token IS NULL, mfa_secret LIKE 'srv1:%', (SELECT count(*) FROM backup_codes b WHERE b.user_name = u.user_name) FROM users u WHERE user_name = 'srvtok'")
 check "server mode: the token, then enrollment at login on S1; sealed by the database ($RES, $row)" \
     '[ "$RES" = PAM_SUCCESS ] && [ "$row" = "t|t|t|10" ]'
+# A token spent on S1 by a login that goes no further (the user is still
+# scanning the code): another host's session, which reads the row's state
+# and "updated" for free, cannot put its own secret in that row.  Only the
+# session the database gave the token's proof to can.
+"$CLI" --config "$T/SA/odin.conf" admin force-enable --token srvtk2 > "$T/cli.out" 2>&1
+TOK2=$(sed -n 's/^    \(\([0-9a-z]\{4\}-\)\{3\}[0-9a-z]\{4\}\)$/\1/p' "$T/cli.out")
+"$H" -d "$T/S1/pam.d" -r "$TOK2" login srvtk2 > "$T/out.tk2" 2>&1
+tok=$(pg_psql "SELECT pending, enroll_token ~ '^spent [0-9]+ [0-9a-f]{64}\$' FROM users WHERE user_name = 'srvtk2'")
+check "server mode: a token spent by a login that stops before enrolling: pending, spent with its proof's hash ($tok)" \
+    '[ "$tok" = "t|t" ]'
+upd=$(as_srv1 "SELECT updated FROM odin_srv_info('srvtk2')")
+info=$(as_srv1 "SELECT enroll_token FROM odin_srv_info('srvtk2')")
+check "server host role: odin_srv_info() shows the spent token without its proof's hash ($info)" \
+    'echo "$info" | grep -Eqx "spent [0-9]+"'
+as_srv1 "SELECT odin_srv_enroll('srvtk2', '\\x4141414141414141414141414141414141414141'::bytea, 'SHA1', 6, 30, 0, 0, NULL, '', $upd)" > "$T/psql.out"
+as_srv1 "SELECT odin_srv_enroll('srvtk2', '\\x4141414141414141414141414141414141414141'::bytea, 'SHA1', 6, 30, 0, 0, NULL, '', $upd, '\\x$(openssl rand -hex 32)'::bytea)" >> "$T/psql.out"
+as_srv1 "SELECT odin_srv_enroll('srvtk2', '\\x4141414141414141414141414141414141414141'::bytea, 'SHA1', 6, 30, 0, 0, NULL, '', $upd, NULL)" >> "$T/psql.out"
+row=$(pg_psql "SELECT mfa_enabled, mfa_secret IS NULL FROM users WHERE user_name = 'srvtk2'")
+check "server host role: another session cannot enroll a user whose token it did not spend: without a proof, a wrong one, none ($(tr '\n' ' ' < "$T/psql.out"), $row)" \
+    '[ "$(tr "\n" " " < "$T/psql.out")" = "f f f " ] && [ "$row" = "f|t" ]'
+check "server mode: the owner reads that row (its token without the proof)" \
+    '"$RT" "$T/SA/odin.conf" cat srvtk2 | grep -Eqx "enroll_token spent [0-9]+"'
 BK=$(sed -n 's/^INFO     \([0-9a-z]\{5\}-[0-9a-z]\{5\}\)$/\1/p' "$T/out" | head -n 1)
 slogin S1 srvtok "$BK"
 n=$(pg_psql "SELECT count(*) FROM backup_codes WHERE user_name = 'srvtok'")
