@@ -109,9 +109,11 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 	"('x' || pg_catalog.substr(pg_catalog.encode(hmac(" T ", (SELECT o.k FROM odin_server_key o)," \
 	" 'sha256'), 'hex'), 1, 16))::bit(64)::bigint"
 /* odin_srv_login's arguments, as GRANT and REVOKE name the procedure */
-#define PG_PROOF_LEN 32	/* odin_srv_token's proof: gen_random_bytes(32) */
+#define PG_PROOF_LEN 32	/* odin_srv_token_collect's proof: gen_random_bytes(32) */
 #define PG_SRV_LOGIN_ARGS "text, text, text, bytea, bigint, text, bigint, bigint, bigint"
-/* odin_srv_enroll's arguments: the last is the proof odin_srv_token gave for a spent token */
+/* odin_srv_token_login's arguments */
+#define PG_SRV_TOKEN_ARGS "text, bytea, text, bigint, text"
+/* odin_srv_enroll's arguments: the last is the proof odin_srv_token_login gave for a spent token */
 #define PG_SRV_ENROLL_ARGS "text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint, bytea"
 
 struct odin_store {
@@ -135,7 +137,7 @@ struct odin_store {
 	char snap_sealed[PG_SEALED_MAX + 1];
 	char snap_param[3][16];	/* algorithm, digits, period */
 	/*
-	 * Server mode: what odin_srv_token handed back for the token this
+	 * Server mode: what odin_srv_token_login handed back for the token this
 	 * handle presented (and only for that user), which odin_srv_enroll asks
 	 * for: no other host can enroll the row while the user scans the code.
 	 */
@@ -165,7 +167,7 @@ static const struct odin_store_ops pg_ops;
 #define PG_BYPASS_RULE \
 	"(bypass IS NULL OR bypass ~ '^[1-9][0-9]? [0-9]+ [0-9]+ [0-9a-f]{32} [0-9a-f]{64}$')"
 /*
- * A token spent by odin_srv_token (server mode) keeps the hash of the
+ * A token spent by odin_srv_token_collect (server mode) keeps the hash of the
  * proof it handed to the host that presented it, which odin_srv_enroll
  * asks for: "spent ISSUED PROOFHASH".  Everyone else reads it without.
  */
@@ -370,10 +372,10 @@ static const char pg_privileges_sql[] =
  *  - The policy a login obeys (max_failures, lockout, window) is the
  *    admin's, stored by db-init in odin_policy: a host cannot raise it.
  *  - Hosts connect as members of ODIN_PG_VERIFIER_ROLE, which has no right
- *    on any table: only EXECUTE on five functions that run as the owner,
- *    each doing one thing with the server's clock, and on one procedure
- *    with the host's own rights (odin_srv_login: submit, commit, collect,
- *    a login's answer in one statement):
+ *    on any table: only EXECUTE on functions that run as the owner,
+ *    each doing one thing with the server's clock, and on two procedures
+ *    with the host's own rights (odin_srv_login, odin_srv_token_login:
+ *    submit, commit, collect, an answer in one statement):
  *      odin_srv_info    a row without its secret or any hash (the salts
  *                       a host needs to hash a typed code are there);
  *      odin_srv_submit  one login's answer (a TOTP code, a backup code's
@@ -382,9 +384,12 @@ static const char pg_privileges_sql[] =
  *                       step was taken already; judged by the second
  *                       only once the count is committed; the host's
  *                       clock only reported back;
- *      odin_srv_token   an enrollment token's hash: counted, or spent;
- *      odin_srv_enroll  a new secret sealed into a row that is missing, or
- *                       pending without an active token.
+ *      odin_srv_token_submit, odin_srv_token_collect  an enrollment
+ *                       token's hash, the same way: counted, then judged;
+ *                       a right one spent, with a proof for the caller;
+ *      odin_srv_enroll  a new secret sealed into a row that is missing,
+ *                       pending without a token, or pending with a token
+ *                       spent with the proof the caller shows.
  */
 #define ODIN_PG_VERIFIER_ROLE "odin_verifier"
 static const char pg_server_sql[] =
@@ -392,7 +397,7 @@ static const char pg_server_sql[] =
 	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_mfa_secret_check;"
 	"ALTER TABLE users ADD CONSTRAINT users_mfa_secret_check CHECK (mfa_secret IS NULL"
 	" OR mfa_secret LIKE 'enc1:%' OR mfa_secret LIKE 'srv1:%');"
-	/* a token spent here keeps the hash of its proof (odin_srv_token) */
+	/* a token spent here keeps the hash of its proof (odin_srv_token_collect) */
 	"ALTER TABLE users DROP CONSTRAINT IF EXISTS users_enroll_token_check;"
 	"ALTER TABLE users ADD CONSTRAINT users_enroll_token_check CHECK " PG_TOKEN_RULE ";"
 	"CREATE TABLE IF NOT EXISTS odin_server_key (k text NOT NULL);"
@@ -651,32 +656,80 @@ static const char pg_server_sql[] =
 	"   FROM %1$I.odin_srv_collect(u, t) c;"
 	"  END $p$', current_schema()); END $do$;"
 	"REVOKE ALL ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS ") FROM PUBLIC;"
-	/* was: no proof */
+	/*
+	 * An enrollment token, as a login's code: counted by the first call,
+	 * judged by the second only once that count is committed, the two in
+	 * one CALL (odin_srv_token_login) that commits between them.  The
+	 * right token is spent, its own count undone, and the caller handed a
+	 * proof whose hash the row keeps: odin_srv_enroll asks for it.  The
+	 * one-call odin_srv_token answered in the transaction that counted,
+	 * which a caller could roll back.
+	 */
 	"DROP FUNCTION IF EXISTS odin_srv_token(text, bytea);"
-	"CREATE OR REPLACE FUNCTION odin_srv_token(u text, h bytea, OUT verdict text, OUT locked_until bigint,"
-	" OUT proof bytea)"
+	"CREATE OR REPLACE FUNCTION odin_srv_token_submit(u text, h bytea, OUT ticket text)"
 	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
-	" DECLARE r users%ROWTYPE; now bigint;"
+	" DECLARE r users%ROWTYPE; now bigint; v text; started bigint := 0;"
+	" BEGIN"
+	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
+	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
+	PG_SRV_DURABLE_COMMIT
+	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
+	"  IF NOT FOUND OR NOT r.pending OR r.enroll_token IS NULL OR r.enroll_token NOT LIKE 'active %' THEN"
+	"   v := 'absent';"
+	"  ELSIF r.lockout_until > now THEN v := 'locked'; started := r.lockout_until;"
+	"  ELSE"
+	"   started := odin_srv_count(u, now);"
+	"   IF started <= now THEN started := 0; END IF;"
+	"   v := 'counted';"
+	"  END IF;"
+	"  INSERT INTO odin_pending (ticket, user_name, xid, verdict, kind, step, hash, started, created)"
+	"   VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, 'token', 0, h, started, now);"
+	" END $f$;"
+	"CREATE OR REPLACE FUNCTION odin_srv_token_collect(u text, t text, OUT verdict text,"
+	" OUT locked_until bigint, OUT proof text)"
+	" LANGUAGE plpgsql SECURITY DEFINER AS $f$"
+	" DECLARE q odin_pending%ROWTYPE; r users%ROWTYPE; now bigint; pr bytea;"
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  locked_until := 0;"
+	PG_SRV_DURABLE_COMMIT
+	"  DELETE FROM odin_pending WHERE ticket = t AND user_name = u AND kind = 'token' RETURNING * INTO q;"
+	"  IF NOT FOUND OR q.created < now - 600 THEN verdict := 'absent'; RETURN; END IF;"
+	"  IF pg_catalog.pg_xact_status(q.xid) IS DISTINCT FROM 'committed' THEN"
+	"   RAISE EXCEPTION 'odin-mfa: a verdict is given only after its count is committed';"
+	"  END IF;"
+	"  locked_until := q.started;"
+	"  IF q.verdict <> 'counted' THEN verdict := q.verdict; RETURN; END IF;"
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
 	"  IF NOT FOUND OR NOT r.pending OR r.enroll_token IS NULL OR r.enroll_token NOT LIKE 'active %' THEN"
 	"   verdict := 'absent'; RETURN;"
 	"  END IF;"
-	"  IF r.lockout_until > now THEN verdict := 'locked'; locked_until := r.lockout_until; RETURN; END IF;"
-	"  IF pg_catalog.split_part(r.enroll_token, ' ', 2)::bigint > now AND h IS NOT NULL AND"
-	"   pg_catalog.decode(pg_catalog.split_part(r.enroll_token, ' ', 5), 'hex') = h THEN"
-	"   proof := gen_random_bytes(32);"
-	"   UPDATE users SET enroll_token = 'spent ' || pg_catalog.split_part(r.enroll_token, ' ', 3) || ' ' ||"
-	"    pg_catalog.encode(pg_catalog.sha256(proof), 'hex'),"
-	"    failures = 0, lockout_until = 0, lockout_count = 0, updated = now WHERE user_name = u;"
-	"   verdict := 'ok'; RETURN;"
+	/* no lockout but the one this attempt's own count started */
+	"  IF r.lockout_until > now AND r.lockout_until <> q.started THEN"
+	"   verdict := 'locked'; locked_until := r.lockout_until; RETURN;"
 	"  END IF;"
-	"  locked_until := odin_srv_count(u, now);"
-	"  verdict := CASE WHEN pg_catalog.split_part(r.enroll_token, ' ', 2)::bigint > now"
+	/* judged at the time it was counted, by the database's clock */
+	"  IF pg_catalog.split_part(r.enroll_token, ' ', 2)::bigint > q.created AND q.hash IS NOT NULL AND"
+	"   pg_catalog.decode(pg_catalog.split_part(r.enroll_token, ' ', 5), 'hex') = q.hash THEN"
+	"   pr := gen_random_bytes(" ODIN_PG_STR(PG_PROOF_LEN) ");"
+	"   UPDATE users SET enroll_token = 'spent ' || pg_catalog.split_part(r.enroll_token, ' ', 3) || ' ' ||"
+	"    pg_catalog.encode(pg_catalog.sha256(pr), 'hex'),"
+	"    failures = 0, lockout_until = 0, lockout_count = 0, updated = now WHERE user_name = u;"
+	"   verdict := 'ok'; locked_until := 0; proof := pg_catalog.encode(pr, 'hex'); RETURN;"
+	"  END IF;"
+	"  verdict := CASE WHEN pg_catalog.split_part(r.enroll_token, ' ', 2)::bigint > q.created"
 	"   THEN 'wrong' ELSE 'expired' END;"
 	" END $f$;"
+	"DO $do$ BEGIN EXECUTE pg_catalog.format("
+	" 'CREATE OR REPLACE PROCEDURE %1$I.odin_srv_token_login(u text, h bytea, INOUT verdict text,"
+	"  INOUT locked_until bigint, INOUT proof text) LANGUAGE plpgsql AS $p$"
+	"  DECLARE t pg_catalog.text; BEGIN"
+	"  SELECT s.ticket INTO t FROM %1$I.odin_srv_token_submit(u, h) s;"
+	"  COMMIT;"
+	"  SELECT c.verdict, c.locked_until, c.proof INTO verdict, locked_until, proof"
+	"   FROM %1$I.odin_srv_token_collect(u, t) c;"
+	"  END $p$', current_schema()); END $do$;"
+	"REVOKE ALL ON PROCEDURE odin_srv_token_login(" PG_SRV_TOKEN_ARGS ") FROM PUBLIC;"
 	/* was: the row's "updated" as the caller read it, -1 if it read none (compare-and-set) */
 	"DROP FUNCTION IF EXISTS odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text);"
 	"CREATE OR REPLACE FUNCTION odin_srv_enroll(u text, secret bytea, alg text, dig integer, per integer,"
@@ -730,7 +783,7 @@ static const char pg_server_sql[] =
 	"  'odin_srv_count(text, bigint)',"
 	"  'odin_srv_info(text)', 'odin_srv_submit(text, text, text, bytea, bigint)',"
 	"  'odin_srv_collect(text, text)',"
-	"  'odin_srv_token(text, bytea)',"
+	"  'odin_srv_token_submit(text, bytea)', 'odin_srv_token_collect(text, text)',"
 	"  'odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint)',"
 	"  'odin_srv_enroll(" PG_SRV_ENROLL_ARGS ")'] LOOP"
 	"  EXECUTE pg_catalog.format('ALTER FUNCTION %s SET search_path = %I, pg_temp', f, current_schema());"
@@ -738,10 +791,11 @@ static const char pg_server_sql[] =
 	" END LOOP; END $do$;"
 	"GRANT EXECUTE ON FUNCTION odin_srv_info(text), odin_srv_submit(text, text, text, bytea, bigint),"
 	" odin_srv_collect(text, text),"
-	" odin_srv_token(text, bytea),"
+	" odin_srv_token_submit(text, bytea), odin_srv_token_collect(text, text),"
 	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint),"
 	" odin_srv_enroll(" PG_SRV_ENROLL_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";"
-	"GRANT EXECUTE ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";"
+	"GRANT EXECUTE ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS "),"
+	" odin_srv_token_login(" PG_SRV_TOKEN_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";"
 	/*
 	 * Nobody else keeps a right on what the server mode keeps: default
 	 * privileges or old grants could hand out the key or a function that
@@ -762,10 +816,11 @@ static const char pg_server_sql[] =
 	"   pg_catalog.pg_get_userbyid(g.grantee));"
 	" END LOOP; END $do$;"
 	"GRANT EXECUTE ON FUNCTION odin_srv_info(text), odin_srv_submit(text, text, text, bytea, bigint),"
-	" odin_srv_collect(text, text), odin_srv_token(text, bytea),"
+	" odin_srv_collect(text, text), odin_srv_token_submit(text, bytea), odin_srv_token_collect(text, text),"
 	" odin_srv_enroll(text, bytea, text, integer, integer, bigint, integer, bytea, text, bigint),"
 	" odin_srv_enroll(" PG_SRV_ENROLL_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";"
-	"GRANT EXECUTE ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";";
+	"GRANT EXECUTE ON PROCEDURE odin_srv_login(" PG_SRV_LOGIN_ARGS "),"
+	" odin_srv_token_login(" PG_SRV_TOKEN_ARGS ") TO " ODIN_PG_VERIFIER_ROLE ";";
 /* db-init's policy row (pg_server_sql): $1..$4 = max_failures, lockout_seconds, cap, window */
 static const char pg_policy_sql[] =
 	"WITH d AS (DELETE FROM odin_policy) INSERT INTO odin_policy VALUES"
@@ -2289,7 +2344,7 @@ pg_settle(struct odin_store *st, const char *user, int64_t now,
 
 /* ---- pg_verify = server: the database judges (store.h: odin_store_verifies) ---- */
 
-/* A verdict of odin_srv_collect / odin_srv_token as a store.h return. */
+/* A verdict of odin_srv_collect / odin_srv_token_collect as a store.h return. */
 static int
 pg_verdict(const char *verdict)
 {
@@ -2410,9 +2465,9 @@ pg_token(struct odin_store *st, const char *user, const uint8_t *hash, int64_t h
 	(void)host_now;
 	pg_drop_proof(st);
 	odin_base16_encode(hash, ODIN_BACKUP_HASH_LEN, hx);
-	res = pg_run(st, "enrollment token", user, "SELECT verdict, locked_until,"
-	    " pg_catalog.encode(proof, 'hex') FROM odin_srv_token($1::text,"
-	    " pg_catalog.decode($2::text, 'hex'))", 2, vals, &rc);
+	/* counted and committed, then judged: one statement (odin_srv_token_login) */
+	res = pg_run(st, "enrollment token", user, "CALL odin_srv_token_login($1::text,"
+	    " pg_catalog.decode($2::text, 'hex'), NULL, NULL, NULL)", 2, vals, &rc);
 	odin_wipe(hx, sizeof(hx));
 	if (res == NULL)
 		return rc;

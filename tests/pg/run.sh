@@ -87,7 +87,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
     "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvtk2 srvbad1 srvbad2 sside sscs sbank sold sresec smask $(seq -f 'sp%g' 1 10) spq; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvtk2 srvtk3 srvbad1 srvbad2 sside sscs sbank sold sresec smask $(seq -f 'sp%g' 1 10) spq; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -805,6 +805,39 @@ check "server host role: another session cannot enroll a user whose token it did
     '[ "$(tr "\n" " " < "$T/psql.out")" = "f f f " ] && [ "$row" = "f|t" ]'
 check "server mode: the owner reads that row (its token without the proof)" \
     '"$RT" "$T/SA/odin.conf" cat srvtk2 | grep -Eqx "enroll_token spent [0-9]+"'
+# A token's verdict only after its count is committed, as a login's: a host
+# that could roll the count back would guess tokens for free.
+"$CLI" --config "$T/SA/odin.conf" admin force-enable --token srvtk3 > "$T/cli.out" 2>&1
+Z32='\x0000000000000000000000000000000000000000000000000000000000000000'
+f0=$(pg_psql "SELECT failures FROM users WHERE user_name = 'srvtk3'")
+srv1_psql -v VERBOSITY=verbose > "$T/psql.out" <<SQL
+BEGIN;
+CALL odin_srv_token_login('srvtk3', '$Z32'::bytea, NULL, NULL, NULL);
+ROLLBACK;
+SQL
+f1=$(pg_psql "SELECT failures FROM users WHERE user_name = 'srvtk3'")
+check "server host role: CALL odin_srv_token_login inside BEGIN is refused, no verdict, nothing counted ($f0 -> $f1)" \
+    'grep -q "invalid transaction termination" "$T/psql.out" && ! grep -q "wrong" "$T/psql.out" && [ "$f0" = "$f1" ]'
+srv1_psql > "$T/psql.out" <<SQL
+DO \$\$ DECLARE v text; l bigint; p text; BEGIN
+ CALL odin_srv_token_login('srvtk3', '$Z32'::bytea, v, l, p);
+ RAISE EXCEPTION 'saw %', v;
+END \$\$;
+SQL
+f2=$(pg_psql "SELECT failures FROM users WHERE user_name = 'srvtk3'")
+check "server host role: a DO block that sees a token's verdict, then raises, keeps the count ($f1 -> $f2)" \
+    'grep -q "saw wrong" "$T/psql.out" && [ "$f2" = $((f1 + 1)) ]'
+srv1_psql > "$T/psql.out" <<SQL
+BEGIN;
+SELECT ticket FROM odin_srv_token_submit('srvtk3', '$Z32'::bytea) \gset
+SELECT verdict FROM odin_srv_token_collect('srvtk3', :'ticket');
+ROLLBACK;
+SQL
+f3=$(pg_psql "SELECT failures FROM users WHERE user_name = 'srvtk3'")
+check "server host role: a token collected in the transaction that counted it: no verdict ($f2 -> $f3)" \
+    'grep -q "only after its count is committed" "$T/psql.out" && ! grep -qx "wrong" "$T/psql.out" && [ "$f3" = "$f2" ]'
+check "server host role: the one-call odin_srv_token is gone" \
+    'as_srv1 "SELECT * FROM odin_srv_token('"'srvtk3'"', '"'$Z32'"'::bytea)" | grep -q 42883'
 BK=$(sed -n 's/^INFO     \([0-9a-z]\{5\}-[0-9a-z]\{5\}\)$/\1/p' "$T/out" | head -n 1)
 slogin S1 srvtok "$BK"
 n=$(pg_psql "SELECT count(*) FROM backup_codes WHERE user_name = 'srvtok'")
