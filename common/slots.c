@@ -142,10 +142,13 @@ odin_slot_decode(const uint8_t in[ODIN_SLOT_SIZE], struct odin_login_state *s)
 	s->failures = get32(in + 48);
 	s->lockout_count = get32(in + 52);
 	s->used = get32(in + 56);
-	/* a checksum that matches over values no writer makes: not ours */
+	/*
+	 * A checksum that matches over values no writer makes: not ours.  The
+	 * counts are whatever a record may hold (odin_auth_fail() stops them
+	 * at UINT32_MAX): a slot a writer made must read back.
+	 */
 	if ((flags & ~SLOT_DURABLE) != 0 || s->seq == 0 || s->last_step < 0 || s->lockout_until < 0 ||
-	    s->updated < 0 || s->failures > 1000000 || s->lockout_count > 1000000 ||
-	    (ODIN_BACKUP_MAX < 32 && (s->used >> ODIN_BACKUP_MAX) != 0)) {
+	    s->updated < 0 || (ODIN_BACKUP_MAX < 32 && (s->used >> ODIN_BACKUP_MAX) != 0)) {
 		memset(s, 0, sizeof(*s));
 		return ODIN_SLOT_BAD;
 	}

@@ -122,6 +122,17 @@ START_TEST(empty_and_nonsense)
 	s.used = 1u << ODIN_BACKUP_MAX;
 	odin_slot_encode(&s, b);
 	ck_assert_int_eq(odin_slot_decode(b, &back), ODIN_SLOT_BAD);
+	/*
+	 * ... but counts as high as a record holds are a writer's: years of
+	 * one-second lockouts take lockout_count past a million, and a slot
+	 * that then read as bad voided the backup codes at every login.
+	 */
+	s = state(1, 1, 0, 0);
+	s.failures = UINT32_MAX;
+	s.lockout_count = UINT32_MAX;
+	odin_slot_encode(&s, b);
+	ck_assert_int_eq(odin_slot_decode(b, &back), ODIN_SLOT_VALID);
+	ck_assert_mem_eq(&back, &s, sizeof(s));
 }
 END_TEST
 
