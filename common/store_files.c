@@ -602,6 +602,32 @@ fs_lock_holder(int fd)
 }
 
 /*
+ * Whether process pid is stopped (SIGSTOP, or a debugger): a stopped
+ * holder keeps its lock until someone continues or ends it, which is
+ * what the admin who reads the message has to do.  A diagnostic only.
+ */
+static int
+fs_pid_stopped(long pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "PID (COMM) STATE ...": COMM may hold anything, so the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 0;
+	return p[2] == 'T' || p[2] == 't';
+}
+
+/*
  * Reads the state file (slots.h) on fd -- the lock file -- into *sl and applies the current slot of rec's generation to rec;
  * rec NULL (no record): *sl alone, for the saves that will create one.
  * With a record that has a generation, *base gets it as stored (before
@@ -785,7 +811,12 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		if (errno == ETIMEDOUT) {
 			long holder = fs_lock_holder(t->lockfd);
 
-			if (holder > 0)
+			if (holder > 0 && fs_pid_stopped(holder))
+				odin_log(LOG_ERR, "store %s: the record of %s is still locked by another "
+				    "process (pid %ld, stopped: it holds the lock until it is continued "
+				    "or killed) after %d ms; giving up", st->where, user, holder,
+				    ODIN_LOCK_WAIT_MS);
+			else if (holder > 0)
 				odin_log(LOG_ERR, "store %s: the record of %s is still locked by another "
 				    "process (pid %ld) after %d ms; giving up", st->where, user, holder,
 				    ODIN_LOCK_WAIT_MS);
