@@ -38,6 +38,7 @@
 struct odin_enrollment {
 	struct odin_record snap;	/* the stored record when begin ran */
 	int absent;			/* there was none */
+	struct odin_token_proof proof;	/* the store's, for the token this session spent */
 	struct odin_record nr;		/* the record commit writes */
 	int confirmed;
 	int coded;
@@ -560,7 +561,7 @@ odin_account_verify_flags(struct odin_store *st, const struct odin_config *cfg,
 
 int
 odin_enroll_begin(struct odin_store *st, const struct odin_config *cfg, const char *user,
-    int forced, int token_spent, int64_t now, struct odin_enrollment **out)
+    int forced, const struct odin_token_spent *spent, int64_t now, struct odin_enrollment **out)
 {
 	struct odin_account_info info;
 	struct odin_enrollment *en;
@@ -581,11 +582,13 @@ odin_enroll_begin(struct odin_store *st, const struct odin_config *cfg, const ch
 	acct_info_from(&info, &en->snap);
 	need = odin_account_token_need(cfg, en->absent ? 0 : (int)en->snap.state,
 	    en->absent ? NULL : &info, forced, now);
-	if (need != ODIN_TOKEN_NEED_NONE && !(token_spent && !en->absent &&
+	if (need != ODIN_TOKEN_NEED_NONE && !(spent != NULL && spent->spent && !en->absent &&
 	    en->snap.state == ODIN_STATE_PENDING && en->snap.token == ODIN_TOKEN_SPENT)) {
 		odin_enroll_free(en);
 		return ODIN_EPERM;
 	}
+	if (spent != NULL && spent->spent)
+		en->proof = spent->proof;
 	odin_record_init(&en->nr, now);
 	en->nr.secret_len = ODIN_SECRET_DEFAULT;
 	if ((rc = odin_random(en->nr.secret, en->nr.secret_len)) != ODIN_OK) {
@@ -679,7 +682,7 @@ odin_enroll_commit(struct odin_store *st, const char *user,
 		en->nr.state = ODIN_STATE_ENABLED;
 		en->nr.created = now;
 		en->nr.updated = now;
-		return odin_store_enroll(st, user, &en->nr, en->absent ? -1 : en->snap.updated);
+		return odin_store_enroll(st, user, &en->nr, en->absent ? -1 : en->snap.updated, &en->proof);
 	}
 	if ((cur = acct_records()) == NULL)
 		return ODIN_ENOMEM;

@@ -125,17 +125,31 @@ int odin_account_verify_flags(struct odin_store *st, const struct odin_config *c
 struct odin_enrollment;
 
 /*
+ * An enrollment token this session spent: odin_account_token_check() sets
+ * it on ODIN_OK, odin_enroll_begin() takes it.  Where the store checks
+ * codes itself it holds the store's proof (store.h: odin_store_token),
+ * which the enrollment shows when it commits, so that no other session
+ * can enroll that row: it may outlive the store handle that spent the
+ * token (the CLI closes its handle while the user scans the code).  Wipe
+ * it when done (odin_wipe).
+ */
+struct odin_token_spent {
+	int spent;
+	struct odin_token_proof proof;
+};
+
+/*
  * Starts an enrollment for user: reads the record (any state, or none)
  * and makes a new secret.  The record read is the one commit checks, and
  * the token rule (odin_account_token_need()) is applied to it here: if it
- * needs an enrollment token, this session must have spent it
- * (token_spent: odin_account_token_check() said ODIN_OK), else
- * ODIN_EPERM.  forced: no record means enforce_group made this enrollment.
- * Returns ODIN_OK (*en set; free it with odin_enroll_free()), ODIN_EPERM,
- * ODIN_ENOMEM, ODIN_ECRYPTO, or the store's error.
+ * needs an enrollment token, this session must have spent it (spent:
+ * what odin_account_token_check() set; NULL: none), else ODIN_EPERM.
+ * forced: no record means enforce_group made this enrollment.  Returns
+ * ODIN_OK (*en set, with spent's proof; free it with odin_enroll_free()),
+ * ODIN_EPERM, ODIN_ENOMEM, ODIN_ECRYPTO, or the store's error.
  */
 int odin_enroll_begin(struct odin_store *st, const struct odin_config *cfg, const char *user,
-    int forced, int token_spent, int64_t now, struct odin_enrollment **en);
+    int forced, const struct odin_token_spent *spent, int64_t now, struct odin_enrollment **en);
 
 /* The new secret (to show as a URI, QR code and key) and its parameters. */
 const uint8_t *odin_enroll_secret(const struct odin_enrollment *en, size_t *len);
@@ -274,11 +288,13 @@ enum odin_token_need odin_account_token_need(const struct odin_config *cfg, int 
  * Checks an enrollment token typed for user's pending record: counted as
  * a failed attempt (written) before it is judged; a right one is spent
  * (it can never be used again), the count cleared, durably.  Returns
- * ODIN_OK, ODIN_ENOMATCH (wrong, malformed or expired: counted),
- * ODIN_ELOCKEDOUT (not judged: a->locked_until), ODIN_ECHANGED (no
- * longer pending with an outstanding token), or the store's error.
+ * ODIN_OK (*spent set, for odin_enroll_begin()), ODIN_ENOMATCH (wrong,
+ * malformed or expired: counted), ODIN_ELOCKEDOUT (not judged:
+ * a->locked_until), ODIN_ECHANGED (no longer pending with an outstanding
+ * token), or the store's error.  *spent is wiped first.
  */
 int odin_account_token_check(struct odin_store *st, const struct odin_config *cfg,
-    const char *user, const char *input, int64_t now, struct odin_attempt *a);
+    const char *user, const char *input, int64_t now, struct odin_attempt *a,
+    struct odin_token_spent *spent);
 
 #endif

@@ -136,7 +136,7 @@ hd_token_admit(int rc, const struct odin_record *r, int64_t now, struct odin_att
  */
 static int
 hd_token_server(struct odin_store *st, const char *user, const char *input, int64_t now,
-    struct odin_attempt *a)
+    struct odin_attempt *a, struct odin_token_spent *spent)
 {
 	struct odin_server_verdict v;
 	struct odin_record *r;
@@ -156,10 +156,11 @@ hd_token_server(struct odin_store *st, const char *user, const char *input, int6
 		a->reason = "malformed enrollment token";
 	else if ((rc = odin_onetime_hash(&r->token_hash, norm, h)) != ODIN_OK)
 		goto out;
-	rc = odin_store_token(st, user, h, now, &v);
+	rc = odin_store_token(st, user, h, now, &v, &spent->proof);
 	switch (rc) {
 	case ODIN_OK:
 		a->reason = "enrollment token accepted";
+		spent->spent = 1;
 		break;
 	case ODIN_ENOMATCH:
 		if (a->reason[0] == '?')
@@ -189,7 +190,8 @@ out:
 
 int
 odin_account_token_check(struct odin_store *st, const struct odin_config *cfg,
-    const char *user, const char *input, int64_t now, struct odin_attempt *a)
+    const char *user, const char *input, int64_t now, struct odin_attempt *a,
+    struct odin_token_spent *spent)
 {
 	struct odin_auth_result fres;
 	struct odin_record *r, *r2 = NULL;
@@ -200,10 +202,11 @@ odin_account_token_check(struct odin_store *st, const struct odin_config *cfg,
 
 	memset(a, 0, sizeof(*a));
 	memset(&fres, 0, sizeof(fres));
+	odin_wipe(spent, sizeof(*spent));
 	a->method = ODIN_AUTH_NONE;
 	a->reason = "?";
 	if (odin_store_verifies(st))
-		return hd_token_server(st, user, input, now, a);
+		return hd_token_server(st, user, input, now, a, spent);
 	if ((r = hd_record()) == NULL || (r2 = hd_record()) == NULL) {
 		odin_secure_free(r);
 		return ODIN_ENOMEM;
@@ -261,6 +264,7 @@ odin_account_token_check(struct odin_store *st, const struct odin_config *cfg,
 		if ((rc = odin_store_save(txn, r2, 0)) == ODIN_OK) {
 			a->reason = "enrollment token accepted";
 			a->lockout_seconds = 0;
+			spent->spent = 1;	/* the record says so; no proof beside it */
 		} else
 			a->reason = "cannot save record";
 	} else {

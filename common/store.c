@@ -340,21 +340,23 @@ odin_store_verify(struct odin_store *st, const char *user, const struct odin_ser
 
 int
 odin_store_token(struct odin_store *st, const char *user, const uint8_t hash[ODIN_BACKUP_HASH_LEN],
-    int64_t host_now, struct odin_server_verdict *v)
+    int64_t host_now, struct odin_server_verdict *v, struct odin_token_proof *proof)
 {
 	memset(v, 0, sizeof(*v));
-	if (st == NULL || hash == NULL)
+	if (proof != NULL)
+		odin_wipe(proof, sizeof(*proof));
+	if (st == NULL || hash == NULL || proof == NULL)
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
 	if (!odin_store_verifies(st))
 		return ODIN_ENOTSUP;
-	return store_ops(st)->token(st, user, hash, host_now, v);
+	return store_ops(st)->token(st, user, hash, host_now, v, proof);
 }
 
 int
 odin_store_enroll(struct odin_store *st, const char *user, const struct odin_record *rec,
-    int64_t was_updated)
+    int64_t was_updated, const struct odin_token_proof *proof)
 {
 	if (st == NULL || rec == NULL || rec->state != ODIN_STATE_ENABLED)
 		return ODIN_EINVAL;
@@ -362,7 +364,7 @@ odin_store_enroll(struct odin_store *st, const char *user, const struct odin_rec
 		return ODIN_EBADNAME;
 	if (!odin_store_verifies(st))
 		return ODIN_ENOTSUP;
-	return store_ops(st)->enroll(st, user, rec, was_updated);
+	return store_ops(st)->enroll(st, user, rec, was_updated, proof);
 }
 
 int

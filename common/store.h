@@ -247,14 +247,17 @@ int odin_store_settle(struct odin_store *st, const char *user, int64_t now,
  *   ODIN_ECRYPTO (the secret is not sealed by the store: nothing counted,
  *   logged), or an error.  v->skew is a->host_now minus the store's clock.
  * odin_store_token: hash is a typed enrollment token's hash under the
- *   token's salt: ODIN_OK (spent), ODIN_ENOMATCH (counted; wrong or
- *   expired), ODIN_ELOCKEDOUT, ODIN_ECHANGED (no outstanding token).
+ *   token's salt: ODIN_OK (spent; *proof set: what this caller shows to
+ *   enroll the row), ODIN_ENOMATCH (counted; wrong or expired),
+ *   ODIN_ELOCKEDOUT, ODIN_ECHANGED (no outstanding token).
  * odin_store_enroll: rec (enabled; its secret, parameters, last_step and
- *   backup codes) into a missing row or a pending one without an active
- *   token, the secret sealed by the store, created = updated = its now --
- *   only if the row is still as the caller read it: was_updated is its
- *   "updated" then, or -1 if there was none.  ODIN_OK, or ODIN_EPERM (the
- *   row is enabled, waits for a token, or changed meanwhile).
+ *   backup codes) into a missing row, a pending one without a token, or a
+ *   pending one whose token this proof's odin_store_token spent (proof
+ *   NULL or not set: none), the secret sealed by the store, created =
+ *   updated = its now -- only if the row is still as the caller read it:
+ *   was_updated is its "updated" then, or -1 if there was none.  ODIN_OK,
+ *   or ODIN_EPERM (the row is enabled, waits for a token, or changed
+ *   meanwhile).
  */
 struct odin_server_answer {
 	int kind;			/* enum odin_input_kind (backup.h) */
@@ -269,13 +272,24 @@ struct odin_server_verdict {
 	int64_t step;
 };
 
+/*
+ * What odin_store_token hands the caller whose enrollment token it spent:
+ * another caller, seeing the token spent, cannot enroll that row without
+ * it.  A bearer capability until that enrollment: wipe it (odin_wipe).
+ */
+#define ODIN_TOKEN_PROOF_LEN 32
+struct odin_token_proof {
+	int set;
+	uint8_t b[ODIN_TOKEN_PROOF_LEN];
+};
+
 int odin_store_verifies(const struct odin_store *st);
 int odin_store_verify(struct odin_store *st, const char *user, const struct odin_server_answer *a,
     struct odin_server_verdict *v);
 int odin_store_token(struct odin_store *st, const char *user, const uint8_t hash[ODIN_BACKUP_HASH_LEN],
-    int64_t host_now, struct odin_server_verdict *v);
+    int64_t host_now, struct odin_server_verdict *v, struct odin_token_proof *proof);
 int odin_store_enroll(struct odin_store *st, const char *user, const struct odin_record *rec,
-    int64_t was_updated);
+    int64_t was_updated, const struct odin_token_proof *proof);
 
 /*
  * What this connection may do to a shared store (the doctor's question:

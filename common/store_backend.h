@@ -34,9 +34,9 @@ struct odin_store_ops {
 	int (*verify)(struct odin_store *st, const char *user, const struct odin_server_answer *a,
 	    struct odin_server_verdict *v);
 	int (*token)(struct odin_store *st, const char *user, const uint8_t *hash, int64_t host_now,
-	    struct odin_server_verdict *v);
+	    struct odin_server_verdict *v, struct odin_token_proof *proof);
 	int (*enroll)(struct odin_store *st, const char *user, const struct odin_record *rec,
-	    int64_t was_updated);
+	    int64_t was_updated, const struct odin_token_proof *proof);
 	int (*create)(const char *where);
 };
 
@@ -73,7 +73,7 @@ extern const struct odin_store_ops odin_store_files_ops;
  * any change of what an op means or takes.
  */
 #define ODIN_STORE_PLUGIN_SYMBOL "odin_store_plugin"
-#define ODIN_STORE_PLUGIN_ABI 5
+#define ODIN_STORE_PLUGIN_ABI 6	/* 6: token and enroll carry the token's proof */
 #define ODIN_STORE_PLUGIN_SIZES { sizeof(struct odin_store_ops), \
 	sizeof(struct odin_store_base), sizeof(struct odin_record), sizeof(struct odin_config) }
 

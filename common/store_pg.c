@@ -110,6 +110,7 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 	" 'sha256'), 'hex'), 1, 16))::bit(64)::bigint"
 /* odin_srv_login's arguments, as GRANT and REVOKE name the procedure */
 #define PG_PROOF_LEN 32	/* odin_srv_token_collect's proof: gen_random_bytes(32) */
+_Static_assert(PG_PROOF_LEN == ODIN_TOKEN_PROOF_LEN, "PG_PROOF_LEN");
 #define PG_SRV_LOGIN_ARGS "text, text, text, bytea, bigint, text, bigint, bigint, bigint"
 /* odin_srv_token_login's arguments */
 #define PG_SRV_TOKEN_ARGS "text, bytea, text, bigint, text"
@@ -136,14 +137,6 @@ struct odin_store {
 	char snap_user[ODIN_USER_MAX + 1];
 	char snap_sealed[PG_SEALED_MAX + 1];
 	char snap_param[3][16];	/* algorithm, digits, period */
-	/*
-	 * Server mode: what odin_srv_token_login handed back for the token this
-	 * handle presented (and only for that user), which odin_srv_enroll asks
-	 * for: no other host can enroll the row while the user scans the code.
-	 */
-	uint8_t proof[PG_PROOF_LEN];
-	int proof_ok;
-	char proof_user[ODIN_USER_MAX + 1];
 };
 
 struct odin_txn {
@@ -674,16 +667,20 @@ static const char pg_server_sql[] =
 	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
 	PG_SRV_DURABLE_COMMIT
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
+	/* nothing filed: the collect answers "absent" (a host cannot fill the table with names) */
 	"  IF NOT FOUND OR NOT r.pending OR r.enroll_token IS NULL OR r.enroll_token NOT LIKE 'active %' THEN"
-	"   v := 'absent';"
-	"  ELSIF r.lockout_until > now THEN v := 'locked'; started := r.lockout_until;"
+	"   RETURN;"
+	"  END IF;"
+	"  IF r.lockout_until > now THEN v := 'locked'; started := r.lockout_until;"
 	"  ELSE"
 	"   started := odin_srv_count(u, now);"
 	"   IF started <= now THEN started := 0; END IF;"
 	"   v := 'counted';"
 	"  END IF;"
+	/* a hash of any other length is no token's: filed as none (a wrong answer, counted) */
 	"  INSERT INTO odin_pending (ticket, user_name, xid, verdict, kind, step, hash, started, created)"
-	"   VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, 'token', 0, h, started, now);"
+	"   VALUES (ticket, u, pg_catalog.pg_current_xact_id(), v, 'token', 0,"
+	"   CASE WHEN pg_catalog.length(h) = " ODIN_PG_STR(ODIN_BACKUP_HASH_LEN) " THEN h END, started, now);"
 	" END $f$;"
 	"CREATE OR REPLACE FUNCTION odin_srv_token_collect(u text, t text, OUT verdict text,"
 	" OUT locked_until bigint, OUT proof text)"
@@ -1293,15 +1290,6 @@ pg_close(struct odin_store *st)
 	odin_secure_free(st->snap);
 	odin_wipe(st, sizeof(*st));
 	free(st);
-}
-
-/* The proof of a spent token (struct odin_store), dropped and wiped. */
-static void
-pg_drop_proof(struct odin_store *st)
-{
-	odin_wipe(st->proof, sizeof(st->proof));
-	st->proof_ok = 0;
-	st->proof_user[0] = '\0';
 }
 
 /* The snapshot kept for a settle (odin_store_snapshot), dropped and wiped. */
@@ -2455,7 +2443,7 @@ pg_verify(struct odin_store *st, const char *user, const struct odin_server_answ
 
 static int
 pg_token(struct odin_store *st, const char *user, const uint8_t *hash, int64_t host_now,
-    struct odin_server_verdict *v)
+    struct odin_server_verdict *v, struct odin_token_proof *proof)
 {
 	char hx[2 * ODIN_BACKUP_HASH_LEN + 1];
 	const char *vals[2] = { user, hx };
@@ -2463,7 +2451,6 @@ pg_token(struct odin_store *st, const char *user, const uint8_t *hash, int64_t h
 	int rc;
 
 	(void)host_now;
-	pg_drop_proof(st);
 	odin_base16_encode(hash, ODIN_BACKUP_HASH_LEN, hx);
 	/* counted and committed, then judged: one statement (odin_srv_token_login) */
 	res = pg_run(st, "enrollment token", user, "CALL odin_srv_token_login($1::text,"
@@ -2479,13 +2466,12 @@ pg_token(struct odin_store *st, const char *user, const uint8_t *hash, int64_t h
 		v->locked_until = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 		/* a spent token comes with its proof, or the spend is of no use: refused */
 		if (rc == ODIN_OK && (PQgetisnull(res, 0, 2) || odin_base16_decode(PQgetvalue(res, 0, 2),
-		    (size_t)PQgetlength(res, 0, 2), st->proof, sizeof(st->proof)) != ODIN_OK)) {
+		    (size_t)PQgetlength(res, 0, 2), proof->b, sizeof(proof->b)) != ODIN_OK)) {
 			odin_log(LOG_ERR, "postgresql: enrollment token for %s: spent without a proof", user);
-			pg_drop_proof(st);
+			odin_wipe(proof, sizeof(*proof));
 			rc = ODIN_EIO;
 		} else if (rc == ODIN_OK) {
-			(void)snprintf(st->proof_user, sizeof(st->proof_user), "%s", user);	/* fits: validated */
-			st->proof_ok = 1;
+			proof->set = 1;
 		}
 	}
 	PQclear(res);
@@ -2493,7 +2479,8 @@ pg_token(struct odin_store *st, const char *user, const uint8_t *hash, int64_t h
 }
 
 static int
-pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec, int64_t was_updated)
+pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec, int64_t was_updated,
+    const struct odin_token_proof *tp)
 {
 	char secret[2 * ODIN_SECRET_MAX + 1], salt[2 * ODIN_BACKUP_SALT_LEN + 1];
 	char hashes[ODIN_BACKUP_MAX * (2 * ODIN_BACKUP_HASH_LEN + 1) + 1], nums[5][24];
@@ -2504,11 +2491,10 @@ pg_enroll(struct odin_store *st, const char *user, const struct odin_record *rec
 
 	if (rec->secret_len == 0 || rec->secret_len > ODIN_SECRET_MAX || rec->nbackup > ODIN_BACKUP_MAX)
 		return ODIN_EINVAL;
-	/* the proof of the token this handle spent for this user, if it spent one */
+	/* the proof of the token the caller spent, if it spent one (odin_srv_token_collect) */
 	proof[0] = '\0';
-	if (st->proof_ok && strcmp(st->proof_user, user) == 0)
-		odin_base16_encode(st->proof, sizeof(st->proof), proof);
-	pg_drop_proof(st);	/* one enrollment per proof */
+	if (tp != NULL && tp->set)
+		odin_base16_encode(tp->b, sizeof(tp->b), proof);
 	odin_base16_encode(rec->secret, rec->secret_len, secret);
 	odin_base16_encode(rec->backup_salt, sizeof(rec->backup_salt), salt);
 	pg_hashes((const uint8_t (*)[ODIN_BACKUP_HASH_LEN])rec->backup, rec->nbackup, hashes);

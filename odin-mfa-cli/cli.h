@@ -121,8 +121,8 @@ void raised_close(struct cli *c);
 int raised_info(struct cli *c, const char *user, struct odin_account_info *info);
 int raised_verify(struct cli *c, const char *user, const char *input, unsigned flags,
     struct odin_attempt *a);
-int raised_enroll_begin(struct cli *c, const char *user, int forced, int token_spent,
-    struct odin_enrollment **en);
+int raised_enroll_begin(struct cli *c, const char *user, int forced,
+    const struct odin_token_spent *spent, struct odin_enrollment **en);
 int raised_enroll_commit(struct cli *c, const char *user, struct odin_enrollment *en);
 int raised_new_backup_codes(struct cli *c, const char *user, struct odin_backup_code *codes);
 int raised_set_pending(struct cli *c, const char *user, int reset, int64_t token_ttl,
@@ -141,7 +141,8 @@ int raised_migrate(struct cli *c, const struct odin_config *to_cfg, unsigned *n)
 int raised_bypass_issue(struct cli *c, const char *user, int64_t ttl, unsigned uses,
     char shown[ODIN_ONETIME_SHOWN_MAX], int *replaced);
 int raised_bypass_revoke(struct cli *c, const char *user, int *had);
-int raised_token_check(struct cli *c, const char *user, const char *input, struct odin_attempt *a);
+int raised_token_check(struct cli *c, const char *user, const char *input, struct odin_attempt *a,
+    struct odin_token_spent *spent);
 
 /* ---- user_verbs.c and admin_verbs.c ---------------------------------------- */
 

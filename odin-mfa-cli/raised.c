@@ -152,15 +152,15 @@ raised_verify(struct cli *c, const char *user, const char *input, unsigned flags
 }
 
 int
-raised_enroll_begin(struct cli *c, const char *user, int forced, int token_spent,
-    struct odin_enrollment **en)
+raised_enroll_begin(struct cli *c, const char *user, int forced,
+    const struct odin_token_spent *spent, struct odin_enrollment **en)
 {
 	sigset_t old;
 	int rc;
 
 	if (raised_begin(&old) != 0)
 		return ODIN_EPERM;
-	rc = odin_enroll_begin(c->st, &c->cfg, user, forced, token_spent, raised_now(), en);
+	rc = odin_enroll_begin(c->st, &c->cfg, user, forced, spent, raised_now(), en);
 	raised_end(&old);
 	return rc;
 }
@@ -337,14 +337,15 @@ raised_bypass_revoke(struct cli *c, const char *user, int *had)
 }
 
 int
-raised_token_check(struct cli *c, const char *user, const char *input, struct odin_attempt *a)
+raised_token_check(struct cli *c, const char *user, const char *input, struct odin_attempt *a,
+    struct odin_token_spent *spent)
 {
 	sigset_t old;
 	int rc;
 
 	if (raised_begin(&old) != 0)
 		return ODIN_EPERM;
-	rc = odin_account_token_check(c->st, &c->cfg, user, input, raised_now(), a);
+	rc = odin_account_token_check(c->st, &c->cfg, user, input, raised_now(), a, spent);
 	raised_end(&old);
 	return rc;
 }

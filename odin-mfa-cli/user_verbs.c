@@ -101,13 +101,14 @@ cli_print_backup_codes(const struct odin_backup_code *codes, unsigned n)
  */
 static int
 cli_enroll_token(struct cli *c, const char *user, const struct odin_account_info *info,
-    int *forced, int *spent)
+    int *forced, struct odin_token_spent *spent)
 {
 	char line[CLI_LINE_MAX];
 	struct odin_attempt a;
 	int tries, rc, got;
 
-	*forced = *spent = 0;
+	*forced = 0;
+	odin_wipe(spent, sizeof(*spent));
 	if (info == NULL && c->cfg.enforce_group[0] != '\0') {
 		rc = odin_user_in_group(user, c->who.gid_pw, c->cfg.enforce_group);
 		if (rc < 0) {	/* as the module: membership unknown is not "not a member" */
@@ -137,13 +138,12 @@ cli_enroll_token(struct cli *c, const char *user, const struct odin_account_info
 			cli_err(got == 0 ? "no token given; nothing changed" : "interrupted; nothing changed");
 			return EXIT_REFUSED;
 		}
-		rc = raised_token_check(c, user, line, &a);
+		rc = raised_token_check(c, user, line, &a, spent);
 		odin_wipe(line, sizeof(line));
 		switch (rc) {
 		case ODIN_OK:
 			cli_syslog(LOG_INFO, "user %s (uid %lu): enrollment token accepted", user,
 			    (unsigned long)c->who.uid);
-			*spent = 1;
 			return EXIT_DONE;
 		case ODIN_ENOMATCH:
 			cli_syslog(LOG_NOTICE, "user %s (uid %lu): enrollment token refused: %s", user,
@@ -379,10 +379,12 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 	struct odin_account_info info;
 	struct odin_enrollment *en = NULL;
 	const char *png = NULL, *svg = NULL, *arg, *user = c->who.name;
-	int style = ODIN_QR_UTF8, ret, ch, rc, proven = 0, made = 0, forced = 0, spent = 0;
+	struct odin_token_spent spent;
+	int style = ODIN_QR_UTF8, ret, ch, rc, proven = 0, made = 0, forced = 0;
 	sigset_t old;
 
 	memset(codes, 0, sizeof(codes));
+	memset(&spent, 0, sizeof(spent));
 	while ((ch = cli_getopt(c, argc, argv, opts, 3, &arg)) != -1) {
 		switch (ch) {
 		case OPT_HELP:
@@ -437,7 +439,9 @@ cmd_enroll(struct cli *c, int argc, char **argv)
 			goto out;
 		proven = 1;
 	}
-	if ((rc = raised_enroll_begin(c, user, forced, spent, &en)) != ODIN_OK) {
+	rc = raised_enroll_begin(c, user, forced, &spent, &en);
+	odin_wipe(&spent, sizeof(spent));	/* en holds what it needs */
+	if (rc != ODIN_OK) {
 		if (rc == ODIN_EPERM) {
 			cli_err("your MFA record now needs an enrollment token (an admin issued one "
 			    "meanwhile); run enroll again");
@@ -502,6 +506,7 @@ out:
 			(void)unlink(svg);
 	}
 	odin_wipe(codes, sizeof(codes));
+	odin_wipe(&spent, sizeof(spent));
 	odin_enroll_free(en);
 	raised_close(c);
 	return ret;

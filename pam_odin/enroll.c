@@ -192,7 +192,7 @@ enroll_confirm(struct pod *p, struct odin_enrollment *en)
  * counted like a code.  PAM_SUCCESS: go on (none needed, or it was right).
  */
 static int
-enroll_token(struct pod *p, int *spent)
+enroll_token(struct pod *p, struct odin_token_spent *spent)
 {
 	struct odin_account_info info;
 	struct odin_attempt a;
@@ -230,12 +230,11 @@ enroll_token(struct pod *p, int *spent)
 			return PAM_AUTH_ERR;
 		}
 		e = odin_account_token_check(p->st, &p->cfg, p->user, toolong ? NULL : input,
-		    (int64_t)time(NULL), &a);
+		    (int64_t)time(NULL), &a, spent);
 		odin_wipe(input, sizeof(input));
 		switch (e) {
 		case ODIN_OK:
 			odin_log(LOG_INFO, "user=%s enrollment token accepted", p->user);
-			*spent = 1;
 			return PAM_SUCCESS;
 		case ODIN_ENOMATCH:
 			pod_decision(p, LOG_NOTICE, "deny", "enroll", a.reason);
@@ -271,9 +270,11 @@ pod_enroll(struct pod *p, int forward)
 	struct odin_backup_code codes[ODIN_BACKUP_MAX];
 	struct odin_enrollment *en = NULL;
 	struct odin_totp_params tp;
-	int rv, e, spent = 0;
+	struct odin_token_spent spent;
+	int rv, e;
 
 	memset(codes, 0, sizeof(codes));
+	memset(&spent, 0, sizeof(spent));	/* enroll_token() fills it only when a token is spent */
 	if (p->cfg.no_enroll || forward) {
 		/* forward_pass serves applications that ask once: no room for a QR code there */
 		pod_say(p->pamh, PAM_ERROR_MSG,
@@ -287,7 +288,8 @@ pod_enroll(struct pod *p, int forward)
 	if ((rv = enroll_token(p, &spent)) != PAM_SUCCESS)
 		return rv;
 	/* no record here: enforce_group made this enrollment (pod_route) */
-	e = odin_enroll_begin(p->st, &p->cfg, p->user, 1, spent, (int64_t)time(NULL), &en);
+	e = odin_enroll_begin(p->st, &p->cfg, p->user, 1, &spent, (int64_t)time(NULL), &en);
+	odin_wipe(&spent, sizeof(spent));	/* en holds what it needs */
 	if (e == ODIN_EPERM) {
 		pod_say(p->pamh, PAM_ERROR_MSG, "Setting up two-factor authentication for this "
 		    "account needs an enrollment token from your administrator; ask for one.");

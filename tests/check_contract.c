@@ -309,7 +309,7 @@ START_TEST(enroll_absent_and_pending)
 	enum odin_pending_outcome out;
 	struct odin_account_info i;
 
-	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "erin", 0, 0, T0, &en), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "erin", 0, NULL, T0, &en), ODIN_OK);
 	ck_assert_int_eq(odin_enroll_found(en), 0);
 	ck_assert_int_eq(odin_enroll_commit(st, "erin", en, T0), ODIN_EINVAL);	/* not confirmed */
 	confirm(en, T0);
@@ -323,7 +323,7 @@ START_TEST(enroll_absent_and_pending)
 	ck_assert_int_eq(i.last_step, T0 / 30);
 
 	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, 0, NULL, &out), ODIN_OK);
-	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, NULL, T0, &en), ODIN_OK);
 	ck_assert_int_eq(odin_enroll_found(en), ODIN_STATE_PENDING);
 	confirm(en, T0);
 	ck_assert_int_eq(odin_enroll_codes(en, &cfg, codes), ODIN_OK);
@@ -342,8 +342,8 @@ START_TEST(enroll_refused_when_changed)
 	int unreadable;
 
 	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, 0, NULL, &out), ODIN_OK);
-	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_OK);
-	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &other), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, NULL, T0, &en), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, NULL, T0, &other), ODIN_OK);
 	confirm(en, T0);
 	confirm(other, T0);
 	ck_assert_int_eq(odin_enroll_codes(en, &cfg, codes), ODIN_OK);
@@ -354,7 +354,7 @@ START_TEST(enroll_refused_when_changed)
 	odin_enroll_free(en);
 
 	/* disabled meanwhile: stays disabled */
-	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_OK);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, NULL, T0, &en), ODIN_OK);
 	confirm(en, T0 + 30);
 	ck_assert_int_eq(odin_enroll_codes(en, &cfg, codes), ODIN_OK);
 	ck_assert_int_eq(odin_account_disable(st, "pat", &unreadable), ODIN_OK);
@@ -434,6 +434,7 @@ START_TEST(enrollment_tokens)
 	struct odin_backup_code codes[ODIN_BACKUP_MAX];
 	enum odin_pending_outcome out;
 	struct odin_enrollment *en;
+	struct odin_token_spent sp, saved;
 	struct odin_attempt a;
 
 	/* pending without a token; the front end looked; then an admin issues one */
@@ -442,18 +443,22 @@ START_TEST(enrollment_tokens)
 	ck_assert_int_eq(odin_account_set_pending(st, "pat", 0, T0, 3600, shown, &out), ODIN_OK);
 	ck_assert_int_eq(out, ODIN_PENDING_ALREADY);
 	ck_assert_int_eq(info("pat").token, ODIN_TOKEN_ACTIVE);
-	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_EPERM);
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, NULL, T0, &en), ODIN_EPERM);
 	ck_assert_ptr_null(en);
 	/* wrong: counted; right: spent; then the enrollment may begin, and commit */
-	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", "abcd-efgh-jkmn-pqrs", T0, &a), ODIN_ENOMATCH);
+	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", "abcd-efgh-jkmn-pqrs", T0, &a, &sp), ODIN_ENOMATCH);
 	ck_assert_int_eq(info("pat").failures, 1);
-	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", shown, T0 + 3600, &a), ODIN_ENOMATCH);	/* expired */
-	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", shown, T0, &a), ODIN_OK);
+	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", shown, T0 + 3600, &a, &sp), ODIN_ENOMATCH);	/* expired */
+	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", shown, T0, &a, &sp), ODIN_OK);
 	ck_assert_int_eq(info("pat").token, ODIN_TOKEN_SPENT);
 	ck_assert_int_eq(info("pat").failures, 0);
-	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", shown, T0, &a), ODIN_ECHANGED);	/* once */
-	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 0, T0, &en), ODIN_EPERM);	/* not this session's */
-	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, 1, T0, &en), ODIN_OK);
+	ck_assert_int_eq(sp.spent, 1);
+	saved = sp;
+	ck_assert_int_eq(odin_account_token_check(st, &cfg, "pat", shown, T0, &a, &sp), ODIN_ECHANGED);	/* once */
+	ck_assert_int_eq(sp.spent, 0);
+	sp = saved;
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, NULL, T0, &en), ODIN_EPERM);	/* not this session's */
+	ck_assert_int_eq(odin_enroll_begin(st, &cfg, "pat", 0, &sp, T0, &en), ODIN_OK);
 	confirm(en, T0);
 	ck_assert_int_eq(odin_enroll_codes(en, &cfg, codes), ODIN_OK);
 	ck_assert_int_eq(odin_enroll_commit(st, "pat", en, T0), ODIN_OK);

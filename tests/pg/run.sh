@@ -805,6 +805,18 @@ check "server host role: another session cannot enroll a user whose token it did
     '[ "$(tr "\n" " " < "$T/psql.out")" = "f f f " ] && [ "$row" = "f|t" ]'
 check "server mode: the owner reads that row (its token without the proof)" \
     '"$RT" "$T/SA/odin.conf" cat srvtk2 | grep -Eqx "enroll_token spent [0-9]+"'
+# odin-mfa-cli enroll with a token on S1: the CLI closes its store handle
+# while the user scans the code (it holds nothing of root's then) and opens
+# another for the commit: the token's proof goes with the enrollment.
+"$CLI" --config "$T/SA/odin.conf" admin force-enable --token root > "$T/cli.out" 2>&1
+TOKR=$(sed -n 's/^    \(\([0-9a-z]\{4\}-\)\{3\}[0-9a-z]\{4\}\)$/\1/p' "$T/cli.out")
+rm -f "$T/ce".*
+expect "$HERE/../lib/cli_drive.exp" "$T/ce" "token:$TOKR" uri good -- \
+    "$CLI" --config "$T/S1/odin.conf" enroll --qr=none > /dev/null 2>&1
+row=$(pg_psql "SELECT mfa_enabled, mfa_secret LIKE 'srv1:%', enroll_token IS NULL FROM users WHERE user_name = 'root'")
+check "server mode: odin-mfa-cli enroll with a token, through S1's role (exit $(cat "$T/ce.rc" 2>/dev/null), $row)" \
+    '[ "$(cat "$T/ce.rc" 2>/dev/null)" = 0 ] && [ "$row" = "t|t|t" ]'
+"$CLI" --config "$T/SA/odin.conf" admin disable root > "$T/cli.out" 2>&1
 # A token's verdict only after its count is committed, as a login's: a host
 # that could roll the count back would guess tokens for free.
 "$CLI" --config "$T/SA/odin.conf" admin force-enable --token srvtk3 > "$T/cli.out" 2>&1
@@ -836,6 +848,12 @@ SQL
 f3=$(pg_psql "SELECT failures FROM users WHERE user_name = 'srvtk3'")
 check "server host role: a token collected in the transaction that counted it: no verdict ($f2 -> $f3)" \
     'grep -q "only after its count is committed" "$T/psql.out" && ! grep -qx "wrong" "$T/psql.out" && [ "$f3" = "$f2" ]'
+as_srv1 "SELECT ticket FROM odin_srv_token_submit('nosuchuser', '$Z32'::bytea)" > /dev/null
+n=$(pg_psql "SELECT count(*) FROM odin_pending WHERE user_name = 'nosuchuser'")
+tk=$(as_srv1 "SELECT ticket FROM odin_srv_token_submit('srvtk3', pg_catalog.decode(pg_catalog.repeat('ab', 100000), 'hex'))")
+h=$(pg_psql "SELECT hash IS NULL FROM odin_pending WHERE ticket = '$tk'")
+check "server host role: a token answer for no pending row files nothing; a 100 kB hash is filed as none ($n, $h)" \
+    '[ "$n" = 0 ] && [ "$h" = t ]'
 check "server host role: the one-call odin_srv_token is gone" \
     'as_srv1 "SELECT * FROM odin_srv_token('"'srvtk3'"', '"'$Z32'"'::bytea)" | grep -q 42883'
 BK=$(sed -n 's/^INFO     \([0-9a-z]\{5\}-[0-9a-z]\{5\}\)$/\1/p' "$T/out" | head -n 1)
