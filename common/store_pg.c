@@ -90,6 +90,14 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 	"  IF pg_catalog.current_setting('synchronous_commit') IN ('off', 'local', 'remote_write') THEN" \
 	"   PERFORM pg_catalog.set_config('synchronous_commit', 'on', true); END IF;"
 /*
+ * In odin_srv_submit and odin_srv_token_submit: tickets older than 600 s,
+ * which no collect takes any more, deleted, skipping any a caller holds
+ * locked (an open transaction of its own must not make every login wait).
+ */
+#define PG_SRV_SWEEP \
+	"  DELETE FROM odin_pending d WHERE d.ticket IN (SELECT o.ticket FROM odin_pending o" \
+	"   WHERE o.created < now - 600 FOR UPDATE SKIP LOCKED);"
+/*
  * In odin_srv_submit and odin_srv_collect: what a TOTP code's step depends
  * on besides the code and the time, as one digest of the row r's sealed
  * secret, algorithm, digits and period and the policy p's window.
@@ -547,8 +555,7 @@ static const char pg_server_sql[] =
 	"  skew := host_now - now;"
 	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
 	PG_SRV_DURABLE_COMMIT
-	"  DELETE FROM odin_pending d WHERE d.ticket IN (SELECT o.ticket FROM odin_pending o"
-	"   WHERE o.created < now - 600 FOR UPDATE SKIP LOCKED);"
+	PG_SRV_SWEEP
 	"  SELECT * INTO STRICT p FROM odin_policy;"
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
 	/* nothing filed: the collect answers "absent" */
@@ -666,6 +673,7 @@ static const char pg_server_sql[] =
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
 	PG_SRV_DURABLE_COMMIT
+	PG_SRV_SWEEP
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
 	/* nothing filed: the collect answers "absent" (a host cannot fill the table with names) */
 	"  IF NOT FOUND OR NOT r.pending OR r.enroll_token IS NULL OR r.enroll_token NOT LIKE 'active %' THEN"

@@ -854,6 +854,11 @@ tk=$(as_srv1 "SELECT ticket FROM odin_srv_token_submit('srvtk3', pg_catalog.deco
 h=$(pg_psql "SELECT hash IS NULL FROM odin_pending WHERE ticket = '$tk'")
 check "server host role: a token answer for no pending row files nothing; a 100 kB hash is filed as none ($n, $h)" \
     '[ "$n" = 0 ] && [ "$h" = t ]'
+# token tickets no collect takes any more are swept by the next token submit too
+pg_psql "UPDATE odin_pending SET created = created - 601 WHERE ticket = '$tk'" >/dev/null
+as_srv1 "SELECT ticket FROM odin_srv_token_submit('srvtk3', '$Z32'::bytea)" > /dev/null
+n=$(pg_psql "SELECT count(*) FROM odin_pending WHERE ticket = '$tk'")
+check "server host role: a token ticket older than 600 s is swept by the next token submit ($n left)" '[ "$n" = 0 ]'
 check "server host role: the one-call odin_srv_token is gone" \
     'as_srv1 "SELECT * FROM odin_srv_token('"'srvtk3'"', '"'$Z32'"'::bytea)" | grep -q 42883'
 BK=$(sed -n 's/^INFO     \([0-9a-z]\{5\}-[0-9a-z]\{5\}\)$/\1/p' "$T/out" | head -n 1)
