@@ -98,6 +98,21 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 	"  DELETE FROM odin_pending d WHERE d.ticket IN (SELECT o.ticket FROM odin_pending o" \
 	"   WHERE o.created < now - 600 FOR UPDATE SKIP LOCKED);"
 /*
+ * In odin_srv_collect and odin_srv_token_collect: ticket t of user u
+ * (and W, more of the WHERE) taken into q, once: "absent" when there is
+ * none or it is older than 600 s; no verdict before the submit's count is
+ * committed (an error, not an answer); locked_until the lockout that count
+ * started; a verdict the submit already gave (not "counted") given back.
+ */
+#define PG_SRV_TAKE_TICKET(W) \
+	"  DELETE FROM odin_pending WHERE ticket = t AND user_name = u" W " RETURNING * INTO q;" \
+	"  IF NOT FOUND OR q.created < now - 600 THEN verdict := 'absent'; RETURN; END IF;" \
+	"  IF pg_catalog.pg_xact_status(q.xid) IS DISTINCT FROM 'committed' THEN" \
+	"   RAISE EXCEPTION 'odin-mfa: a verdict is given only after its count is committed';" \
+	"  END IF;" \
+	"  locked_until := q.started;" \
+	"  IF q.verdict <> 'counted' THEN verdict := q.verdict; RETURN; END IF;"
+/*
  * In odin_srv_submit and odin_srv_collect: what a TOTP code's step depends
  * on besides the code and the time, as one digest of the row r's sealed
  * secret, algorithm, digits and period and the policy p's window.
@@ -594,13 +609,7 @@ static const char pg_server_sql[] =
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  locked_until := 0; used_step := 0;"
 	PG_SRV_DURABLE_COMMIT
-	"  DELETE FROM odin_pending WHERE ticket = t AND user_name = u RETURNING * INTO q;"
-	"  IF NOT FOUND OR q.created < now - 600 THEN verdict := 'absent'; RETURN; END IF;"
-	"  IF pg_catalog.pg_xact_status(q.xid) IS DISTINCT FROM 'committed' THEN"
-	"   RAISE EXCEPTION 'odin-mfa: a verdict is given only after its count is committed';"
-	"  END IF;"
-	"  locked_until := q.started;"
-	"  IF q.verdict <> 'counted' THEN verdict := q.verdict; RETURN; END IF;"
+	PG_SRV_TAKE_TICKET("")
 	"  SELECT * INTO STRICT p FROM odin_policy;"
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
 	/* still enabled, and no lockout but the one this attempt's own count started */
@@ -698,13 +707,7 @@ static const char pg_server_sql[] =
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  locked_until := 0;"
 	PG_SRV_DURABLE_COMMIT
-	"  DELETE FROM odin_pending WHERE ticket = t AND user_name = u AND kind = 'token' RETURNING * INTO q;"
-	"  IF NOT FOUND OR q.created < now - 600 THEN verdict := 'absent'; RETURN; END IF;"
-	"  IF pg_catalog.pg_xact_status(q.xid) IS DISTINCT FROM 'committed' THEN"
-	"   RAISE EXCEPTION 'odin-mfa: a verdict is given only after its count is committed';"
-	"  END IF;"
-	"  locked_until := q.started;"
-	"  IF q.verdict <> 'counted' THEN verdict := q.verdict; RETURN; END IF;"
+	PG_SRV_TAKE_TICKET(" AND kind = 'token'")
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
 	"  IF NOT FOUND OR NOT r.pending OR r.enroll_token IS NULL OR r.enroll_token NOT LIKE 'active %' THEN"
 	"   verdict := 'absent'; RETURN;"

@@ -159,13 +159,12 @@ fs_hook(enum fs_kind k, const char *name)
 
 		struct timespec cpu = { 0, 0 };
 
-		/* the raw call: libfaketime, preloaded with us, must not touch this clock */
-		if (fs_trace_cpu)
+		if (fs_trace_cpu) {
+			/* the raw call: libfaketime, preloaded with us, must not touch this clock */
 			(void)syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &cpu);
-		if (fs_trace_cpu)
 			n = snprintf(line, sizeof(line), "%ld %s %s %lld\n", (long)getpid(),
 			    fs_kind_names[k], name, (long long)cpu.tv_sec * 1000000000LL + cpu.tv_nsec);
-		else
+		} else
 			n = snprintf(line, sizeof(line), "%ld %s %s\n", (long)getpid(),
 			    fs_kind_names[k], name);
 		fd = (int)syscall(SYS_openat, AT_FDCWD, fs_trace,
