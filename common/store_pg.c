@@ -79,12 +79,31 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 /* a row lock is waited for: a statement's time less half a second, shared by two waits in server mode */
 #define PG_LOCK_TIMEOUT_MS(T, SERVER) (((T) * 1000u - 500u) / ((SERVER) ? 2u : 1u))
 /*
- * In odin_srv_submit and odin_srv_collect: their transaction commits at
- * least as durably as synchronous_commit = on (flushed here and, with
+ * In odin_srv_submit and odin_srv_token_submit: the count commits without
+ * waiting for the WAL to reach the disk (synchronous_commit = off).  It is
+ * committed, so every other login sees it at once and a caller that ends
+ * its session cannot take it back; what it is not yet is durable, and
+ * that is the collect's commit: the collect writes whenever it has a
+ * verdict to give (it deletes the ticket), and its commit flushes the WAL
+ * (and waits for a synchronous standby) up to its own record, which comes
+ * after the count's.  So the verdict that CALL odin_srv_login hands back
+ * is never for a count that a crash or a failover could undo, and a login
+ * waits for one flush, not two.  As with the files store's count (issue
+ * 9's rule: counted before judged; a success durable before it is
+ * answered).  A host that calls the two functions itself can read the
+ * collect's verdict before that commit and roll the collect back: its
+ * count is still committed, and reaches the disk within the WAL writer's
+ * delay, or with the next durable commit of any session (README, Durability).
+ */
+#define PG_SRV_COUNT_COMMIT \
+	"  PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);"
+/*
+ * In odin_srv_collect and odin_srv_token_collect: their transaction commits
+ * at least as durably as synchronous_commit = on (flushed here and, with
  * synchronous_standby_names, on the standby), whatever the host set for
- * its session: a count (or a step taken) that a crash or a failover could
- * undo after its verdict was seen would be a free guess (or a code that
- * works twice).  A stronger setting (remote_apply) is kept.
+ * its session: a step taken, a count cleared or a token spent that a crash
+ * or a failover could undo after its verdict was seen would be a code
+ * that works twice.  A stronger setting (remote_apply) is kept.
  */
 #define PG_SRV_DURABLE_COMMIT \
 	"  IF pg_catalog.current_setting('synchronous_commit') IN ('off', 'local', 'remote_write') THEN" \
@@ -569,7 +588,7 @@ static const char pg_server_sql[] =
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  skew := host_now - now;"
 	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
-	PG_SRV_DURABLE_COMMIT
+	PG_SRV_COUNT_COMMIT
 	PG_SRV_SWEEP
 	"  SELECT * INTO STRICT p FROM odin_policy;"
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
@@ -681,7 +700,7 @@ static const char pg_server_sql[] =
 	" BEGIN"
 	"  now := pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()))::bigint;"
 	"  ticket := pg_catalog.encode(gen_random_bytes(16), 'hex');"
-	PG_SRV_DURABLE_COMMIT
+	PG_SRV_COUNT_COMMIT
 	PG_SRV_SWEEP
 	"  SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;"
 	/* nothing filed: the collect answers "absent" (a host cannot fill the table with names) */

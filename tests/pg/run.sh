@@ -87,7 +87,7 @@ printf '%s\n' "pgalice:x:4901:4901::/nonexistent:/usr/sbin/nologin" \
     "pgdan:x:4904:4904::/nonexistent:/usr/sbin/nologin" \
     "pgpool:x:4905:4905::/nonexistent:/usr/sbin/nologin" >> "$T/passwd"
 uid=5000
-for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvtk2 srvtk3 srvbad1 srvbad2 sside sscs sbank sold sresec smask $(seq -f 'sp%g' 1 10) spq; do
+for u in srvsam sk1 sk2 sk3 $(seq -f 'sr%g' 1 10) srvtok srvtk2 srvtk3 srvbad1 srvbad2 sside sscs sbank sold sresec smask $(seq -f 'sp%g' 1 10) spq skc; do
 	uid=$((uid + 1))
 	echo "$u:x:$uid:5000::/nonexistent:/usr/sbin/nologin"
 done >> "$T/passwd"
@@ -674,22 +674,33 @@ SQL
 f1d=$(pg_psql "SELECT failures FROM users WHERE user_name = 'sk2'")
 check "server host role: a DO block that sees the verdict, then raises, keeps the count ($f1c -> $f1d)" \
     'grep -q "saw wrong" "$T/psql.out" && [ "$f1d" = $((f1c + 1)) ]'
-# the count's commit is durable whatever the host sets for its session (a
-# stronger setting is kept)
+# the count commits without waiting for the disk, whatever the host sets;
+# the verdict's commit is durable whatever the host sets (a stronger
+# setting is kept): 3d shows what each means in a crash
 srv1_psql > "$T/psql.out" <<'SQL'
 BEGIN;
-SET LOCAL synchronous_commit = off;
+SET LOCAL synchronous_commit = remote_apply;
 SELECT 1 FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0);
 SHOW synchronous_commit;
 ROLLBACK;
 BEGIN;
+SET LOCAL synchronous_commit = off;
+SELECT 2 FROM odin_srv_collect('sk2', 'no such ticket');
+SHOW synchronous_commit;
+ROLLBACK;
+BEGIN;
 SET LOCAL synchronous_commit = remote_apply;
-SELECT 2 FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0);
+SELECT 3 FROM odin_srv_collect('sk2', 'no such ticket');
+SHOW synchronous_commit;
+ROLLBACK;
+BEGIN;
+SET LOCAL synchronous_commit = off;
+SELECT 4 FROM odin_srv_token_collect('sk2', 'no such ticket');
 SHOW synchronous_commit;
 ROLLBACK;
 SQL
-check "server host role: synchronous_commit = off is raised to on for the count's commit, remote_apply kept ($(tr '\n' ' ' < "$T/psql.out"))" \
-    '[ "$(tr "\n" " " < "$T/psql.out")" = "1 on 2 remote_apply " ]'
+check "server host role: the count commits with synchronous_commit = off, the verdict with on at least, remote_apply kept ($(tr '\n' ' ' < "$T/psql.out"))" \
+    '[ "$(tr "\n" " " < "$T/psql.out")" = "1 off 2 on 3 remote_apply 4 on " ]'
 acl=$(pg_psql "SELECT proacl FROM pg_proc WHERE proname = 'odin_srv_login'")
 check "server mode: odin_srv_login is for odin_verifier, not PUBLIC ($acl)" \
     'echo "$acl" | grep -q "odin_verifier=X/" && ! echo "$acl" | grep -Eq "(^|[{,])=X"'
@@ -1088,6 +1099,52 @@ if [ -n "$POOLED" ]; then
 	check "pooler, server mode: each round's user has its step taken, nothing counted ($n of 10)" '[ "$n" = 10 ]'
 	pg_pooler_stop
 fi
+
+# ---- 3d. server mode: one flush per login, and the verdict after it ---------
+# The submit commits its count without waiting for the disk; the collect's
+# commit, which waits, flushes the WAL through the count.  A crash (the WAL
+# writer killed: the postmaster then restarts every process and recovers
+# from the WAL on disk) with the WAL writer stopped beforehand, so that
+# nothing but a commit's own flush writes the WAL: a count the submit alone
+# filed is gone after it (the control: this crash does lose what was not
+# flushed); a count whose verdict CALL odin_srv_login handed back is not.
+walwriter() { pg_psql "SELECT pid FROM pg_stat_activity WHERE backend_type = 'walwriter'"; }
+crash() {	# crash: kills the stopped WAL writer, waits for the recovered server
+	local i ww=$1
+	kill -KILL "$ww"
+	for i in $(seq 300); do
+		sleep 0.1
+		[ "$(pg_psql "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] &&
+			[ -n "$(walwriter)" ] && [ "$(walwriter)" != "$ww" ] && return 0
+	done
+	return 1
+}
+skc_fails() { pg_psql "SELECT failures FROM users WHERE user_name = 'skc'"; }
+echo "$SECRET" | "$CLI" --config "$T/SA/odin.conf" admin import skc >> "$T/cli.out" 2>&1
+pg_psql "ALTER SYSTEM SET autovacuum = off" >/dev/null
+pg_psql "ALTER SYSTEM SET bgwriter_lru_maxpages = 0" >/dev/null
+pg_psql "SELECT pg_reload_conf()" >/dev/null
+pg_psql "CHECKPOINT" >/dev/null
+f0=$(skc_fails)
+ww=$(walwriter)
+kill -STOP "$ww"
+as_srv1 "SELECT 1 FROM odin_srv_submit('skc', 'totp', '000000', NULL, 0)" > "$T/psql.out"
+fa=$(skc_fails)
+crash "$ww"; r1=$?
+fb=$(skc_fails)
+check "server mode, crash: a count the submit alone filed is committed ($f0 -> $fa) but not on disk: gone after a crash ($fb; control)" \
+    '[ $r1 -eq 0 ] && [ "$fa" = $((f0 + 1)) ] && [ "$fb" = "$f0" ]'
+ww=$(walwriter)
+kill -STOP "$ww"
+as_srv1 "CALL odin_srv_login('skc', 'totp', '000000', NULL, 0, NULL, NULL, NULL, NULL)" > "$T/psql.out"
+fc=$(skc_fails)
+crash "$ww"; r2=$?
+fd=$(skc_fails)
+check "server mode, crash: the count of a verdict CALL handed back ($(cut -d'|' -f1 "$T/psql.out"), $fb -> $fc) outlives a crash right after it ($fd)" \
+    '[ $r2 -eq 0 ] && grep -q "^wrong|" "$T/psql.out" && [ "$fc" = $((fb + 1)) ] && [ "$fd" = "$fc" ]'
+pg_psql "ALTER SYSTEM RESET autovacuum" >/dev/null
+pg_psql "ALTER SYSTEM RESET bgwriter_lru_maxpages" >/dev/null
+pg_psql "SELECT pg_reload_conf()" >/dev/null
 
 # ---- 4. the database down: deny within the timeout, one line ----------------
 pg_stop
