@@ -83,10 +83,10 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
  * waiting for the WAL to reach the disk (synchronous_commit = off).  It is
  * committed, so every other login sees it at once and a caller that ends
  * its session cannot take it back; what it is not yet is durable, and
- * that is the collect's commit: the collect writes whenever it has a
- * verdict to give (it deletes the ticket), and its commit flushes the WAL
- * (and waits for a synchronous standby) up to its own record, which comes
- * after the count's.  So the verdict that CALL odin_srv_login hands back
+ * that is the collect's commit: the collect writes whenever it finds the
+ * ticket the count was filed with (it deletes it; without one there was
+ * no count), and its commit flushes the WAL (and waits for a synchronous
+ * standby) up to its own record, which comes after the count's.  So the verdict that CALL odin_srv_login hands back
  * is never for a count that a crash or a failover could undo, and a login
  * waits for one flush, not two.  As with the files store's count (issue
  * 9's rule: counted before judged; a success durable before it is
