@@ -80,20 +80,27 @@ _Static_assert(ODIN_BACKUP_MAX_LESS1 == ODIN_BACKUP_MAX - 1, "ODIN_BACKUP_MAX_LE
 #define PG_LOCK_TIMEOUT_MS(T, SERVER) (((T) * 1000u - 500u) / ((SERVER) ? 2u : 1u))
 /*
  * In odin_srv_submit and odin_srv_token_submit: the count commits without
- * waiting for the WAL to reach the disk (synchronous_commit = off).  It is
+ * waiting for the WAL to reach the disk (synchronous_commit = off, for the
+ * rest of the caller's transaction: in CALL, the submit's own).  It is
  * committed, so every other login sees it at once and a caller that ends
  * its session cannot take it back; what it is not yet is durable, and
- * that is the collect's commit: the collect writes whenever it finds the
- * ticket the count was filed with (it deletes it; without one there was
- * no count), and its commit flushes the WAL (and waits for a synchronous
- * standby) up to its own record, which comes after the count's.  So the verdict that CALL odin_srv_login hands back
- * is never for a count that a crash or a failover could undo, and a login
- * waits for one flush, not two.  As with the files store's count (issue
- * 9's rule: counted before judged; a success durable before it is
- * answered).  A host that calls the two functions itself can read the
- * collect's verdict before that commit and roll the collect back: its
- * count is still committed, and reaches the disk within the WAL writer's
- * delay, or with the next durable commit of any session (README, Durability).
+ * that is the collect's commit.  A collect that finds the ticket the
+ * count was filed with deletes it, so it writes, and its commit flushes
+ * the WAL (and waits for a synchronous standby) up to its own record,
+ * which comes after the count's.  A collect that finds none (none was
+ * filed, or it was taken or swept already) writes nothing and answers
+ * "absent", which says nothing about the code.  So the verdict the module
+ * reads once CALL odin_srv_login has completed is never for a count that
+ * a crash or a failover could undo, and a login waits for one flush, not
+ * two: issue 9's rule, as the files store keeps it (counted before
+ * judged; a success durable before it is answered).  A host that reads
+ * the collect's verdict before its commit (calling the two functions
+ * itself, nesting the CALL in a DO block, or reading the result before
+ * the statement ends) can roll the collect back: its count stays
+ * committed, and reaches the disk with the WAL writer (within three
+ * wal_writer_delay) or with the next durable commit of any session.  It
+ * could do as much before, by lowering synchronous_commit in its own
+ * transaction block after the submit (README, Durability).
  */
 #define PG_SRV_COUNT_COMMIT \
 	"  PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);"
