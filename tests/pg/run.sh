@@ -677,33 +677,15 @@ check "server host role: a DO block that sees the verdict, then raises, keeps th
 # the count commits without waiting for the disk, whatever the host sets;
 # the verdict's commit is durable whatever the host sets (a stronger
 # setting is kept): 3d shows what each means in a crash
-srv1_psql > "$T/psql.out" <<'SQL'
-BEGIN;
-SET LOCAL synchronous_commit = remote_apply;
-SELECT 1 FROM odin_srv_submit('sk2', 'totp', '000000', NULL, 0);
-SHOW synchronous_commit;
-ROLLBACK;
-BEGIN;
-SET LOCAL synchronous_commit = off;
-SELECT 2 FROM odin_srv_collect('sk2', 'no such ticket');
-SHOW synchronous_commit;
-ROLLBACK;
-BEGIN;
-SET LOCAL synchronous_commit = remote_apply;
-SELECT 3 FROM odin_srv_collect('sk2', 'no such ticket');
-SHOW synchronous_commit;
-ROLLBACK;
-BEGIN;
-SET LOCAL synchronous_commit = off;
-SELECT 4 FROM odin_srv_token_collect('sk2', 'no such ticket');
-SHOW synchronous_commit;
-ROLLBACK;
-BEGIN;
-SET LOCAL synchronous_commit = remote_apply;
-SELECT 5 FROM odin_srv_token_submit('sk2', NULL);
-SHOW synchronous_commit;
-ROLLBACK;
-SQL
+# sc N SETTING CALL: in a transaction that set SETTING, what CALL leaves (prints N, then it)
+sc() { printf 'BEGIN;\nSET LOCAL synchronous_commit = %s;\nSELECT %s FROM %s;\nSHOW synchronous_commit;\nROLLBACK;\n' "$2" "$1" "$3"; }
+{
+	sc 1 remote_apply "odin_srv_submit('sk2', 'totp', '000000', NULL, 0)"
+	sc 2 off "odin_srv_collect('sk2', 'no such ticket')"
+	sc 3 remote_apply "odin_srv_collect('sk2', 'no such ticket')"
+	sc 4 off "odin_srv_token_collect('sk2', 'no such ticket')"
+	sc 5 remote_apply "odin_srv_token_submit('sk2', NULL)"
+} | srv1_psql > "$T/psql.out"
 check "server host role: the count commits with synchronous_commit = off, the verdict with on at least, remote_apply kept ($(tr '\n' ' ' < "$T/psql.out"))" \
     '[ "$(tr "\n" " " < "$T/psql.out")" = "1 off 2 on 3 remote_apply 4 on 5 off " ]'
 acl=$(pg_psql "SELECT proacl FROM pg_proc WHERE proname = 'odin_srv_login'")
