@@ -16,7 +16,12 @@
  * accepts must make); with "fn" it calls odin_bench_floor(user) instead,
  * a SECURITY DEFINER plpgsql function that locks the row and commits one
  * UPDATE of it (bench/pg.sh makes it): the floor of any design where the
- * database itself judges, on a fresh connection.  It verifies nothing: a benchmark column only
+ * database itself judges, on a fresh connection; with "row two" it reads
+ * the row and then runs CALL odin_bench_floor2(user) (bench/pg.sh makes
+ * it), a procedure that locks the row and commits one UPDATE of it without
+ * waiting for the disk, then locks it again and commits a second UPDATE
+ * durably: the floor of server mode's protocol (a count committed before
+ * its verdict, then the verdict durable), checking nothing.  It verifies nothing: a benchmark column only
  * (bench/pg.sh builds it; never install it).  pam_odin's login on
  * postgresql minus this is the cost of its own statements and checks.
  */
@@ -53,7 +58,7 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 	const struct pam_message *pmsg = &msg;
 	struct pam_response *resp = NULL;
 	const char *cpath = NULL, *ppath = NULL, *user = NULL;
-	int row = 0, write = 0, fn = 0;
+	int row = 0, write = 0, fn = 0, two = 0;
 	const char *kw[5] = { "dbname", "password", "application_name", "client_encoding", NULL };
 	const char *val[5];
 	char conninfo[1024], password[256];
@@ -73,6 +78,8 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 			write = 1;
 		else if (strcmp(argv[i], "fn") == 0)
 			fn = 1;
+		else if (strcmp(argv[i], "two") == 0)
+			two = 1;
 	}
 	if (first_line(cpath, conninfo, sizeof(conninfo)) != 0 ||
 	    first_line(ppath, password, sizeof(password)) != 0)
@@ -113,6 +120,10 @@ pam_sm_authenticate(pam_handle_t *ph, int flags, int argc, const char **argv)
 		if (ok && write) {
 			res = PQexecParams(c, "UPDATE users SET updated = updated WHERE user_name = $1",
 			    1, NULL, v, NULL, NULL, 0);
+			ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+			PQclear(res);
+		} else if (ok && two) {
+			res = PQexecParams(c, "CALL odin_bench_floor2($1::text)", 1, NULL, v, NULL, NULL, 0);
 			ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
 			PQclear(res);
 		}

@@ -17,7 +17,10 @@
 #      through a pgbouncer in transaction pooling in front of the server
 #      (tests/pg/server.sh pg_pooler), beside its own connection floor:
 #      the server processes then outlive the login (README: a pooler in
-#      front); skipped, and said so, without pgbouncer;
+#      front), with the floor of server mode's protocol beside it (the
+#      row read, then one CALL committing the count without waiting for
+#      the disk and then the verdict durably, checking nothing); skipped,
+#      and said so, without pgbouncer;
 #   2. the race: 32 concurrent logins presenting one code, 5 rounds:
 #      successes per round (must be 1) and the wall time of a round.
 # Needs root (private mount namespace, root-owned stores), the Debian
@@ -99,6 +102,18 @@ PGPASSWORD=$(cat "$PG_PWFILE") "$PG_BIN/psql" -qX -h "$PG_SOCK" -U odin -d odin 
      DECLARE r users%ROWTYPE; BEGIN SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;
      UPDATE users SET updated = r.updated WHERE user_name = u; RETURN 'ok'; END \$f\$" >/dev/null ||
     { echo "bench/pg.sh: cannot make the function floor"; exit 2; }
+# the floor of server mode's protocol: the count committed (not waited for) before
+# the verdict, then the verdict durable; no check (pam_pg_floor.c row two)
+PGPASSWORD=$(cat "$PG_PWFILE") "$PG_BIN/psql" -qX -h "$PG_SOCK" -U odin -d odin -v ON_ERROR_STOP=1 -c \
+    "CREATE PROCEDURE odin_bench_floor2(u text) LANGUAGE plpgsql AS \$f\$
+     DECLARE r users%ROWTYPE; BEGIN
+     PERFORM set_config('synchronous_commit', 'off', true);
+     SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;
+     UPDATE users SET updated = r.updated WHERE user_name = u; COMMIT;
+     PERFORM set_config('synchronous_commit', 'on', true);
+     SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;
+     UPDATE users SET updated = r.updated WHERE user_name = u; END \$f\$" >/dev/null ||
+    { echo "bench/pg.sh: cannot make the two-transaction floor"; exit 2; }
 mkdir -p "$T/pam.d"
 echo "auth required pam_permit.so" > "$T/pam.d/floor"
 # the connection floor: a module that connects as the plugin does, SELECT 1, nothing else;
@@ -124,6 +139,7 @@ if command -v pgbouncer >/dev/null && pg_pooler "$T/pool" odin:odin-db-pw odin_b
 	echo "$PC user=odin" > "$T/pconninfo"
 	echo "auth required $T/pam_pg_floor.so conninfo_file=$T/pconninfo password_file=$PG_PWFILE" > "$T/pam.d/poolfloor"
 	echo "auth required $T/pam_pg_floor.so conninfo_file=$T/pconninfo password_file=$PG_PWFILE row write" > "$T/pam.d/poolwrite"
+	echo "auth required $T/pam_pg_floor.so conninfo_file=$T/pconninfo password_file=$PG_PWFILE row two" > "$T/pam.d/pooltwo"
 else
 	echo "bench/pg.sh: no pgbouncer: the pooled rows are left out" >&2
 fi
@@ -193,7 +209,7 @@ race() {
 }
 
 rec files; rec postgresql; rec postgresql benchp
-lat floor pgfloor pgrow pgwrite pgfn files postgresql pgserver ${POOLED:+poolfloor poolwrite pooled pooledsrv}
+lat floor pgfloor pgrow pgwrite pgfn files postgresql pgserver ${POOLED:+poolfloor poolwrite pooltwo pooled pooledsrv}
 read -r f50 f90 < <(pct floor)
 read -r c50 c90 < <(pct pgfloor)
 read -r r50 r90 < <(pct pgrow)
@@ -205,6 +221,7 @@ read -r s50 s90 < <(pct pgserver)
 if [ -n "$POOLED" ]; then
 	read -r pf50 pf90 < <(pct poolfloor)
 	read -r pw50 pw90 < <(pct poolwrite)
+	read -r pt50 pt90 < <(pct pooltwo)
 	read -r ph50 ph90 < <(pct pooled)
 	read -r ps50 ps90 < <(pct pooledsrv)
 fi
@@ -227,6 +244,7 @@ echo "| pam_odin, postgresql, server mode (pg_verify = server: the database chec
 if [ -n "$POOLED" ]; then
 	echo "| through pgbouncer (transaction pooling, unix socket, scram-sha-256): connection floor, connect + SELECT 1 | $pf50 | $pf90 | $(awk -v a="$pf50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
 	echo "| through pgbouncer: row + write floor | $pw50 | $pw90 | $(awk -v a="$pw50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
+	echo "| through pgbouncer: two-transaction floor: the row read, then one CALL that commits an UPDATE of it without waiting for the disk, then a second one durably (server mode's protocol, checking nothing; pam_pg_floor.c row two) | $pt50 | $pt90 | $(awk -v a="$pt50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
 	echo "| through pgbouncer: pam_odin, host-key mode | $ph50 | $ph90 | $(awk -v a="$ph50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
 	echo "| through pgbouncer: pam_odin, server mode | $ps50 | $ps90 | $(awk -v a="$ps50" -v f="$f50" 'BEGIN { printf "%.1f", a - f }') |"
 fi
@@ -247,7 +265,7 @@ verdict "host-key mode" "$p50" "$c50"
 if [ -n "$POOLED" ]; then
 	verdict "host-key mode through pgbouncer" "$ph50" "$pf50"
 	verdict "server mode through pgbouncer" "$ps50" "$pf50"
-	echo "For scale (through pgbouncer): reading the row and committing one change of it costs $(awk -v a="$pw50" -v c="$pf50" 'BEGIN { printf "%.2f", a - c }') ms over SELECT 1."
+	echo "For scale (through pgbouncer): reading the row and committing one change of it costs $(awk -v a="$pw50" -v c="$pf50" 'BEGIN { printf "%.2f", a - c }') ms over SELECT 1; reading it and committing two changes in one CALL, the first without waiting for the disk (server mode's protocol), $(awk -v a="$pt50" -v c="$pf50" 'BEGIN { printf "%.2f", a - c }') ms; pam_odin's server mode is $(awk -v a="$ps50" -v t="$pt50" 'BEGIN { printf "%.2f", a - t }') ms over that."
 fi
 echo "For scale: reading the row at all costs $(awk -v a="$r50" -v c="$c50" 'BEGIN { printf "%.2f", a - c }') ms over SELECT 1 on a fresh connection, and reading it then committing one change of it $(awk -v a="$w50" -v c="$c50" 'BEGIN { printf "%.2f", a - c }') ms (the floor of a durable login); pam_odin is $(awk -v a="$p50" -v w="$w50" 'BEGIN { printf "%.2f", a - w }') ms over that."
 echo
