@@ -21,8 +21,8 @@
  * it), a procedure that locks the row and commits one UPDATE of it without
  * waiting for the disk, then locks it again and commits a second UPDATE
  * durably: the floor of server mode's protocol (a count committed before
- * its verdict, then the verdict durable), checking nothing.  It verifies nothing: a benchmark column only
- * (bench/pg.sh builds it; never install it).  pam_odin's login on
+ * its verdict, then the verdict durable).  It verifies nothing: a
+ * benchmark column only (bench/pg.sh builds it; never install it).  pam_odin's login on
  * postgresql minus this is the cost of its own statements and checks.
  */
 #include <stdio.h>

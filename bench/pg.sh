@@ -95,17 +95,15 @@ pg_psql "CREATE ROLE odin_bsrv LOGIN PASSWORD 'bsrv-pw' IN ROLE odin_verifier" >
 sed -e "s|^pg_conninfo = .*|pg_conninfo = host=$PG_SOCK dbname=odin user=odin_bsrv|" \
     -e "s|^pg_password_file = .*|pg_password_file = $T/bsrv.pw|" "$T/server.conf" > "$T/pgserver.conf"
 chmod 644 "$T/server.conf" "$T/pgserver.conf"
-# the floor of a design where the database judges: one SECURITY DEFINER function
-# that locks the row and commits a change of it (pam_pg_floor.c fn), as the owner
+# the database floors, made as the owner: a design where the database judges, one
+# SECURITY DEFINER function that locks the row and commits a change of it
+# (pam_pg_floor.c fn); server mode's protocol, the count committed (not waited
+# for) before the verdict, then the verdict durable, no check (pam_pg_floor.c row two)
 PGPASSWORD=$(cat "$PG_PWFILE") "$PG_BIN/psql" -qX -h "$PG_SOCK" -U odin -d odin -v ON_ERROR_STOP=1 -c \
     "CREATE FUNCTION odin_bench_floor(u text) RETURNS text LANGUAGE plpgsql SECURITY DEFINER AS \$f\$
      DECLARE r users%ROWTYPE; BEGIN SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;
-     UPDATE users SET updated = r.updated WHERE user_name = u; RETURN 'ok'; END \$f\$" >/dev/null ||
-    { echo "bench/pg.sh: cannot make the function floor"; exit 2; }
-# the floor of server mode's protocol: the count committed (not waited for) before
-# the verdict, then the verdict durable; no check (pam_pg_floor.c row two)
-PGPASSWORD=$(cat "$PG_PWFILE") "$PG_BIN/psql" -qX -h "$PG_SOCK" -U odin -d odin -v ON_ERROR_STOP=1 -c \
-    "CREATE PROCEDURE odin_bench_floor2(u text) LANGUAGE plpgsql AS \$f\$
+     UPDATE users SET updated = r.updated WHERE user_name = u; RETURN 'ok'; END \$f\$;
+     CREATE PROCEDURE odin_bench_floor2(u text) LANGUAGE plpgsql AS \$f\$
      DECLARE r users%ROWTYPE; BEGIN
      PERFORM set_config('synchronous_commit', 'off', true);
      SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;
@@ -113,7 +111,7 @@ PGPASSWORD=$(cat "$PG_PWFILE") "$PG_BIN/psql" -qX -h "$PG_SOCK" -U odin -d odin 
      PERFORM set_config('synchronous_commit', 'on', true);
      SELECT * INTO r FROM users WHERE user_name = u FOR UPDATE;
      UPDATE users SET updated = r.updated WHERE user_name = u; END \$f\$" >/dev/null ||
-    { echo "bench/pg.sh: cannot make the two-transaction floor"; exit 2; }
+    { echo "bench/pg.sh: cannot make the database floors"; exit 2; }
 mkdir -p "$T/pam.d"
 echo "auth required pam_permit.so" > "$T/pam.d/floor"
 # the connection floor: a module that connects as the plugin does, SELECT 1, nothing else;

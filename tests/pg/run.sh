@@ -1112,13 +1112,14 @@ stop_ww() {
 	return 1
 }
 crash() {	# crash PID: kills the stopped WAL writer, waits for the recovered server
-	local i ww=$1
+	local i w ww=$1
 	[ -n "$ww" ] || return 1
 	kill -KILL "$ww"
 	for i in $(seq 300); do
 		sleep 0.1
-		[ "$(pg_psql "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] &&
-			[ -n "$(walwriter)" ] && [ "$(walwriter)" != "$ww" ] && return 0
+		[ "$(pg_psql "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ] || continue
+		w=$(walwriter)
+		[ -n "$w" ] && [ "$w" != "$ww" ] && return 0
 	done
 	return 1
 }
