@@ -30,16 +30,17 @@ store_ops(const void *obj)
  * The caller of su, sudo or the setuid CLI sets its resource limits and
  * signal dispositions, and they are inherited: a file-size limit between
  * the sizes of two records could let one write through and fail (or kill
- * the process with SIGXFSZ) on the other.  Around a write the limit is
- * lifted -- possible where the process is privileged, as every writer of
- * the store is -- and SIGXFSZ ignored, then both are put back.  If the
- * limit cannot be lifted, the write fails cleanly with EFBIG instead of a
- * signal, and the caller denies.
+ * the process with SIGXFSZ) on the other.  From a lock to its unlock
+ * (every write of the transaction) the limit is lifted -- possible where
+ * the process is privileged, as every writer of the store is -- and
+ * SIGXFSZ ignored, then both are put back: one getrlimit per login, not
+ * one per write.  If the limit cannot be lifted, the write fails cleanly
+ * with EFBIG instead of a signal, and the caller denies.
  */
 /*
  * Limits and dispositions are the process's, not a thread's: in a
- * multi-threaded application two saves at once share one guard, counted,
- * and the first in saves what the last out puts back.
+ * multi-threaded application two transactions at once share one guard,
+ * counted, and the first in saves what the last out puts back.
  */
 struct store_guard {
 	struct rlimit fsize;
@@ -212,10 +213,15 @@ odin_store_lock(struct odin_store *st, const char *user, int flags,
 		return ODIN_EINVAL;
 	if (!odin_user_valid(user))
 		return ODIN_EBADNAME;
-	/* a lock may write too: a login state's repair (store_files.c), under the same guard */
+	/*
+	 * A lock may write too (a login state's repair, store_files.c), and so
+	 * may every save and delete of the txn: one guard from here to
+	 * odin_store_unlock(), which its saves nest in (no second getrlimit).
+	 */
 	store_guard_begin();
 	rc = store_ops(st)->lock(st, user, flags, txn, rec);
-	store_guard_end();
+	if (*txn == NULL)
+		store_guard_end();
 	return rc;
 }
 
@@ -234,7 +240,8 @@ odin_store_peek(struct odin_store *st, const char *user, struct odin_record *rec
 	if (store_ops(st)->peek != NULL)
 		return store_ops(st)->peek(st, user, rec);
 	rc = store_ops(st)->lock(st, user, ODIN_LOCK_IF_EXISTS, &txn, rec);
-	odin_store_unlock(txn);
+	if (txn != NULL)
+		store_ops(txn)->unlock(txn);	/* locked without odin_store_lock()'s guard */
 	return rc;
 }
 
@@ -267,8 +274,10 @@ odin_store_delete(struct odin_txn *txn)
 void
 odin_store_unlock(struct odin_txn *txn)
 {
-	if (txn != NULL)
+	if (txn != NULL) {
 		store_ops(txn)->unlock(txn);
+		store_guard_end();	/* odin_store_lock()'s */
+	}
 }
 
 int

@@ -87,6 +87,7 @@ struct odin_store {
 	char kept_file[FS_NAME_MAX + 1];
 	int kept_rec;
 	int kept_state;
+	struct stat kept_sb;		/* kept_state's, as the peek checked it */
 	char *buf;			/* ODIN_RECORD_MAX + 1 bytes of secure memory, for record text */
 };
 
@@ -458,15 +459,17 @@ fs_create(const char *dir)
 /*
  * Reads and parses users/USER.  Returns ODIN_OK, ODIN_ENOENT (no record,
  * not logged), or a logged error.  *fdp: an fd of the record that the
- * caller made sure is still users/USER (the last peek's), or -1 to open
- * it; on return the fd read (the caller closes it), or -1.  Every copy of
+ * caller made sure is still users/USER (the last peek's), with known its
+ * fstat() the caller just made (NULL: made here), or -1 to open it; on
+ * return the fd read (the caller closes it), or -1.  Every copy of
  * the text is wiped; the buffer that holds it lives in pages kept out of
  * core dumps and swap (st->buf, made once per store handle).  The secret
  * sealed in clear: *clear is set (a save then replaces the record, which
  * seals it).
  */
 static int
-fs_read_record(struct odin_txn *t, int *fdp, struct odin_record *rec, int *clear)
+fs_read_record(struct odin_txn *t, int *fdp, const struct stat *known, struct odin_record *rec,
+    int *clear)
 {
 	struct odin_store *st = t->st;
 	const size_t bufsz = ODIN_RECORD_MAX + 1;
@@ -476,8 +479,10 @@ fs_read_record(struct odin_txn *t, int *fdp, struct odin_record *rec, int *clear
 	int fd = *fdp, rc;
 
 	*clear = 0;
-	if (fd < 0)
+	if (fd < 0) {
+		known = NULL;
 		fd = fs_openat(st->usersfd, t->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	}
 	*fdp = fd;
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -488,7 +493,15 @@ fs_read_record(struct odin_txn *t, int *fdp, struct odin_record *rec, int *clear
 		rc = ODIN_ENOMEM;
 		goto out;
 	}
-	if ((rc = fs_check_file(fd, st, "record", t->user, &sb)) != ODIN_OK)
+	if (known != NULL)
+		sb = *known;
+	else if (fstat(fd, &sb) != 0) {
+		odin_log(LOG_ERR, "store %s: cannot stat the record of %s: %s",
+		    st->where, t->user, strerror(errno));
+		rc = fs_err(errno);
+		goto out;
+	}
+	if ((rc = fs_check_stat(&sb, st, "record", t->user)) != ODIN_OK)
 		goto out;
 	if (sb.st_size > ODIN_RECORD_MAX) {
 		odin_log(LOG_ERR, "store %s: the record of %s is %lld bytes, more than %d: refused",
@@ -735,7 +748,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	char file[FS_NAME_MAX + 1];
 	struct odin_txn *t;
 	struct stat sb, sb2;
-	int rc, created = 0, recfd = -1;
+	int rc, created = 0, recfd = -1, kept;
 
 	*txn = NULL;
 	odin_record_wipe(rec);
@@ -744,8 +757,14 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		odin_log(LOG_ERR, "store %s: the name %s is too long for a file name", st->where, user);
 		return rc;
 	}
-	if ((flags & ODIN_LOCK_IF_EXISTS) != 0) {
-		/* Also refuses an unsafe record before a lock file is created for it. */
+	/* what the last peek of this user opened: no second open, no second check */
+	kept = st->kept_state >= 0 && st->kept_rec >= 0 && strcmp(st->kept_file, file) == 0;
+	/*
+	 * Also refuses an unsafe record before a lock file is created for it.
+	 * With the peek's files kept, the lock file exists, and users/FILE is
+	 * checked under the lock below, as it always is: not twice.
+	 */
+	if ((flags & ODIN_LOCK_IF_EXISTS) != 0 && !kept) {
 		if (fstatat(st->usersfd, file, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				return ODIN_ENOENT;
@@ -770,11 +789,11 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	(void)snprintf(t->user, sizeof(t->user), "%s", user);	/* fits: validated */
 	memcpy(t->file, file, sizeof(t->file));
 
-	/* what the last peek of this user opened: no second open */
 	t->lockfd = -1;
-	if (st->kept_state >= 0 && strcmp(st->kept_file, file) == 0) {
+	if (kept) {
 		t->lockfd = st->kept_state;
 		recfd = st->kept_rec;
+		sb = st->kept_sb;	/* the peek's fs_check_file() of this very fd */
 		st->kept_state = st->kept_rec = -1;
 	}
 	fs_drop_kept(st);
@@ -795,7 +814,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		rc = fs_open_error(st, "lock file", user, errno);
 		goto fail;
 	}
-	if ((rc = fs_check_file(t->lockfd, st, "lock file", user, &sb)) != ODIN_OK)
+	if (!kept && (rc = fs_check_file(t->lockfd, st, "lock file", user, &sb)) != ODIN_OK)
 		goto fail;
 	if (sb.st_gid != 0 && fchown(t->lockfd, 0, 0) != 0)	/* made by a process of another group */
 		odin_log(LOG_WARNING, "store %s: cannot make the lock file of %s root's: %s",
@@ -835,7 +854,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		fs_close(recfd);
 		recfd = -1;
 	}
-	rc = fs_read_record(t, &recfd, rec, &t->reseal);
+	rc = fs_read_record(t, &recfd, &sb2, rec, &t->reseal);	/* sb2: recfd's, if kept */
 	fs_close(recfd);
 	if (rc == ODIN_OK || rc == ODIN_ENOENT) {
 		struct odin_login_state s;
@@ -889,7 +908,7 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	t.st = st;
 	t.lockfd = -1;
 	(void)snprintf(t.user, sizeof(t.user), "%s", user);	/* fits: validated */
-	rc = fs_read_record(&t, &recfd, rec, &clear);
+	rc = fs_read_record(&t, &recfd, NULL, rec, &clear);
 	/* and the login state; no state file yet: the record's own.  Never created here. */
 	if (rc == ODIN_OK) {
 		fd = fs_openat(st->locksfd, t.file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -909,6 +928,7 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 		memcpy(st->kept_file, t.file, sizeof(st->kept_file));
 		st->kept_rec = recfd;
 		st->kept_state = fd;
+		st->kept_sb = sb;
 	} else {
 		fs_close(recfd);
 		fs_close(fd);
