@@ -19,9 +19,16 @@
  *  - a user name becomes a path component only through fs_encode(), after
  *    odin_user_valid(): never a '/', never a leading '.';
  *  - the store directory is opened with O_NOFOLLOW and checked on its fd
- *    (directory, owner root, no group/other bits), users/ and locks/ the
- *    same way, and every file below is reached with openat() from those
- *    fds with O_NOFOLLOW: a symlink anywhere we open is refused;
+ *    (directory, owner root, no group/other bits); users/ and locks/ are
+ *    checked the same way by fstatat(AT_SYMLINK_NOFOLLOW) from that fd.
+ *    Only root may rename anything in a root directory without group or
+ *    other bits, so the users/ and locks/ that a later openat() of
+ *    "users/NAME" from the store's fd goes through are the ones checked,
+ *    not a symlink; every file below is reached that way, with O_NOFOLLOW
+ *    for the file itself.  The rarer paths that need users/ or locks/ as
+ *    an fd of its own (a record replaced or removed, a lock file created,
+ *    the list) open it with O_NOFOLLOW and check it again on that fd
+ *    (fs_subdir).  A login thus opens one directory, not three;
  *  - a record or lock file is trusted only if fstat() on the open fd says
  *    regular, owner root, no group/other bits, link count 1 (a hard link
  *    could let a write or the wipe on delete land in another file), and a
@@ -69,12 +76,13 @@
 
 /* Longest encoded name: ".NAME.tmp" must fit NAME_MAX (255). */
 #define FS_NAME_MAX 250
+#define FS_REL_MAX (FS_NAME_MAX + 7)	/* "users/" or "locks/", NAME, NUL */
 #define FS_WHERE_MAX 256
 
 struct odin_store {
 	struct odin_store_base base;
 	int dirfd;
-	int usersfd;
+	int usersfd;			/* users/ and locks/ as fds: -1 until fs_subdir() */
 	int locksfd;
 	char where[FS_WHERE_MAX];	/* for log messages only */
 	/*
@@ -197,7 +205,28 @@ fs_decode(const char *file, char out[ODIN_USER_MAX + 1])
 	return ODIN_OK;
 }
 
-/* The fd is a directory owned by root with no group/other permission. */
+/* sb is a directory owned by root with no group/other permission. */
+static int
+fs_check_dir_stat(const struct stat *sb, const char *where, const char *what)
+{
+	if (!S_ISDIR(sb->st_mode)) {
+		odin_log(LOG_ERR, "store %s: %s is not a directory", where, what);
+		return ODIN_EUNSAFE;
+	}
+	if (sb->st_uid != 0) {
+		odin_log(LOG_ERR, "store %s: %s is owned by uid %lu, not root",
+		    where, what, (unsigned long)sb->st_uid);
+		return ODIN_EUNSAFE;
+	}
+	if ((sb->st_mode & 077) != 0) {
+		odin_log(LOG_ERR, "store %s: %s has mode %04o, group/other must have no access",
+		    where, what, (unsigned)(sb->st_mode & 07777));
+		return ODIN_EUNSAFE;
+	}
+	return ODIN_OK;
+}
+
+/* The same checks on an open fd. */
 static int
 fs_check_dir(int fd, const char *where, const char *what)
 {
@@ -207,21 +236,7 @@ fs_check_dir(int fd, const char *where, const char *what)
 		odin_log(LOG_ERR, "store %s: cannot stat %s: %s", where, what, strerror(errno));
 		return fs_err(errno);
 	}
-	if (!S_ISDIR(sb.st_mode)) {
-		odin_log(LOG_ERR, "store %s: %s is not a directory", where, what);
-		return ODIN_EUNSAFE;
-	}
-	if (sb.st_uid != 0) {
-		odin_log(LOG_ERR, "store %s: %s is owned by uid %lu, not root",
-		    where, what, (unsigned long)sb.st_uid);
-		return ODIN_EUNSAFE;
-	}
-	if ((sb.st_mode & 077) != 0) {
-		odin_log(LOG_ERR, "store %s: %s has mode %04o, group/other must have no access",
-		    where, what, (unsigned)(sb.st_mode & 07777));
-		return ODIN_EUNSAFE;
-	}
-	return ODIN_OK;
+	return fs_check_dir_stat(&sb, where, what);
 }
 
 /* sb is a regular file owned by root, no group/other bits, one link. */
@@ -299,35 +314,65 @@ fs_open_error(const struct odin_store *st, const char *what, const char *user, i
 	return fs_err(e);
 }
 
-/* Opens and checks a subdirectory of the store. */
+/* Logs why a subdirectory of the store cannot be used (errno e from a stat or an open). */
 static int
-fs_open_subdir(struct odin_store *st, const char *name, int *out)
+fs_subdir_error(const struct odin_store *st, const char *name, int e)
+{
+	if (e == ENOENT) {
+		odin_log(LOG_ERR, "store %s: %s/ is missing (an administrator "
+		    "creates the store with: odin-mfa-cli admin db-init)", st->where, name);
+		return ODIN_ENOENT;
+	}
+	if (e == ELOOP || e == ENOTDIR) {
+		odin_log(LOG_ERR, "store %s: %s/ is a symlink or not a directory", st->where, name);
+		return ODIN_EUNSAFE;
+	}
+	odin_log(LOG_ERR, "store %s: cannot open %s/: %s", st->where, name, strerror(e));
+	return fs_err(e);
+}
+
+/* Checks a subdirectory of the store from the store's fd, without opening it. */
+static int
+fs_check_subdir(const struct odin_store *st, const char *name)
+{
+	struct stat sb;
+
+	if (fstatat(st->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return fs_subdir_error(st, name, errno);
+	if (!S_ISDIR(sb.st_mode))
+		return fs_subdir_error(st, name, S_ISLNK(sb.st_mode) ? ELOOP : ENOTDIR);
+	return fs_check_dir_stat(&sb, st->where, name);
+}
+
+/*
+ * users/ or locks/ as an fd of its own, opened and checked on first use:
+ * for the paths that need the directory itself (an fsync of it, a
+ * rename or unlink in it, a file created in it, its list).
+ */
+static int
+fs_subdir(struct odin_store *st, const char *name, int *fdp)
 {
 	const int oflags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	int fd, rc;
 
-	*out = -1;
-	fd = openat(st->dirfd, name, oflags);
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			odin_log(LOG_ERR, "store %s: %s/ is missing (an administrator "
-			    "creates the store with: odin-mfa-cli admin db-init)", st->where, name);
-			return ODIN_ENOENT;
-		}
-		if (errno == ELOOP || errno == ENOTDIR) {
-			odin_log(LOG_ERR, "store %s: %s/ is a symlink or not a directory",
-			    st->where, name);
-			return ODIN_EUNSAFE;
-		}
-		odin_log(LOG_ERR, "store %s: cannot open %s/: %s", st->where, name, strerror(errno));
-		return fs_err(errno);
-	}
+	if (*fdp >= 0)
+		return ODIN_OK;
+	if ((fd = openat(st->dirfd, name, oflags)) < 0)
+		return fs_subdir_error(st, name, errno);
 	if ((rc = fs_check_dir(fd, st->where, name)) != ODIN_OK) {
 		fs_close(fd);
 		return rc;
 	}
-	*out = fd;
+	*fdp = fd;
 	return ODIN_OK;
+}
+
+/* "users/NAME" or "locks/NAME": a store file's path from the store's fd (fits: NAME is encoded). */
+static const char *
+fs_rel(char out[FS_REL_MAX], const char *dir, const char *file)
+{
+	(void)snprintf(out, FS_REL_MAX, "%s/%s", dir, file);
+	return out;
 }
 
 static void fs_close_store(struct odin_store *st);
@@ -363,9 +408,9 @@ fs_open(const char *dir, struct odin_store **out)
 	}
 	if ((rc = fs_check_dir(st->dirfd, st->where, "the store directory")) != ODIN_OK)
 		goto fail;
-	if ((rc = fs_open_subdir(st, "users", &st->usersfd)) != ODIN_OK)
+	if ((rc = fs_check_subdir(st, "users")) != ODIN_OK)
 		goto fail;
-	if ((rc = fs_open_subdir(st, "locks", &st->locksfd)) != ODIN_OK)
+	if ((rc = fs_check_subdir(st, "locks")) != ODIN_OK)
 		goto fail;
 	*out = st;
 	return ODIN_OK;
@@ -473,6 +518,7 @@ fs_read_record(struct odin_txn *t, int *fdp, const struct stat *known, struct od
 {
 	struct odin_store *st = t->st;
 	const size_t bufsz = ODIN_RECORD_MAX + 1;
+	char rel[FS_REL_MAX];
 	struct stat sb;
 	size_t len = 0;
 	ssize_t n;
@@ -481,7 +527,8 @@ fs_read_record(struct odin_txn *t, int *fdp, const struct stat *known, struct od
 	*clear = 0;
 	if (fd < 0) {
 		known = NULL;
-		fd = fs_openat(st->usersfd, t->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		fd = fs_openat(st->dirfd, fs_rel(rel, "users", t->file),
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	}
 	*fdp = fd;
 	if (fd < 0) {
@@ -745,7 +792,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
     struct odin_txn **txn, struct odin_record *rec)
 {
 	const int oflags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-	char file[FS_NAME_MAX + 1];
+	char file[FS_NAME_MAX + 1], rec_rel[FS_REL_MAX], lock_rel[FS_REL_MAX];
 	struct odin_txn *t;
 	struct stat sb, sb2;
 	int rc, created = 0, recfd = -1, kept;
@@ -764,8 +811,10 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	 * With the peek's files kept, the lock file exists, and users/FILE is
 	 * checked under the lock below, as it always is: not twice.
 	 */
+	fs_rel(rec_rel, "users", file);
+	fs_rel(lock_rel, "locks", file);
 	if ((flags & ODIN_LOCK_IF_EXISTS) != 0 && !kept) {
-		if (fstatat(st->usersfd, file, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (fstatat(st->dirfd, rec_rel, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
 				return ODIN_ENOENT;
 			odin_log(LOG_ERR, "store %s: cannot stat the record of %s: %s",
@@ -798,13 +847,16 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	}
 	fs_drop_kept(st);
 	if (t->lockfd < 0)
-		t->lockfd = fs_openat(st->locksfd, t->file, oflags);
+		t->lockfd = fs_openat(st->dirfd, lock_rel, oflags);
 	if (t->lockfd < 0 && errno == EROFS) {
 		/* a read-only store: the record can be read; every save fails with EROFS */
-		t->lockfd = fs_openat(st->locksfd, t->file, (oflags & ~O_RDWR) | O_RDONLY);
+		t->lockfd = fs_openat(st->dirfd, lock_rel, (oflags & ~O_RDWR) | O_RDONLY);
 		t->readonly = t->lockfd >= 0;
 	}
 	if (t->lockfd < 0 && errno == ENOENT) {
+		/* made in locks/ as an fd of its own: it is fsynced below */
+		if ((rc = fs_subdir(st, "locks", &st->locksfd)) != ODIN_OK)
+			goto fail;
 		t->lockfd = fs_openat(st->locksfd, t->file, oflags | O_CREAT | O_EXCL);
 		created = t->lockfd >= 0;
 		if (t->lockfd < 0 && errno == EEXIST)	/* another process made it first */
@@ -849,7 +901,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		goto fail;
 	}
 	/* the kept record fd only if users/FILE still names it (now that nobody can replace it) */
-	if (recfd >= 0 && (fstatat(st->usersfd, t->file, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	if (recfd >= 0 && (fstatat(st->dirfd, rec_rel, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    fstat(recfd, &sb2) != 0 || sb.st_dev != sb2.st_dev || sb.st_ino != sb2.st_ino)) {
 		fs_close(recfd);
 		recfd = -1;
@@ -893,6 +945,7 @@ fail:
 static int
 fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 {
+	char rel[FS_REL_MAX];
 	struct odin_txn t;
 	struct stat sb;
 	int rc, fd = -1, recfd = -1, clear, rw = 1;
@@ -911,10 +964,11 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	rc = fs_read_record(&t, &recfd, NULL, rec, &clear);
 	/* and the login state; no state file yet: the record's own.  Never created here. */
 	if (rc == ODIN_OK) {
-		fd = fs_openat(st->locksfd, t.file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		fs_rel(rel, "locks", t.file);
+		fd = fs_openat(st->dirfd, rel, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0 && errno == EROFS) {
 			rw = 0;
-			fd = fs_openat(st->locksfd, t.file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+			fd = fs_openat(st->dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		}
 		if (fd < 0 && errno != ENOENT)
 			rc = fs_open_error(st, "lock file", user, errno);
@@ -993,7 +1047,7 @@ fs_save_state(struct odin_txn *t, struct odin_login_state *s, int flags)
 	uint8_t slot[ODIN_SLOT_SIZE];
 	const char *step = "write";
 	ssize_t n;
-	int e, synced = 0;
+	int rc, e, synced = 0;
 
 	s->seq = t->sl.next_seq;
 	s->durable = (flags & ODIN_SAVE_ATTEMPT) == 0;
@@ -1016,9 +1070,13 @@ fs_save_state(struct odin_txn *t, struct odin_login_state *s, int flags)
 	 * every later slot can rely on that (fs_save leaves one at once).
 	 */
 	step = "fsync users/";
-	if (t->sl.cur < 0 && !t->record_synced && fsync(st->usersfd) != 0) {
-		e = errno;
-		goto fail;
+	if (t->sl.cur < 0 && !t->record_synced) {
+		if ((rc = fs_subdir(st, "users", &st->usersfd)) != ODIN_OK)
+			return rc;	/* logged */
+		if (fsync(st->usersfd) != 0) {
+			e = errno;
+			goto fail;
+		}
 	}
 	t->record_synced = 1;
 	step = "write";
@@ -1113,6 +1171,8 @@ fs_save(struct odin_txn *t, const struct odin_record *rec, int flags)
 	}
 	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->file) >= (int)sizeof(tmp))
 		return ODIN_EBADNAME;
+	if ((rc = fs_subdir(st, "users", &st->usersfd)) != ODIN_OK)
+		return rc;
 	/*
 	 * A new generation: every slot written for the old record is stale at
 	 * once, and every slot written from now on has a seq at least its low
@@ -1212,6 +1272,8 @@ fs_delete(struct odin_txn *t)
 
 	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", t->file) >= (int)sizeof(tmp))
 		return ODIN_EBADNAME;
+	if ((rc = fs_subdir(st, "users", &st->usersfd)) != ODIN_OK)
+		return rc;
 	fd = openat(st->usersfd, t->file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -1279,6 +1341,8 @@ fs_list(struct odin_store *st, int (*cb)(const char *, void *), void *ctx)
 	DIR *d;
 	int fd, rc = ODIN_OK;
 
+	if ((rc = fs_subdir(st, "users", &st->usersfd)) != ODIN_OK)
+		return rc;
 	/* A fresh fd: readdir state must not be shared with the long-lived one. */
 	fd = openat(st->usersfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
