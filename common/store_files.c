@@ -96,6 +96,8 @@ struct odin_store {
 	int kept_rec;
 	int kept_state;
 	struct stat kept_sb;		/* kept_state's, as the peek checked it */
+	dev_t kept_rec_dev;		/* kept_rec's inode (an fd's never changes) */
+	ino_t kept_rec_ino;
 	char *buf;			/* ODIN_RECORD_MAX + 1 bytes of secure memory, for record text */
 };
 
@@ -504,16 +506,17 @@ fs_create(const char *dir)
 /*
  * Reads and parses users/USER.  Returns ODIN_OK, ODIN_ENOENT (no record,
  * not logged), or a logged error.  *fdp: an fd of the record that the
- * caller made sure is still users/USER (the last peek's), with known its
- * fstat() the caller just made (NULL: made here), or -1 to open it; on
- * return the fd read (the caller closes it), or -1.  Every copy of
+ * caller made sure is still users/USER (the last peek's), or -1 to open
+ * it; on return the fd read (the caller closes it), or -1.  *sbp: with
+ * known and a given fd, that inode's stat just made by the caller; on
+ * return, the stat checked (fstat() of the fd otherwise).  Every copy of
  * the text is wiped; the buffer that holds it lives in pages kept out of
  * core dumps and swap (st->buf, made once per store handle).  The secret
  * sealed in clear: *clear is set (a save then replaces the record, which
  * seals it).
  */
 static int
-fs_read_record(struct odin_txn *t, int *fdp, const struct stat *known, struct odin_record *rec,
+fs_read_record(struct odin_txn *t, int *fdp, struct stat *sbp, int known, struct odin_record *rec,
     int *clear)
 {
 	struct odin_store *st = t->st;
@@ -526,7 +529,7 @@ fs_read_record(struct odin_txn *t, int *fdp, const struct stat *known, struct od
 
 	*clear = 0;
 	if (fd < 0) {
-		known = NULL;
+		known = 0;
 		fd = fs_openat(st->dirfd, fs_rel(rel, "users", t->file),
 		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	}
@@ -540,14 +543,15 @@ fs_read_record(struct odin_txn *t, int *fdp, const struct stat *known, struct od
 		rc = ODIN_ENOMEM;
 		goto out;
 	}
-	if (known != NULL)
-		sb = *known;
+	if (known)
+		sb = *sbp;
 	else if (fstat(fd, &sb) != 0) {
 		odin_log(LOG_ERR, "store %s: cannot stat the record of %s: %s",
 		    st->where, t->user, strerror(errno));
 		rc = fs_err(errno);
 		goto out;
 	}
+	*sbp = sb;
 	if ((rc = fs_check_stat(&sb, st, "record", t->user)) != ODIN_OK)
 		goto out;
 	if (sb.st_size > ODIN_RECORD_MAX) {
@@ -796,6 +800,8 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	struct odin_txn *t;
 	struct stat sb, sb2;
 	int rc, created = 0, recfd = -1, kept;
+	dev_t kept_dev = 0;
+	ino_t kept_ino = 0;
 
 	*txn = NULL;
 	odin_record_wipe(rec);
@@ -842,6 +848,8 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	if (kept) {
 		t->lockfd = st->kept_state;
 		recfd = st->kept_rec;
+		kept_dev = st->kept_rec_dev;
+		kept_ino = st->kept_rec_ino;
 		sb = st->kept_sb;	/* the peek's fs_check_file() of this very fd */
 		st->kept_state = st->kept_rec = -1;
 	}
@@ -900,13 +908,18 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		rc = ODIN_ELOCK;
 		goto fail;
 	}
-	/* the kept record fd only if users/FILE still names it (now that nobody can replace it) */
-	if (recfd >= 0 && (fstatat(st->dirfd, rec_rel, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    fstat(recfd, &sb2) != 0 || sb.st_dev != sb2.st_dev || sb.st_ino != sb2.st_ino)) {
+	/*
+	 * The kept record fd only if users/FILE still names it (now that
+	 * nobody can replace it): then what fstatat() says of that name is
+	 * this very inode's owner, mode, links and size now, no fstat() of
+	 * the fd needed.
+	 */
+	if (recfd >= 0 && (fstatat(st->dirfd, rec_rel, &sb2, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    sb2.st_dev != kept_dev || sb2.st_ino != kept_ino)) {
 		fs_close(recfd);
 		recfd = -1;
 	}
-	rc = fs_read_record(t, &recfd, &sb2, rec, &t->reseal);	/* sb2: recfd's, if kept */
+	rc = fs_read_record(t, &recfd, &sb2, recfd >= 0, rec, &t->reseal);
 	fs_close(recfd);
 	if (rc == ODIN_OK || rc == ODIN_ENOENT) {
 		struct odin_login_state s;
@@ -947,7 +960,7 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 {
 	char rel[FS_REL_MAX];
 	struct odin_txn t;
-	struct stat sb;
+	struct stat sb, rsb;
 	int rc, fd = -1, recfd = -1, clear, rw = 1;
 
 	odin_record_wipe(rec);
@@ -961,7 +974,7 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	t.st = st;
 	t.lockfd = -1;
 	(void)snprintf(t.user, sizeof(t.user), "%s", user);	/* fits: validated */
-	rc = fs_read_record(&t, &recfd, NULL, rec, &clear);
+	rc = fs_read_record(&t, &recfd, &rsb, 0, rec, &clear);
 	/* and the login state; no state file yet: the record's own.  Never created here. */
 	if (rc == ODIN_OK) {
 		fs_rel(rel, "locks", t.file);
@@ -983,6 +996,8 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 		st->kept_rec = recfd;
 		st->kept_state = fd;
 		st->kept_sb = sb;
+		st->kept_rec_dev = rsb.st_dev;
+		st->kept_rec_ino = rsb.st_ino;
 	} else {
 		fs_close(recfd);
 		fs_close(fd);
