@@ -228,20 +228,22 @@ fs_stat(int dirfd, const char *path, struct stat *sb)
 #ifdef STATX_TYPE
 	struct statx sx;
 
-	if (statx(dirfd, path, at, FS_STATX_MASK, &sx) == 0 &&
-	    (sx.stx_mask & FS_STATX_MASK) == FS_STATX_MASK) {
-		memset(sb, 0, sizeof(*sb));
-		sb->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
-		sb->st_ino = (ino_t)sx.stx_ino;
-		sb->st_mode = sx.stx_mode;
-		sb->st_nlink = (nlink_t)sx.stx_nlink;
-		sb->st_uid = sx.stx_uid;
-		sb->st_gid = sx.stx_gid;
-		sb->st_size = (off_t)sx.stx_size;
-		return 0;
-	}
-	if (errno != ENOSYS && errno != EINVAL && errno != EPERM && errno != EOPNOTSUPP)
+	if (statx(dirfd, path, at, FS_STATX_MASK, &sx) == 0) {
+		if ((sx.stx_mask & FS_STATX_MASK) == FS_STATX_MASK) {
+			memset(sb, 0, sizeof(*sb));
+			sb->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+			sb->st_ino = (ino_t)sx.stx_ino;
+			sb->st_mode = sx.stx_mode;
+			sb->st_nlink = (nlink_t)sx.stx_nlink;
+			sb->st_uid = sx.stx_uid;
+			sb->st_gid = sx.stx_gid;
+			sb->st_size = (off_t)sx.stx_size;
+			return 0;
+		}
+		/* a file system that cannot give them all: fstatat() below */
+	} else if (errno != ENOSYS && errno != EINVAL && errno != EPERM && errno != EOPNOTSUPP) {
 		return -1;
+	}
 #endif
 	return fstatat(dirfd, path, sb, at);
 }
@@ -398,8 +400,9 @@ fs_subdir(struct odin_store *st, const char *name, int *fdp)
 
 	if (*fdp >= 0)
 		return ODIN_OK;
+	/* gone since the store was opened: in a write path that is an I/O error, as fs_err() has it */
 	if ((fd = openat(st->dirfd, name, oflags)) < 0)
-		return fs_subdir_error(st, name, errno);
+		return (rc = fs_subdir_error(st, name, errno)) == ODIN_ENOENT ? ODIN_EIO : rc;
 	if ((rc = fs_check_dir(fd, st->where, name)) != ODIN_OK) {
 		fs_close(fd);
 		return rc;
@@ -962,6 +965,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	}
 	rc = fs_read_record(t, &recfd, &sb2, recfd >= 0, rec, &t->reseal);
 	fs_close(recfd);
+	recfd = -1;
 	if (rc == ODIN_OK || rc == ODIN_ENOENT) {
 		struct odin_login_state s;
 		int e = fs_read_state(st, user, t->lockfd, rc == ODIN_OK ? rec : NULL,
@@ -983,6 +987,7 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 		return rc;
 	}
 fail:
+	fs_close(recfd);	/* the peek's, when the lock was not had */
 	fs_close(t->lockfd);	/* releases the flock */
 	odin_secure_free(t);
 	odin_record_wipe(rec);

@@ -693,6 +693,37 @@ START_TEST(users_dir_unsafe)
 }
 END_TEST
 
+/*
+ * users/ is checked when the store opens and opened only when a write
+ * needs it: gone by then, the save is an I/O error (never "no record"),
+ * and nothing is written elsewhere.
+ */
+START_TEST(users_dir_gone_before_save)
+{
+	struct odin_store *st = open_store();
+	struct odin_txn *txn = NULL;
+	struct odin_record r;
+	struct stat sb;
+	char p[256], q[256];
+	int rc;
+
+	path(p, sizeof(p), "users");
+	path(q, sizeof(q), "users.gone");
+	ck_assert_int_eq(rename(p, q), 0);
+	rc = odin_store_lock(st, "bob", 0, &txn, &r);
+	ck_assert_int_eq(rc, ODIN_ENOENT);	/* no record: locked, so it may be created */
+	ck_assert_ptr_nonnull(txn);
+	odin_record_init(&r, 1700000000);
+	ck_assert_int_eq(odin_store_save(txn, &r, 0), ODIN_EIO);
+	ck_assert_ptr_nonnull(strstr(odin_log_last(), "users/ is missing"));
+	odin_store_unlock(txn);
+	ck_assert_int_eq(lstat(p, &sb), -1);
+	path(q, sizeof(q), "users.gone/bob");
+	ck_assert_int_eq(lstat(q, &sb), -1);
+	odin_store_close(st);
+}
+END_TEST
+
 START_TEST(store_is_symlink)
 {
 	struct odin_store *st = (struct odin_store *)1;
@@ -1435,7 +1466,25 @@ START_TEST(fsize_limit_lifted_for_save)
 }
 END_TEST
 
-/* A lock held by a stuck process is waited for at most ODIN_LOCK_WAIT_MS, then ODIN_ELOCK. */
+/* The fds this process has open. */
+static int
+count_fds(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* opendir's own */
+}
+
+/*
+ * A lock held by a stuck process is waited for at most ODIN_LOCK_WAIT_MS,
+ * then ODIN_ELOCK; what the peek before it kept open is closed too.
+ */
 START_TEST(lock_wait_bounded)
 {
 	struct odin_store *st = open_store();
@@ -1443,7 +1492,7 @@ START_TEST(lock_wait_bounded)
 	struct odin_record r;
 	struct timespec t0, t1;
 	char p[256];
-	int fd, held[2], hold[2];
+	int fd, held[2], hold[2], nfd;
 	pid_t pid;
 	double secs;
 
@@ -1472,10 +1521,14 @@ START_TEST(lock_wait_bounded)
 
 		ck_assert_int_eq(read(held[0], &ch, 1), 1);
 	}
+	nfd = count_fds();
+	ck_assert_int_eq(odin_store_peek(st, "alice", &r), ODIN_OK);	/* keeps the record's and state's fds */
+	ck_assert_int_eq(count_fds(), nfd + 2);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(odin_store_lock(st, "alice", ODIN_LOCK_IF_EXISTS, &txn, &r), ODIN_ELOCK);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ck_assert_ptr_null(txn);
+	ck_assert_int_eq(count_fds(), nfd);
 	ck_assert_ptr_nonnull(strstr(odin_log_last(), "still locked"));
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	ck_assert_msg(secs >= ODIN_LOCK_WAIT_MS / 1000.0 && secs < ODIN_LOCK_WAIT_MS / 1000.0 + 3,
@@ -2010,6 +2063,7 @@ store_suite(void)
 	tcase_add_test(tc, store_group_writable);
 	tcase_add_test(tc, store_wrong_owner);
 	tcase_add_test(tc, users_dir_unsafe);
+	tcase_add_test(tc, users_dir_gone_before_save);
 	tcase_add_test(tc, store_is_symlink);
 	tcase_add_test(tc, huge_record);
 	tcase_add_test(tc, delete_refuses_hard_link);
