@@ -227,10 +227,12 @@ fs_stat(int dirfd, const char *path, struct stat *sb)
 	const int at = path[0] == '\0' ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
 #ifdef STATX_TYPE
 	struct statx sx;
+#endif
 
+	memset(sb, 0, sizeof(*sb));	/* every field defined, whichever call fills it */
+#ifdef STATX_TYPE
 	if (statx(dirfd, path, at, FS_STATX_MASK, &sx) == 0) {
 		if ((sx.stx_mask & FS_STATX_MASK) == FS_STATX_MASK) {
-			memset(sb, 0, sizeof(*sb));
 			sb->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
 			sb->st_ino = (ino_t)sx.stx_ino;
 			sb->st_mode = sx.stx_mode;
@@ -848,6 +850,8 @@ fs_lock(struct odin_store *st, const char *user, int flags,
 	ino_t kept_ino = 0;
 
 	*txn = NULL;
+	memset(&sb, 0, sizeof(sb));
+	memset(&sb2, 0, sizeof(sb2));
 	odin_record_wipe(rec);
 	/* store.c validated it already; a backend never trusts that alone. */
 	if ((rc = fs_encode(user, file)) != ODIN_OK) {
@@ -1012,6 +1016,8 @@ fs_peek(struct odin_store *st, const char *user, struct odin_record *rec)
 	odin_record_wipe(rec);
 	fs_drop_kept(st);
 	memset(&t, 0, sizeof(t));
+	memset(&sb, 0, sizeof(sb));
+	memset(&rsb, 0, sizeof(rsb));
 	if ((rc = fs_encode(user, t.file)) != ODIN_OK) {
 		odin_log(LOG_ERR, "store %s: the name %s is too long for a file name", st->where, user);
 		return rc;
